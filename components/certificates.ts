@@ -1,0 +1,101 @@
+/**
+ * Certificates: the TLS certificate and key the proxy serves, either self-signed (a private CA and a
+ * server certificate made with @pulumi/tls, kept in state) or provided by the user.
+ */
+import * as net from "node:net";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+
+export interface CertificatesArgs {
+    /** `self-signed` or `provided`. Default: self-signed. Plain value: it decides which resources exist. */
+    mode?: "self-signed" | "provided";
+    /** DNS name or IP address the certificate is for. Required. */
+    hostname: pulumi.Input<string>;
+    /** More DNS names or IP addresses for the certificate (self-signed). Default: []. */
+    extraSans?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Server certificate lifetime in days (self-signed); the CA lives ten times longer. Default: 365. */
+    validityDays?: pulumi.Input<number>;
+    /** PEM certificate chain, server certificate first (provided mode). Required there. */
+    certificatePem?: pulumi.Input<string>;
+    /** PEM private key (provided mode), made secret here. Required there. */
+    privateKeyPem?: pulumi.Input<string>;
+    /** PEM of the CA clients should trust (provided mode, optional). Default: none. */
+    caCertificatePem?: pulumi.Input<string>;
+}
+
+/** Splits SANs into DNS names and IP addresses, hostname first, without duplicates. */
+export function splitSans(names: string[]): { dnsNames: string[]; ipAddresses: string[] } {
+    const unique = [...new Set(names)];
+    return { dnsNames: unique.filter((n) => net.isIP(n) === 0), ipAddresses: unique.filter((n) => net.isIP(n) !== 0) };
+}
+
+export class Certificates extends pulumi.ComponentResource {
+    /** PEM chain the proxy serves. */
+    public readonly certificatePem: pulumi.Output<string>;
+    /** PEM private key of `certificatePem` (secret). */
+    public readonly privateKeyPem: pulumi.Output<string>;
+    /** PEM of the CA that issued `certificatePem`, for clients' trust stores (empty when unknown). */
+    public readonly caCertificatePem: pulumi.Output<string>;
+
+    constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("registry-kit:certificates:Certificates", name, {}, opts);
+        const mode = args.mode ?? "self-signed";
+        if (mode === "provided") {
+            if (args.certificatePem === undefined || args.privateKeyPem === undefined) {
+                throw new Error(`Certificates ${name}: mode "provided" needs certificatePem and privateKeyPem`);
+            }
+            this.certificatePem = pulumi.output(args.certificatePem);
+            this.privateKeyPem = pulumi.secret(args.privateKeyPem);
+            this.caCertificatePem = pulumi.output(args.caCertificatePem ?? "");
+        } else if (mode === "self-signed") {
+            const days = pulumi.output(args.validityDays ?? 365);
+            const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const ca = new tls.SelfSignedCert(
+                `${name}-ca`,
+                {
+                    privateKeyPem: caKey.privateKeyPem,
+                    isCaCertificate: true,
+                    subject: { commonName: pulumi.interpolate`registry-kit CA for ${args.hostname}`, organization: "registry-kit" },
+                    validityPeriodHours: days.apply((d) => d * 24 * 10),
+                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+                },
+                { parent: this },
+            );
+            const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+            const sans = pulumi.all([args.hostname, args.extraSans ?? []]).apply(([h, extra]) => splitSans([h, ...extra]));
+            const csr = new tls.CertRequest(
+                `${name}-server-csr`,
+                {
+                    privateKeyPem: serverKey.privateKeyPem,
+                    subject: { commonName: args.hostname, organization: "registry-kit" },
+                    dnsNames: sans.dnsNames,
+                    ipAddresses: sans.ipAddresses,
+                },
+                { parent: this },
+            );
+            const server = new tls.LocallySignedCert(
+                `${name}-server`,
+                {
+                    certRequestPem: csr.certRequestPem,
+                    caPrivateKeyPem: caKey.privateKeyPem,
+                    caCertPem: ca.certPem,
+                    validityPeriodHours: days.apply((d) => d * 24),
+                    // `pulumi up` within 30 days of expiry issues a fresh certificate.
+                    earlyRenewalHours: days.apply((d) => Math.min(30 * 24, Math.floor((d * 24) / 4))),
+                    allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+                },
+                { parent: this },
+            );
+            this.certificatePem = server.certPem;
+            this.privateKeyPem = pulumi.secret(serverKey.privateKeyPem);
+            this.caCertificatePem = ca.certPem;
+        } else {
+            throw new Error(`Certificates ${name}: mode ${JSON.stringify(mode)} is not one of "self-signed", "provided"`);
+        }
+        this.registerOutputs({
+            certificatePem: this.certificatePem,
+            privateKeyPem: this.privateKeyPem,
+            caCertificatePem: this.caCertificatePem,
+        });
+    }
+}

@@ -1,0 +1,90 @@
+/**
+ * Monitoring: a Prometheus container that scrapes the registry's metrics and itself, and the same
+ * scrape job as an output for users who run their own Prometheus.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
+import { contentHash, labels, LOG_OPTS } from "./docker-common";
+
+export interface MonitoringArgs {
+    /** Docker network shared with the registry. Required. */
+    networkName: pulumi.Input<string>;
+    /** `host:port` addresses of registry debug servers to scrape. Required. */
+    registryTargets: pulumi.Input<pulumi.Input<string>[]>;
+    /** Prometheus image. Default: prom/prometheus:v2.55.1. */
+    image?: pulumi.Input<string>;
+    /** Container name. Default: the component name. */
+    containerName?: pulumi.Input<string>;
+    /** Host address Prometheus is published on. Default: 127.0.0.1. */
+    hostIp?: pulumi.Input<string>;
+    /** Host port of Prometheus. Default: 9090. */
+    port?: pulumi.Input<number>;
+    /** How long samples are kept. Default: 15d. */
+    retentionTime?: pulumi.Input<string>;
+    /** Upper bound of the TSDB size, e.g. 10GB. Default: none. */
+    retentionSize?: pulumi.Input<string>;
+    /** Scrape and rule evaluation interval. Default: 30s. */
+    scrapeInterval?: pulumi.Input<string>;
+}
+
+export class Monitoring extends pulumi.ComponentResource {
+    /** The Prometheus container. */
+    public readonly container: docker.Container;
+    /** The registry scrape job, to paste under `scrape_configs` of another Prometheus. */
+    public readonly registryScrapeJob: pulumi.Output<ScrapeJob>;
+    /** The rendered prometheus.yml. */
+    public readonly prometheusYaml: pulumi.Output<string>;
+    /** `http://<hostIp>:<port>`. */
+    public readonly url: pulumi.Output<string>;
+
+    constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("registry-kit:monitoring:Monitoring", name, {}, opts);
+        const port = pulumi.output(args.port ?? PROMETHEUS_PORT);
+        const hostIp = pulumi.output(args.hostIp ?? "127.0.0.1");
+        this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));
+        this.prometheusYaml = pulumi
+            .all([this.registryScrapeJob, args.scrapeInterval ?? "30s"])
+            .apply(([job, scrapeInterval]) => renderPrometheusConfig({ scrapeInterval, jobs: [job] }));
+
+        const data = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
+        const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "prom/prometheus:v2.55.1", keepLocally: true }, { parent: this });
+        const command = pulumi
+            .all([args.retentionTime ?? "15d", args.retentionSize])
+            .apply(([time, size]) => [
+                `--config.file=${PROMETHEUS_CONFIG_PATH}`,
+                "--storage.tsdb.path=/prometheus",
+                `--storage.tsdb.retention.time=${time}`,
+                ...(size ? [`--storage.tsdb.retention.size=${size}`] : []),
+                "--web.enable-lifecycle",
+            ]);
+
+        this.container = new docker.Container(
+            name,
+            {
+                name: args.containerName ?? name,
+                image: remoteImage.imageId,
+                command,
+                uploads: [{ file: PROMETHEUS_CONFIG_PATH, content: this.prometheusYaml, permissions: "0644" }],
+                volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
+                ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
+                networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
+                healthcheck: {
+                    tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`],
+                    interval: "15s",
+                    timeout: "5s",
+                    retries: 3,
+                    startPeriod: "10s",
+                },
+                restart: "unless-stopped",
+                logDriver: "json-file",
+                logOpts: LOG_OPTS,
+                labels: this.prometheusYaml.apply((text) => labels({ "registry-kit.role": "prometheus", "registry-kit.config-sha256": contentHash(text) })),
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+
+        this.url = pulumi.interpolate`http://${hostIp}:${port}`;
+        this.registerOutputs({ registryScrapeJob: this.registryScrapeJob, prometheusYaml: this.prometheusYaml, url: this.url });
+    }
+}

@@ -1,0 +1,174 @@
+/**
+ * The offline engine: Pulumi mocks that play the providers' part for real. Random values, keys and
+ * certificates are generated here (tls and random providers); Docker resources echo their inputs.
+ * Every resource is recorded with its resolved inputs. A state map, like a Pulumi state file, keeps
+ * generated values for resources whose inputs did not change, so a second run yields the same inputs.
+ */
+import * as bcrypt from "bcryptjs";
+import * as pulumi from "@pulumi/pulumi";
+import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
+
+/** Pulumi's wire marker for a secret value. */
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface ResourceRecord {
+    urn: string;
+    type: string;
+    name: string;
+    custom: boolean;
+    /** Inputs as the program sent them; secret values keep Pulumi's secret wrapper. */
+    inputs: Record<string, unknown>;
+    /** Outputs the engine answered with (generated values unwrapped). */
+    outputs: Record<string, unknown>;
+}
+
+export interface StateEntry {
+    inputsHash: string;
+    outputs: Record<string, unknown>;
+}
+
+/** Output fields the real providers mark secret. */
+const SECRET_OUTPUTS: Record<string, string[]> = {
+    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
+    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
+};
+
+/** Pulumi's wire marker for an output value, which carries its own `secret` flag. */
+const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+
+export function isSecretWrapper(v: unknown): v is { value: unknown } {
+    if (v === null || typeof v !== "object") return false;
+    const o = v as Record<string, unknown>;
+    return o[SIG_KEY] === SECRET_SIG || (o[SIG_KEY] === OUTPUT_SIG && o.secret === true);
+}
+
+/** An output-value wrapper that is not secret: only its value matters here. */
+function isPlainOutputValue(v: unknown): v is { value: unknown } {
+    return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === OUTPUT_SIG && (v as Record<string, unknown>).secret !== true;
+}
+
+/** A value wrapped the way Pulumi marks a secret on the wire. */
+export function wrapSecret(value: unknown): { value: unknown } {
+    return { [SIG_KEY]: SECRET_SIG, value } as { value: unknown };
+}
+
+/** Removes secret wrappers, leaving plain values. */
+export function unwrapSecrets(v: unknown): unknown {
+    if (isSecretWrapper(v) || isPlainOutputValue(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
+/** Replaces every secret by a marker that says it was masked. */
+export function maskSecrets(v: unknown, marker = "[secret]"): unknown {
+    if (isSecretWrapper(v)) return marker;
+    if (isPlainOutputValue(v)) return maskSecrets(v.value, marker);
+    if (Array.isArray(v)) return v.map((x) => maskSecrets(x, marker));
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x, marker)]));
+    return v;
+}
+
+/** JSON with sorted keys: equal values give equal text. */
+export function stableJson(v: unknown, indent?: number): string {
+    const sort = (x: unknown): unknown => {
+        if (Array.isArray(x)) return x.map(sort);
+        if (x !== null && typeof x === "object") return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+        return x;
+    };
+    return JSON.stringify(sort(v), null, indent);
+}
+
+export class OfflineEngine implements pulumi.runtime.Mocks {
+    readonly resources: ResourceRecord[] = [];
+    readonly state: Map<string, StateEntry>;
+    private pending = 0;
+
+    constructor(state: Record<string, StateEntry> = {}, private readonly project = "registry-kit", private readonly stack = "dev") {
+        this.state = new Map(Object.entries(state));
+    }
+
+    /** Inputs as serialised on the wire, keyed by type and name: nested secrets still nested. */
+    private readonly wireInputs = new Map<string, Record<string, unknown>>();
+
+    /** Installs the engine as Pulumi's mocks for this process. */
+    async install(): Promise<void> {
+        await pulumi.runtime.setMocks(this, this.project, this.stack, false);
+        // The mock monitor deserialises inputs before `newResource`, which lifts a secret nested in a
+        // list (one upload's content) to the whole list. Keep the wire form to see exactly what is secret.
+        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req: any, cb: unknown) => {
+            this.wireInputs.set(`${req.getType()}::${req.getName()}`, req.getObject()?.toJavaScript() ?? {});
+            return register(req, cb);
+        };
+    }
+
+    async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> {
+        this.pending++;
+        try {
+            const inputs = this.wireInputs.get(`${args.type}::${args.name}`) ?? ((args.inputs ?? {}) as Record<string, unknown>);
+            const plain = unwrapSecrets(inputs) as Record<string, any>;
+            const urn = `${args.type}::${args.name}`;
+            const inputsHash = stableJson(plain);
+            const previous = this.state.get(urn);
+            const generated = previous && previous.inputsHash === inputsHash ? previous.outputs : await this.generate(args.type, args.name, plain);
+            this.state.set(urn, { inputsHash, outputs: generated });
+            const outputs = { ...plain, ...generated };
+            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs });
+            const secretFields = SECRET_OUTPUTS[args.type] ?? [];
+            const answer: Record<string, unknown> = {};
+            for (const [k, v] of Object.entries(outputs)) answer[k] = secretFields.includes(k) ? pulumi.secret(v) : v;
+            // Secret inputs stay secret in the answer, as the engine does for real providers.
+            for (const [k, v] of Object.entries(inputs)) if (isSecretWrapper(v)) answer[k] = pulumi.secret(unwrapSecrets(v));
+            return { id: String(generated.id ?? `${args.name}-id`), state: answer };
+        } finally {
+            this.pending--;
+        }
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        throw new Error(`offline engine: function ${args.token} is not supported`);
+    }
+
+    /** Waits until no resource registration has been in flight for a few event-loop turns. */
+    async settle(timeoutMs = 30000): Promise<void> {
+        const deadline = Date.now() + timeoutMs;
+        let quiet = 0;
+        let seen = -1;
+        while (quiet < 5) {
+            if (Date.now() > deadline) throw new Error("offline engine: resources still registering after the timeout");
+            await new Promise((r) => setTimeout(r, 20));
+            if (this.pending === 0 && this.resources.length === seen) quiet++;
+            else quiet = 0;
+            seen = this.resources.length;
+        }
+    }
+
+    /** The values a provider would compute for a new resource. */
+    private async generate(type: string, name: string, inputs: Record<string, any>): Promise<Record<string, unknown>> {
+        switch (type) {
+            case "random:index/randomPassword:RandomPassword": {
+                const result = randomPassword(inputs as { length: number });
+                return { id: "none", result, bcryptHash: bcrypt.hashSync(result, 10) };
+            }
+            case "tls:index/privateKey:PrivateKey":
+                return { id: `${name}-key`, ...generatePrivateKey(inputs.algorithm, inputs.ecdsaCurve, inputs.rsaBits) };
+            case "tls:index/selfSignedCert:SelfSignedCert":
+                return { id: `${name}-cert`, ...(await selfSignedCert(inputs as any)) };
+            case "tls:index/certRequest:CertRequest":
+                return { id: `${name}-csr`, ...(await certRequest(inputs as any)) };
+            case "tls:index/locallySignedCert:LocallySignedCert":
+                return { id: `${name}-cert`, ...(await locallySignedCert(inputs as any)) };
+            case "docker:index/remoteImage:RemoteImage":
+                return { id: `${inputs.name}`, imageId: inputs.name, repoDigest: "" };
+            case "docker:index/volume:Volume":
+            case "docker:index/network:Network":
+            case "docker:index/container:Container":
+                return { id: `${inputs.name ?? name}-id`, name: inputs.name ?? name };
+            default:
+                return { id: `${name}-id` };
+        }
+    }
+}

@@ -1,0 +1,35 @@
+/**
+ * htpasswd file content with bcrypt entries, deterministic for the same users, passwords and seed.
+ * Pure: no Pulumi, no I/O. The registry accepts only bcrypt entries.
+ */
+import { createHmac } from "node:crypto";
+import * as bcrypt from "bcryptjs";
+
+export interface HtpasswdUser {
+    name: string;
+    password: string;
+}
+
+/**
+ * The salt of one user's entry: HMAC-SHA256(seed, name) cut to bcrypt's 16 salt bytes. A stable seed
+ * (kept in Pulumi state) gives stable entries, so an unchanged user list never causes a diff, while
+ * each user still gets a salt of their own.
+ */
+export function bcryptSalt(seed: string, name: string, cost: number): string {
+    const bytes = createHmac("sha256", seed).update(name).digest().subarray(0, 16);
+    const rounds = String(cost).padStart(2, "0");
+    return `$2y$${rounds}$${bcrypt.encodeBase64(Array.from(bytes), 16)}`;
+}
+
+/** One `name:hash` line per user, in the given order, newline-terminated. */
+export function renderHtpasswd(users: HtpasswdUser[], seed: string, cost = 10): string {
+    if (seed.length < 16) throw new Error("htpasswd: the salt seed must be at least 16 characters");
+    return users
+        .map((u) => {
+            if (!u.name || u.name.includes(":")) throw new Error(`htpasswd: user name ${JSON.stringify(u.name)} must be non-empty and contain no ':'`);
+            if (!u.password) throw new Error(`htpasswd: the password of user ${JSON.stringify(u.name)} is empty`);
+            // $2y$ as htpasswd writes it; the registry (Go x/crypto/bcrypt) reads $2a$, $2b$ and $2y$.
+            return `${u.name}:${bcrypt.hashSync(u.password, bcryptSalt(seed, u.name, cost))}\n`;
+        })
+        .join("");
+}

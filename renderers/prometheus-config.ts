@@ -1,0 +1,54 @@
+/**
+ * prometheus.yml as a typed object. Pure: no Pulumi, no I/O.
+ */
+import { stringify } from "yaml";
+
+export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
+export const PROMETHEUS_PORT = 9090;
+
+/** One Prometheus scrape job, as it appears under `scrape_configs`. */
+export interface ScrapeJob {
+    job_name: string;
+    metrics_path: string;
+    scheme: "http" | "https";
+    static_configs: { targets: string[]; labels?: Record<string, string> }[];
+}
+
+/** The scrape job for a registry's debug server (`http.debug` with prometheus enabled). */
+export function registryScrapeJob(targets: string[], labels: Record<string, string> = {}): ScrapeJob {
+    return {
+        job_name: "registry",
+        metrics_path: "/metrics",
+        scheme: "http",
+        static_configs: [{ targets: [...targets], ...(Object.keys(labels).length ? { labels } : {}) }],
+    };
+}
+
+export interface PrometheusConfigInput {
+    scrapeInterval: string;
+    /** Jobs besides Prometheus's own. */
+    jobs: ScrapeJob[];
+    /** Labels added to every series when federated or remote-written. */
+    externalLabels?: Record<string, string>;
+}
+
+export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
+    const self: ScrapeJob = {
+        job_name: "prometheus",
+        metrics_path: "/metrics",
+        scheme: "http",
+        static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }],
+    };
+    return {
+        global: {
+            scrape_interval: input.scrapeInterval,
+            evaluation_interval: input.scrapeInterval,
+            ...(input.externalLabels && Object.keys(input.externalLabels).length ? { external_labels: input.externalLabels } : {}),
+        },
+        scrape_configs: [self, ...input.jobs],
+    };
+}
+
+export function renderPrometheusConfig(input: PrometheusConfigInput): string {
+    return stringify(prometheusConfig(input), { lineWidth: 0 });
+}

@@ -1,0 +1,83 @@
+/**
+ * Distribution's config.yml as a typed object, and the differences between the v2 and v3 dialects.
+ * Pure: no Pulumi, no I/O.
+ */
+import { stringify } from "yaml";
+
+export type RegistryDialect = "v2" | "v3";
+
+/** Everything that differs between registry:2 and registry:3 lives here. */
+export const DIALECTS: Record<RegistryDialect, { configPath: string }> = {
+    v2: { configPath: "/etc/docker/registry/config.yml" },
+    v3: { configPath: "/etc/distribution/config.yml" },
+};
+
+export const REGISTRY_PORT = 5000;
+export const REGISTRY_DEBUG_PORT = 5001;
+export const REGISTRY_DATA_DIR = "/var/lib/registry";
+export const HTPASSWD_PATH = "/auth/htpasswd";
+
+export interface RegistryConfigInput {
+    dialect: RegistryDialect;
+    /** Filesystem storage root inside the container. */
+    rootDirectory: string;
+    deleteEnabled: boolean;
+    uploadPurging: { enabled: boolean; age: string; interval: string; dryrun: boolean };
+    logLevel: string;
+    /** Path of the htpasswd file inside the container; undefined turns auth off. */
+    htpasswdPath?: string;
+    /** Raw configuration merged last, over everything generated. */
+    extraConfig?: Record<string, unknown>;
+}
+
+/** The registry configuration as data. `http.secret` is not here: it is passed as a secret env var. */
+export function registryConfig(input: RegistryConfigInput): Record<string, unknown> {
+    const config: Record<string, unknown> = {
+        version: 0.1,
+        log: { level: input.logLevel, formatter: "json", fields: { service: "registry" } },
+        storage: {
+            filesystem: { rootdirectory: input.rootDirectory },
+            delete: { enabled: input.deleteEnabled },
+            cache: { blobdescriptor: "inmemory" },
+            maintenance: {
+                uploadpurging: {
+                    enabled: input.uploadPurging.enabled,
+                    age: input.uploadPurging.age,
+                    interval: input.uploadPurging.interval,
+                    dryrun: input.uploadPurging.dryrun,
+                },
+                readonly: { enabled: false },
+            },
+        },
+        http: {
+            addr: `:${REGISTRY_PORT}`,
+            headers: { "X-Content-Type-Options": ["nosniff"] },
+            debug: { addr: `:${REGISTRY_DEBUG_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
+            draintimeout: "60s",
+        },
+        health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },
+    };
+    if (input.htpasswdPath) {
+        config.auth = { htpasswd: { realm: "registry-kit", path: input.htpasswdPath } };
+    }
+    return deepMerge(config, input.extraConfig ?? {});
+}
+
+/** The YAML text of `registryConfig`, stable for the same input. */
+export function renderRegistryConfig(input: RegistryConfigInput): string {
+    return stringify(registryConfig(input), { sortMapEntries: false, lineWidth: 0 });
+}
+
+/** Objects merge key by key; anything else (lists included) in `over` replaces what is in `base`. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...base };
+    for (const [key, value] of Object.entries(over)) {
+        const current = out[key];
+        out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    }
+    return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+}

@@ -1,0 +1,81 @@
+/**
+ * Stack configuration → validated, defaulted `Settings`, or one error that names every bad setting.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { formatIssues, Settings, settingsSchema } from "./schema";
+
+export const NAMESPACE = "registry-kit";
+
+/** Thrown for bad configuration; Pulumi prints the message and stops before creating anything. */
+export class ConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+    }
+}
+
+/** Keys under `registry-kit:` whose values contain secrets wherever they are set. */
+const SECRET_BEARING = { auth: ["adminPassword", "users"], tls: ["privateKey"] } as const;
+
+/**
+ * Validates raw stack settings (`registry-kit:*` keys without the namespace, values parsed from JSON).
+ * `secretKeys` lists the top-level keys Pulumi holds as secrets; a password or key set in plain
+ * text is refused, since it would sit unencrypted in the stack file.
+ */
+export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = []): Settings {
+    const result = settingsSchema.safeParse(raw);
+    if (!result.success) {
+        throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, NAMESPACE)}`);
+    }
+    const plain: string[] = [];
+    for (const [key, fields] of Object.entries(SECRET_BEARING)) {
+        const value = raw[key] as Record<string, unknown> | undefined;
+        if (!value || secretKeys.includes(key)) continue;
+        for (const field of fields) {
+            const v = value[field];
+            if (field === "users" ? Array.isArray(v) && v.length > 0 : v !== undefined) {
+                plain.push(`${NAMESPACE}:${key}.${field}${field === "users" ? "[*].password" : ""}`);
+            }
+        }
+    }
+    if (plain.length > 0) {
+        throw new ConfigError(
+            "invalid stack configuration:\n" +
+                plain.map((p) => `${p}: got a plain-text value; allowed: a secret (pulumi config set --secret --path '${p.replace("[*]", "[0]")}' ...)`).join("\n"),
+        );
+    }
+    return result.data;
+}
+
+/** Reads every `registry-kit:` key of the current stack and validates it. */
+export function loadSettings(): Settings {
+    const all = pulumi.runtime.allConfig();
+    const raw: Record<string, unknown> = {};
+    const prefix = `${NAMESPACE}:`;
+    for (const [key, value] of Object.entries(all)) {
+        if (!key.startsWith(prefix)) continue;
+        raw[key.slice(prefix.length)] = parseValue(value);
+    }
+    const secretKeys = Object.keys(all)
+        .filter((k) => k.startsWith(prefix) && isConfigSecret(k))
+        .map((k) => k.slice(prefix.length));
+    return parseSettings(raw, secretKeys);
+}
+
+/**
+ * Whether Pulumi holds a key as a secret. The SDK marks this helper internal; without it (a future
+ * SDK) every key counts as secret, so the plain-text check is skipped rather than wrong.
+ */
+function isConfigSecret(key: string): boolean {
+    const check = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+    return check ? check(key) : true;
+}
+
+/** Pulumi hands structured values over as JSON text, and numbers and booleans as strings. */
+function parseValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}

@@ -1,0 +1,16 @@
+/**
+ * The Pulumi program's body: picks the topology the settings name and returns its stack outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Settings } from "./schema";
+import { smallTeam } from "./small-team";
+
+export type StackOutputs = Record<string, pulumi.Output<unknown> | undefined>;
+
+const TOPOLOGIES: Record<Settings["topology"], (s: Settings) => StackOutputs> = {
+    "small-team": (s) => ({ ...smallTeam(s) }),
+};
+
+export function runTopology(settings: Settings): StackOutputs {
+    return TOPOLOGIES[settings.topology](settings);
+}

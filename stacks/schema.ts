@@ -1,0 +1,311 @@
+/**
+ * The typed schema of registry-kit's stack configuration and its error messages.
+ *
+ * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
+ * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`.
+ */
+import * as net from "node:net";
+import { z } from "zod";
+
+/** A DNS name (RFC 1123 labels) or an IP address. */
+export function isHostname(value: string): boolean {
+    if (net.isIP(value) !== 0) return true;
+    if (value.length > 253) return false;
+    return value
+        .split(".")
+        .every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+/** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
+export function isCidr(value: string): boolean {
+    const [addr, prefix, ...rest] = value.split("/");
+    if (rest.length > 0) return false;
+    const family = net.isIP(addr);
+    if (family === 0) return false;
+    if (prefix === undefined) return true;
+    if (!/^\d{1,3}$/.test(prefix)) return false;
+    return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** A Go duration as the registry and Prometheus read it: `90s`, `24h`, `1h30m`. */
+const durationPattern = /^(\d+(ms|s|m|h|d|w|y))+$/;
+
+export const hostname = z
+    .string()
+    .refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
+export const port = z
+    .number()
+    .int()
+    .min(1, { message: "an integer port from 1 to 65535" })
+    .max(65535, { message: "an integer port from 1 to 65535" });
+export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
+export const duration = z.string().regex(durationPattern, { message: "a duration such as 30s, 24h or 168h" });
+export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
+export const userName = z
+    .string()
+    .min(1, { message: "a non-empty user name" })
+    .refine((v) => !v.includes(":") && !/\s/.test(v), { message: "a user name without ':' or white space" });
+export const password = z.string().min(1, { message: "a non-empty password" });
+export const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "an image reference such as registry:3" });
+/** Docker object names: containers, volumes, networks. */
+export const dockerName = z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
+
+export const topologies = ["small-team"] as const;
+export const storageTypes = ["filesystem"] as const;
+export const tlsModes = ["self-signed", "provided"] as const;
+export const dialects = ["v2", "v3"] as const;
+export const logLevels = ["error", "warn", "info", "debug"] as const;
+
+const dockerSchema = z
+    .strictObject({
+        /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
+        host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/.+/, { message: "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host" }).optional(),
+        /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
+        namePrefix: dockerName.optional(),
+    })
+    .prefault({});
+
+const storageSchema = z
+    .strictObject({
+        /** Storage driver. Default: filesystem. */
+        type: z.enum(storageTypes).default("filesystem"),
+        filesystem: z
+            .strictObject({
+                /** Name of the Docker volume that holds the images. Default: `<prefix>-registry-data`. */
+                volumeName: dockerName.optional(),
+                /** Keep the volume (and the images) on `pulumi destroy`. Default: true. */
+                retainOnDelete: z.boolean().default(true),
+            })
+            .prefault({}),
+    })
+    .prefault({});
+
+const registrySchema = z
+    .strictObject({
+        /** Distribution image. Default: registry:3. */
+        image: image.default("registry:3"),
+        /** Config dialect: v2 or v3. Default: inferred from the image tag (`:2…` → v2, anything else v3). */
+        dialect: z.enum(dialects).optional(),
+        storage: storageSchema,
+        /** Allow manifest and blob deletion through the API. Default: true. */
+        deleteEnabled: z.boolean().default(true),
+        uploadPurging: z
+            .strictObject({
+                enabled: z.boolean().default(true),
+                /** Purge uploads older than this. Default: 168h. */
+                age: duration.default("168h"),
+                /** How often to look. Default: 24h. */
+                interval: duration.default("24h"),
+                dryrun: z.boolean().default(false),
+            })
+            .prefault({}),
+        /** Registry log level. Default: info. */
+        logLevel: z.enum(logLevels).default("info"),
+        /** Raw registry configuration deep-merged over the generated one (escape hatch). Default: {}. */
+        extraConfig: z.record(z.string(), z.unknown()).default({}),
+    })
+    .prefault({});
+
+const proxySchema = z
+    .strictObject({
+        /** Nginx image. Default: nginx:1.27. */
+        image: image.default("nginx:1.27"),
+        /** Host address the proxy ports are published on. Default: 0.0.0.0. */
+        hostIp: ipAddress.default("0.0.0.0"),
+        /** Host port for HTTPS. Default: 443. */
+        httpsPort: port.default(443),
+        /** Host port for HTTP (redirect and ACME challenges). Default: 80. */
+        httpPort: port.default(80),
+        /** Source addresses allowed to reach the registry; empty means everyone. Default: []. */
+        allowCidrs: z.array(cidr).default([]),
+        /** Strict-Transport-Security max-age in seconds; 0 turns the header off. Default: 31536000. */
+        hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }).default(31536000),
+    })
+    .prefault({});
+
+const tlsSchema = z
+    .strictObject({
+        /** self-signed (a CA and a server certificate made by Pulumi) or provided. Default: self-signed. */
+        mode: z.enum(tlsModes).default("self-signed"),
+        /** More DNS names or IP addresses for the certificate. Default: []. */
+        extraSans: z.array(hostname).default([]),
+        /** Server certificate lifetime in days (self-signed). Default: 365. */
+        validityDays: z.number().int().min(1).max(3650).default(365),
+        /** PEM certificate chain (provided mode). */
+        certificate: z.string().optional(),
+        /** PEM private key (provided mode), a secret. */
+        privateKey: z.string().optional(),
+    })
+    .prefault({});
+
+const authSchema = z
+    .strictObject({
+        /** Name of the admin user. Default: admin. */
+        adminUser: userName.default("admin"),
+        /** Admin password, a secret. Default: generated (32 characters, kept in state). */
+        adminPassword: password.optional(),
+        /** More users: `{ name, password }`, passwords set as secrets. Default: []. */
+        users: z.array(z.strictObject({ name: userName, password })).default([]),
+        /** bcrypt cost of htpasswd entries. Default: 10. */
+        bcryptCost: z.number().int().min(4).max(14).default(10),
+    })
+    .prefault({});
+
+const monitoringSchema = z
+    .strictObject({
+        /** Run a Prometheus container. Default: true. */
+        enabled: z.boolean().default(true),
+        /** Prometheus image. Default: prom/prometheus:v2.55.1. */
+        image: image.default("prom/prometheus:v2.55.1"),
+        /** Host address Prometheus is published on. Default: 127.0.0.1. */
+        hostIp: ipAddress.default("127.0.0.1"),
+        /** Host port of Prometheus. Default: 9090. */
+        port: port.default(9090),
+        /** How long to keep samples. Default: 15d. */
+        retentionTime: duration.default("15d"),
+        /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
+        retentionSize: z.string().regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" }).optional(),
+        /** Scrape interval. Default: 30s. */
+        scrapeInterval: duration.default("30s"),
+    })
+    .prefault({});
+
+export const settingsSchema = z
+    .strictObject({
+    /** Which topology to deploy. Default: small-team. */
+    topology: z.enum(topologies).default("small-team"),
+    /** DNS name (or IP) clients use to reach the registry. Required. */
+    hostname,
+    docker: dockerSchema,
+    registry: registrySchema,
+    proxy: proxySchema,
+    tls: tlsSchema,
+    auth: authSchema,
+    monitoring: monitoringSchema,
+    })
+    .superRefine(checkCrossSettings);
+
+/** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
+function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
+    const settings = s as unknown as Omit<Settings, never>;
+    const published: { path: (string | number)[]; ip: string; port: number }[] = [
+        { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
+        { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
+    ];
+    if (settings.monitoring.enabled) {
+        published.push({ path: ["monitoring", "port"], ip: settings.monitoring.hostIp, port: settings.monitoring.port });
+    }
+    published.forEach((a, i) => {
+        const clash = published.slice(0, i).find((b) => b.port === a.port && overlaps(a.ip, b.ip));
+        if (clash) {
+            ctx.addIssue({
+                code: "custom",
+                path: a.path,
+                input: a.port,
+                message: `a host port not already used by registry-kit:${clash.path.join(".")} (${clash.ip}:${clash.port})`,
+            });
+        }
+    });
+    if (settings.tls.mode === "provided") {
+        for (const key of ["certificate", "privateKey"] as const) {
+            if (!settings.tls[key]) {
+                ctx.addIssue({ code: "custom", path: ["tls", key], input: undefined, message: `a PEM ${key === "certificate" ? "certificate chain" : "private key (set it with --secret)"}: required when tls.mode is "provided"` });
+            }
+        }
+    }
+    const names = [settings.auth.adminUser, ...settings.auth.users.map((u) => u.name)];
+    names.forEach((name, i) => {
+        if (i > 0 && names.indexOf(name) < i) {
+            ctx.addIssue({ code: "custom", path: ["auth", "users", i - 1, "name"], input: name, message: "a user name not used twice (the admin user counts)" });
+        }
+    });
+    const { image: registryImage, dialect } = settings.registry;
+    if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
+        ctx.addIssue({ code: "custom", path: ["registry", "dialect"], input: dialect, message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset` });
+    }
+}
+
+/** Two bind addresses overlap when either is the wildcard of the same family, or they are equal. */
+function overlaps(a: string, b: string): boolean {
+    const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
+    return a === b || wildcard(a) || wildcard(b);
+}
+
+/** `registry:2`, `registry:2.8.3`, `mirror/registry:2.8@sha256:…` speak v2; every other tag v3. */
+export function inferDialect(image: string): "v2" | "v3" {
+    const tag = image.split("@")[0].split("/").pop()!.split(":")[1];
+    return tag !== undefined && /^v?2(\.|$|-)/.test(tag) ? "v2" : "v3";
+}
+
+export type Settings = z.output<typeof settingsSchema>;
+export type RawSettings = z.input<typeof settingsSchema>;
+
+/** Setting paths whose values are secrets: never echoed in an error message. */
+const secretLeaves = ["password", "adminPassword", "privateKey"];
+
+/** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, namespace = "registry-kit"): string {
+    return issues
+        .map((issue) => {
+            const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+            const setting = `${namespace}:${path}`;
+            if (issue.code === "unrecognized_keys") {
+                return issue.keys.map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(input, issue.path)} (a typo?)`).join("\n");
+            }
+            const leaf = String(issue.path[issue.path.length - 1] ?? "");
+            const value = lookup(input, issue.path as PropertyKey[]);
+            return `${setting}: got ${describeValue(value, secretLeaves.includes(leaf))}; allowed: ${describeAllowed(issue)}`;
+        })
+        .join("\n");
+}
+
+/** Primitives are shown; objects and lists are not, since they may hold secrets. */
+function describeValue(value: unknown, secret: boolean): string {
+    if (value === undefined) return "nothing";
+    if (secret) return "[secret]";
+    if (Array.isArray(value)) return "a list";
+    if (value !== null && typeof value === "object") return "an object";
+    return JSON.stringify(value);
+}
+
+/** The keys the schema knows at a path, for the unknown-key message. */
+function knownKeys(_input: unknown, path: PropertyKey[]): string {
+    let shape: z.ZodType = settingsSchema;
+    for (const key of path) {
+        shape = unwrap(shape);
+        if (shape instanceof z.ZodObject) shape = shape.shape[key as string];
+        else if (shape instanceof z.ZodArray) shape = shape.element as z.ZodType;
+        else return "see the configuration reference";
+    }
+    shape = unwrap(shape);
+    return shape instanceof z.ZodObject ? Object.keys(shape.shape).join(", ") : "see the configuration reference";
+}
+
+function unwrap(t: z.ZodType): z.ZodType {
+    let cur: any = t;
+    while (cur && cur._zod?.def?.innerType) cur = cur._zod.def.innerType;
+    if (cur && cur._zod?.def?.type === "pipe") cur = cur._zod.def.in;
+    return cur;
+}
+
+function describeAllowed(issue: z.core.$ZodIssue): string {
+    switch (issue.code) {
+        case "invalid_value":
+            return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+        case "invalid_type":
+            return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
+        default:
+            return issue.message;
+    }
+}
+
+function lookup(value: unknown, path: PropertyKey[]): unknown {
+    let cur: unknown = value;
+    for (const key of path) {
+        if (cur === null || typeof cur !== "object") return undefined;
+        cur = (cur as Record<PropertyKey, unknown>)[key];
+    }
+    return cur;
+}

@@ -1,0 +1,154 @@
+/**
+ * small-team: one Docker host running the registry behind the Nginx TLS proxy, htpasswd users,
+ * filesystem storage and Prometheus, on a network of its own.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { Certificates } from "../components/certificates";
+import { Htpasswd } from "../components/htpasswd";
+import { Monitoring } from "../components/monitoring";
+import { Registry } from "../components/registry";
+import { TlsProxy } from "../components/tls-proxy";
+import { registryScrapeJob } from "../renderers/prometheus-config";
+import { Settings } from "./schema";
+
+export interface SmallTeamOutputs {
+    registryUrl: pulumi.Output<string>;
+    registryHost: pulumi.Output<string>;
+    caCertificate: pulumi.Output<string>;
+    dockerLogin: pulumi.Output<string>;
+    clientSetup: pulumi.Output<string>;
+    prometheusUrl: pulumi.Output<string> | undefined;
+    registryScrapeJob: pulumi.Output<unknown>;
+    adminUser: pulumi.Output<string>;
+    adminPassword: pulumi.Output<string>;
+    dataVolume: pulumi.Output<string>;
+}
+
+/** `host` or `host:port` as clients write it (the port is left out when it is 443). */
+export function registryHost(hostname: string, httpsPort: number): string {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    return httpsPort === 443 ? host : `${host}:${httpsPort}`;
+}
+
+/** Copy-paste steps for a Docker client to trust the CA and log in. */
+export function clientSetupText(host: string, selfSigned: boolean): string {
+    const lines = [`# On each machine that pushes or pulls:`];
+    if (selfSigned) {
+        lines.push(
+            `sudo mkdir -p /etc/docker/certs.d/${host}`,
+            `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`,
+        );
+    }
+    lines.push(`pulumi stack output adminPassword --show-secrets | docker login ${host} --username "$(pulumi stack output adminUser)" --password-stdin`);
+    return lines.join("\n") + "\n";
+}
+
+export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
+    const prefix = settings.docker.namePrefix ?? `rk-${pulumi.getStack()}`;
+    const providerOpts: pulumi.CustomResourceOptions = {};
+    if (settings.docker.host) {
+        providerOpts.provider = new docker.Provider(`${prefix}-docker`, { host: settings.docker.host });
+    }
+    const childOpts = pulumi.mergeOptions(opts, providerOpts.provider ? { providers: [providerOpts.provider] } : {});
+
+    const network = new docker.Network(
+        `${prefix}-net`,
+        { name: `${prefix}-net`, driver: "bridge", labels: [{ label: "registry-kit.stack", value: prefix }] },
+        pulumi.mergeOptions(opts, providerOpts),
+    );
+
+    const certs = new Certificates(
+        `${prefix}-tls`,
+        {
+            mode: settings.tls.mode,
+            hostname: settings.hostname,
+            extraSans: settings.tls.extraSans,
+            validityDays: settings.tls.validityDays,
+            certificatePem: settings.tls.certificate,
+            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
+        },
+        opts,
+    );
+
+    const auth = settings.auth;
+    const htpasswd = new Htpasswd(
+        `${prefix}-htpasswd`,
+        {
+            adminUser: auth.adminUser,
+            adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
+            users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
+            bcryptCost: auth.bcryptCost,
+        },
+        opts,
+    );
+
+    const reg = settings.registry;
+    const registry = new Registry(
+        `${prefix}-registry`,
+        {
+            networkName: network.name,
+            image: reg.image,
+            dialect: reg.dialect,
+            volumeName: reg.storage.filesystem.volumeName,
+            retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
+            htpasswd: htpasswd.content,
+            deleteEnabled: reg.deleteEnabled,
+            uploadPurging: reg.uploadPurging,
+            logLevel: reg.logLevel,
+            extraConfig: reg.extraConfig,
+        },
+        childOpts,
+    );
+
+    new TlsProxy(
+        `${prefix}-proxy`,
+        {
+            networkName: network.name,
+            hostname: settings.hostname,
+            upstream: registry.address,
+            certificatePem: certs.certificatePem,
+            privateKeyPem: certs.privateKeyPem,
+            image: settings.proxy.image,
+            hostIp: settings.proxy.hostIp,
+            httpsPort: settings.proxy.httpsPort,
+            httpPort: settings.proxy.httpPort,
+            allowCidrs: settings.proxy.allowCidrs,
+            hstsMaxAge: settings.proxy.hstsMaxAge,
+        },
+        pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
+    );
+
+    const mon = settings.monitoring;
+    const monitoring = mon.enabled
+        ? new Monitoring(
+              `${prefix}-prometheus`,
+              {
+                  networkName: network.name,
+                  registryTargets: [registry.metricsAddress],
+                  image: mon.image,
+                  hostIp: mon.hostIp,
+                  port: mon.port,
+                  retentionTime: mon.retentionTime,
+                  retentionSize: mon.retentionSize,
+                  scrapeInterval: mon.scrapeInterval,
+              },
+              childOpts,
+          )
+        : undefined;
+
+    const host = registryHost(settings.hostname, settings.proxy.httpsPort);
+    const selfSigned = settings.tls.mode === "self-signed";
+    return {
+        registryUrl: pulumi.output(`https://${host}`),
+        registryHost: pulumi.output(host),
+        caCertificate: certs.caCertificatePem,
+        dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
+        clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
+        prometheusUrl: monitoring?.url,
+        registryScrapeJob: registry.metricsAddress.apply((target) => registryScrapeJob([target])),
+        adminUser: htpasswd.adminUser,
+        adminPassword: htpasswd.adminPassword,
+        dataVolume: registry.volumeName,
+    };
+}
