@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const manifest = {
         stack,
         config: path.relative(process.cwd(), configPath),
-        resources: result.resources.map((r) => ({ type: r.type, name: r.name, inputs: view(r.inputs) })),
+        resources: result.resources.map((r) => ({ type: r.type, name: r.name, custom: r.custom, options: r.options, inputs: view(r.inputs) })),
         files: result.files.map((f) => ({ container: f.container, path: f.path, secret: f.secret })),
     };
     fs.writeFileSync(path.join(out, "manifest.json"), stableJson(manifest, 2) + "\n");

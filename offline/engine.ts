@@ -21,18 +21,20 @@ export interface ResourceRecord {
     inputs: Record<string, unknown>;
     /** Outputs the engine answered with (generated values unwrapped). */
     outputs: Record<string, unknown>;
+    /** Resource options that change what an update or destroy does. */
+    options: ResourceOptionsRecord;
+}
+
+export interface ResourceOptionsRecord {
+    retainOnDelete: boolean;
+    deleteBeforeReplace: boolean;
+    additionalSecretOutputs: string[];
 }
 
 export interface StateEntry {
     inputsHash: string;
     outputs: Record<string, unknown>;
 }
-
-/** Output fields the real providers mark secret. */
-const SECRET_OUTPUTS: Record<string, string[]> = {
-    "tls:index/privateKey:PrivateKey": ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
-    "random:index/randomPassword:RandomPassword": ["result", "bcryptHash"],
-};
 
 /** Pulumi's wire marker for an output value, which carries its own `secret` flag. */
 const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
@@ -91,6 +93,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
 
     /** Inputs as serialised on the wire, keyed by type and name: nested secrets still nested. */
     private readonly wireInputs = new Map<string, Record<string, unknown>>();
+    private readonly options = new Map<string, ResourceOptionsRecord>();
 
     /** Installs the engine as Pulumi's mocks for this process. */
     async install(): Promise<void> {
@@ -100,7 +103,13 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
         const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
         const register = monitor.registerResource.bind(monitor);
         monitor.registerResource = (req: any, cb: unknown) => {
-            this.wireInputs.set(`${req.getType()}::${req.getName()}`, req.getObject()?.toJavaScript() ?? {});
+            const key = `${req.getType()}::${req.getName()}`;
+            this.wireInputs.set(key, req.getObject()?.toJavaScript() ?? {});
+            this.options.set(key, {
+                retainOnDelete: req.getRetainondelete?.() === true,
+                deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
+                additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+            });
             return register(req, cb);
         };
     }
@@ -116,8 +125,10 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             const generated = previous && previous.inputsHash === inputsHash ? previous.outputs : await this.generate(args.type, args.name, plain);
             this.state.set(urn, { inputsHash, outputs: generated });
             const outputs = { ...plain, ...generated };
-            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs });
-            const secretFields = SECRET_OUTPUTS[args.type] ?? [];
+            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
+            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs, options });
+            // Provider SDKs list their secret outputs in additionalSecretOutputs; the engine honours it.
+            const secretFields = options.additionalSecretOutputs;
             const answer: Record<string, unknown> = {};
             for (const [k, v] of Object.entries(outputs)) answer[k] = secretFields.includes(k) ? pulumi.secret(v) : v;
             // Secret inputs stay secret in the answer, as the engine does for real providers.

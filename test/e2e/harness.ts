@@ -1,0 +1,183 @@
+/**
+ * End-to-end harness: renders a stack with `render --show-secrets`, then creates exactly the Docker
+ * networks, volumes and containers the program declared, with the docker CLI, the way the Docker
+ * provider would (uploads copied in before start, deleteBeforeReplace, retainOnDelete honoured).
+ * Everything it creates carries the stack's name prefix and is removed by name afterwards.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+export interface ManifestResource {
+    type: string;
+    name: string;
+    custom: boolean;
+    options: { retainOnDelete: boolean; deleteBeforeReplace: boolean };
+    inputs: Record<string, any>;
+}
+
+export interface Rendered {
+    dir: string;
+    resources: ManifestResource[];
+    outputs: Record<string, any>;
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string | Buffer; allowFail?: boolean; timeoutMs?: number } = {}): { code: number; stdout: string; stderr: string } {
+    const r = spawnSync(cmd, args, { input: opts.input, encoding: "utf8", timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 });
+    const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
+    if (!opts.allowFail && result.code !== 0) {
+        throw new Error(`${cmd} ${args.join(" ")} failed (${result.code}): ${result.stderr || result.stdout}`);
+    }
+    return result;
+}
+
+export const docker = (...args: string[]) => run("docker", args).stdout.trim();
+
+/** Renders the stack config at `configPath` with the real program, keeping generated values in `stateFile`. */
+export function render(configPath: string, outDir: string, stateFile: string, stack = "e2e"): Rendered {
+    execFileSync(
+        process.execPath,
+        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), "--stack", stack, "--config", configPath, "--out", outDir, "--state", stateFile, "--show-secrets"],
+        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
+    );
+    const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"));
+    const outputs = JSON.parse(fs.readFileSync(path.join(outDir, "outputs.json"), "utf8"));
+    return { dir: outDir, resources: manifest.resources, outputs };
+}
+
+const byType = (r: Rendered, type: string) => r.resources.filter((x) => x.type === `docker:index/${type}`);
+
+function exists(kind: "container" | "volume" | "network" | "image", name: string): boolean {
+    return run("docker", [kind, "inspect", name], { allowFail: true }).code === 0;
+}
+
+/** `docker create` arguments for a Container resource's inputs. */
+export function createArgs(inputs: Record<string, any>): string[] {
+    const a: string[] = ["create", "--name", inputs.name];
+    for (const e of inputs.envs ?? []) a.push("-e", e);
+    for (const v of inputs.volumes ?? []) a.push("-v", `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
+    for (const p of inputs.ports ?? []) a.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external}:${p.internal}`);
+    const [firstNet] = inputs.networksAdvanced ?? [];
+    if (firstNet) {
+        a.push("--network", firstNet.name);
+        for (const alias of firstNet.aliases ?? []) a.push("--network-alias", alias);
+    }
+    const hc = inputs.healthcheck;
+    if (hc) {
+        const [kind, ...cmd] = hc.tests as string[];
+        a.push("--health-cmd", kind === "CMD" ? cmd.map(shellQuote).join(" ") : cmd.join(" "));
+        if (hc.interval) a.push("--health-interval", hc.interval);
+        if (hc.timeout) a.push("--health-timeout", hc.timeout);
+        if (hc.retries) a.push("--health-retries", String(hc.retries));
+        if (hc.startPeriod) a.push("--health-start-period", hc.startPeriod);
+    }
+    if (inputs.restart) a.push("--restart", inputs.restart);
+    if (inputs.logDriver) a.push("--log-driver", inputs.logDriver);
+    for (const [k, v] of Object.entries(inputs.logOpts ?? {})) a.push("--log-opt", `${k}=${v}`);
+    for (const l of inputs.labels ?? []) a.push("--label", `${l.label}=${l.value}`);
+    if (inputs.entrypoints?.length) a.push("--entrypoint", inputs.entrypoints[0]);
+    a.push(inputs.image);
+    if (inputs.entrypoints?.length > 1) a.push(...inputs.entrypoints.slice(1));
+    a.push(...(inputs.command ?? []));
+    return a;
+}
+
+function shellQuote(s: string): string {
+    return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** Copies a container's uploads in with their modes, as the provider does before starting it. */
+function copyUploads(container: string, uploads: { file: string; content: string; permissions?: string }[]): void {
+    if (!uploads.length) return;
+    const stage = fs.mkdtempSync(path.join(os.tmpdir(), "rk-uploads-"));
+    try {
+        for (const u of uploads) {
+            const target = path.join(stage, u.file);
+            fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+            fs.writeFileSync(target, u.content);
+            fs.chmodSync(target, parseInt(u.permissions ?? "0644", 8));
+        }
+        // A tar of the top-level folders (0755, root-owned), extracted at / like the provider's upload.
+        const tar = execFileSync("tar", ["-C", stage, "--owner=0", "--group=0", "-cf", "-", ...fs.readdirSync(stage)]);
+        run("docker", ["cp", "-", `${container}:/`], { input: tar });
+    } finally {
+        fs.rmSync(stage, { recursive: true, force: true });
+    }
+}
+
+/** Creates what the rendered stack declares; containers whose inputs changed since `previous` are replaced. */
+export function deploy(current: Rendered, previous?: Rendered): { replaced: string[] } {
+    for (const img of byType(current, "remoteImage:RemoteImage")) {
+        if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
+    }
+    for (const net of byType(current, "network:Network")) {
+        if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", net.inputs.name);
+    }
+    for (const vol of byType(current, "volume:Volume")) {
+        if (!exists("volume", vol.inputs.name)) docker("volume", "create", ...(vol.inputs.labels ?? []).flatMap((l: any) => ["--label", `${l.label}=${l.value}`]), vol.inputs.name);
+    }
+    const replaced: string[] = [];
+    for (const c of byType(current, "container:Container")) {
+        const before = previous && byType(previous, "container:Container").find((p) => p.name === c.name);
+        const same = before && JSON.stringify(before.inputs) === JSON.stringify(c.inputs);
+        if (exists("container", c.inputs.name)) {
+            if (same) continue;
+            replaced.push(c.inputs.name);
+            docker("stop", "-t", String(c.inputs.destroyGraceSeconds ?? 10), c.inputs.name);
+            docker("rm", c.inputs.name);
+        }
+        docker(...createArgs(c.inputs));
+        copyUploads(c.inputs.name, c.inputs.uploads ?? []);
+        docker("start", c.inputs.name);
+    }
+    return { replaced };
+}
+
+/** What `pulumi destroy` does: removes everything but resources marked retainOnDelete. */
+export function destroy(rendered: Rendered): void {
+    for (const c of byType(rendered, "container:Container")) {
+        run("docker", ["rm", "-f", c.inputs.name], { allowFail: true });
+    }
+    for (const v of byType(rendered, "volume:Volume")) {
+        if (!v.options.retainOnDelete) run("docker", ["volume", "rm", "-f", v.inputs.name], { allowFail: true });
+    }
+    for (const n of byType(rendered, "network:Network")) run("docker", ["network", "rm", n.inputs.name], { allowFail: true });
+}
+
+/** Removes every container, volume and network whose name starts with `prefix` (test cleanup). */
+export function removeByPrefix(prefix: string): void {
+    const list = (kind: string, fmt: string) =>
+        run("docker", [kind, "ls", ...(kind === "container" ? ["-a"] : []), "--format", fmt], { allowFail: true })
+            .stdout.split("\n")
+            .filter((n) => n.startsWith(prefix));
+    for (const c of list("container", "{{.Names}}")) run("docker", ["rm", "-f", c], { allowFail: true });
+    for (const v of list("volume", "{{.Name}}")) run("docker", ["volume", "rm", "-f", v], { allowFail: true });
+    for (const n of list("network", "{{.Name}}")) run("docker", ["network", "rm", n], { allowFail: true });
+}
+
+/** Waits until every container reports healthy (or fails with its logs). */
+export async function waitHealthy(names: string[], timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const name of names) {
+        for (;;) {
+            const status = docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", name);
+            if (status === "running healthy") break;
+            if (status.startsWith("exited") || Date.now() > deadline) {
+                const logs = run("docker", ["logs", "--tail", "40", name], { allowFail: true });
+                throw new Error(`${name} is ${status}:\n${logs.stdout}${logs.stderr}`);
+            }
+            await new Promise((r) => setTimeout(r, 500));
+        }
+    }
+}
+
+/**
+ * Runs a client command with `/etc/hosts` replaced, in a private mount namespace, so the stack's
+ * hostname resolves to loopback for that command only.
+ */
+export function withHosts(hostsFile: string, cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}) {
+    return run("unshare", ["-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, cmd, ...args], opts);
+}

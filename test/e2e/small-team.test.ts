@@ -1,0 +1,196 @@
+/**
+ * The small-team stack on a real Docker engine: the program's own container specs, stand-in images
+ * from Debian packages, real clients (skopeo, curl, openssl) against loopback ports only.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { deploy, destroy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, withHosts } from "./harness";
+
+const PREFIX = "rk-e2e";
+const HOST = "registry.e2e.test";
+const HTTPS = 18443;
+const HTTP = 18080;
+const PROMETHEUS = "http://127.0.0.1:19090";
+const REGISTRY = `${HOST}:${HTTPS}`;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-e2e-"));
+const stateFile = path.join(work, "state.json");
+const hostsFile = path.join(work, "hosts");
+const certDir = path.join(work, "certs");
+let rendered: Rendered;
+let password: string;
+let imageTar: string;
+let pushedDigest: string;
+
+function stackFile(overrides: (config: Record<string, any>) => void = () => undefined): string {
+    const doc = parse(fs.readFileSync(path.join(__dirname, "Pulumi.e2e.yaml"), "utf8"));
+    overrides(doc.config);
+    const file = path.join(work, `Pulumi.e2e-${crypto.randomUUID()}.yaml`);
+    fs.writeFileSync(file, stringify(doc));
+    return file;
+}
+
+const curl = (...args: string[]) =>
+    run("curl", ["-sS", "--max-time", "20", "--cacert", path.join(certDir, "ca.crt"), "--resolve", `${HOST}:${HTTPS}:127.0.0.1`, "--resolve", `${HOST}:${HTTP}:127.0.0.1`, ...args], { allowFail: true });
+
+const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
+
+/** Copies a pulled image into a dir: layout and checks every blob against its digest. */
+function pullAndVerify(ref: string): string {
+    const dir = fs.mkdtempSync(path.join(work, "pull-"));
+    const r = skopeo("copy", "--preserve-digests", "--src-cert-dir", certDir, "--src-creds", `admin:${password}`, `docker://${REGISTRY}/${ref}`, `dir:${dir}`);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
+    const digest = `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
+    const layers = JSON.parse(manifest.toString()).layers as { digest: string }[];
+    expect(layers.length).toBeGreaterThanOrEqual(3);
+    for (const layer of layers) {
+        const hex = layer.digest.replace("sha256:", "");
+        const blob = fs.readFileSync(path.join(dir, hex));
+        expect(crypto.createHash("sha256").update(blob).digest("hex")).toBe(hex);
+    }
+    return digest;
+}
+
+async function prometheusQuery(query: string): Promise<any[]> {
+    const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`);
+    const body = (await res.json()) as { data: { result: any[] } };
+    return body.data.result;
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const v = await fn().catch(() => undefined);
+        if (v !== undefined) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
+
+describe("small-team on a real Docker engine", () => {
+    beforeAll(async () => {
+        run("docker", ["info"], { timeoutMs: 20_000 });
+        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh")], { timeoutMs: 900_000 });
+        removeByPrefix(`${PREFIX}-`);
+
+        rendered = render(stackFile(), path.join(work, "render-1"), stateFile);
+        deploy(rendered);
+        await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`]);
+
+        password = rendered.outputs.adminPassword;
+        expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
+        fs.mkdirSync(certDir);
+        fs.writeFileSync(path.join(certDir, "ca.crt"), rendered.outputs.caCertificate);
+        fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${HOST}\n`);
+
+        // A fresh three-layer image: random content, so no digest is already known anywhere.
+        const ctx = path.join(work, "image");
+        fs.mkdirSync(ctx);
+        for (const n of [1, 2, 3]) fs.writeFileSync(path.join(ctx, `layer${n}.bin`), crypto.randomBytes(4 * 1024 * 1024));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY layer1.bin /a\nCOPY layer2.bin /b\nCOPY layer3.bin /c\n");
+        const tag = `${PREFIX}-app:${crypto.randomUUID().slice(0, 8)}`;
+        run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
+        imageTar = path.join(work, "app.tar");
+        docker("save", "-o", imageTar, tag);
+        docker("rmi", tag);
+    });
+
+    afterAll(() => {
+        removeByPrefix(`${PREFIX}-`);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("pushes and pulls a multi-layer image through the TLS proxy with the digest round-tripping", () => {
+        const digestFile = path.join(work, "pushed.digest");
+        const push = skopeo("copy", "--dest-cert-dir", certDir, "--dest-creds", `admin:${password}`, "--digestfile", digestFile, `docker-archive:${imageTar}`, `docker://${REGISTRY}/team/app:v1`);
+        expect(push.code, push.stderr).toBe(0);
+        pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
+        expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect(pullAndVerify("team/app:v1")).toBe(pushedDigest);
+        const inspect = skopeo("inspect", "--cert-dir", certDir, "--creds", `admin:${password}`, "--format", "{{.Digest}}", `docker://${REGISTRY}/team/app:v1`);
+        expect(inspect.stdout.trim()).toBe(pushedDigest);
+    });
+
+    it("answers 401 without credentials and with a wrong password, with the API version header", () => {
+        for (const auth of [[], ["-u", "admin:wrong-password"]]) {
+            const r = curl("-i", ...auth, `https://${REGISTRY}/v2/`);
+            expect(r.stdout).toMatch(/^HTTP\/1\.1 401/m);
+            expect(r.stdout).toMatch(/^Docker-Distribution-Api-Version: registry\/2\.0\r?$/im);
+            expect(r.stdout).toMatch(/^Www-Authenticate: Basic realm="registry-kit"/im);
+        }
+        const ok = curl("-i", "-u", `admin:${password}`, `https://${REGISTRY}/v2/`);
+        expect(ok.stdout).toMatch(/^HTTP\/1\.1 200/m);
+    });
+
+    it("redirects HTTP to HTTPS, sends HSTS, and refuses TLS 1.1", () => {
+        const redirect = curl("-i", `http://${HOST}:${HTTP}/v2/team/app/manifests/v1`);
+        expect(redirect.stdout).toMatch(/^HTTP\/1\.1 301/m);
+        expect(redirect.stdout).toMatch(new RegExp(`^Location: https://${HOST.replace(/\./g, "\\.")}:${HTTPS}/v2/team/app/manifests/v1\\r?$`, "im"));
+
+        const head = curl("-i", `https://${REGISTRY}/v2/`);
+        expect(head.stdout).toMatch(/^Strict-Transport-Security: max-age=31536000\r?$/im);
+        expect(head.stdout).toMatch(/^X-Content-Type-Options: nosniff\r?$/im);
+        expect(head.stdout.match(/^X-Content-Type-Options:/gim)).toHaveLength(1);
+
+        // Level 0 lets this OpenSSL offer TLS 1.0/1.1 at all: the refusal must come from the proxy.
+        const s = (...flags: string[]) =>
+            run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-cipher", "DEFAULT:@SECLEVEL=0", ...flags], { input: "", allowFail: true, timeoutMs: 20_000 });
+        const tls11 = s("-tls1_1");
+        expect(tls11.code).not.toBe(0);
+        // The server's own alert 70 (protocol_version), and no cipher negotiated.
+        expect(tls11.stderr).toMatch(/tlsv1 alert protocol version/);
+        expect(tls11.stdout).toMatch(/Cipher is \(NONE\)/);
+        const tls12 = s("-tls1_2");
+        expect(tls12.code).toBe(0);
+        expect(tls12.stdout).toMatch(/Protocol\s*:\s*TLSv1\.2/);
+        const tls13 = s("-tls1_3");
+        expect(tls13.stdout).toMatch(/New, TLSv1\.3, Cipher is TLS_/);
+    });
+
+    it("has Prometheus scraping the registry, with request metrics from the push", async () => {
+        const targets = await eventually("registry target up", async () => {
+            const res = await fetch(`${PROMETHEUS}/api/v1/targets`);
+            const body = (await res.json()) as { data: { activeTargets: any[] } };
+            const registry = body.data.activeTargets.filter((t) => t.labels.job === "registry");
+            return registry.length && registry.every((t) => t.health === "up") ? body.data.activeTargets : undefined;
+        });
+        expect(targets.map((t: any) => t.labels.job).sort()).toEqual(["prometheus", "registry"]);
+        // Three layers, a config blob and a manifest: at least five PUTs once a scrape after the push lands.
+        const puts = await eventually("PUT request metrics from the push", async () => {
+            const r = await prometheusQuery('sum(registry_http_requests_total{method="put"})');
+            return r.length && Number(r[0].value[1]) >= 5 ? Number(r[0].value[1]) : undefined;
+        });
+        expect(puts).toBeGreaterThanOrEqual(5);
+        const handlers = await prometheusQuery('sum by (handler) (registry_http_requests_total{method="put"})');
+        expect(handlers.map((h) => h.metric.handler).sort()).toEqual(["blob_upload_chunk", "manifest"]);
+    });
+
+    it("keeps images when a config change replaces the registry container", async () => {
+        const before = docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`);
+        const proxyBefore = docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`);
+        const changed = render(
+            stackFile((c) => (c["registry-kit:registry"] = { ...c["registry-kit:registry"], logLevel: "debug" })),
+            path.join(work, "render-2"),
+            stateFile,
+        );
+        const { replaced } = deploy(changed, rendered);
+        expect(replaced).toEqual([`${PREFIX}-registry`]);
+        await waitHealthy([`${PREFIX}-registry`]);
+        expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);
+        expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`)).toBe(proxyBefore);
+        expect(pullAndVerify("team/app:v1")).toBe(pushedDigest);
+        rendered = changed;
+    });
+
+    it("leaves the data volume behind on teardown", () => {
+        destroy(rendered);
+        expect(run("docker", ["container", "inspect", `${PREFIX}-registry`], { allowFail: true }).code).not.toBe(0);
+        expect(docker("volume", "inspect", "-f", "{{.Name}}", `${PREFIX}-registry-data`)).toBe(`${PREFIX}-registry-data`);
+        expect(run("docker", ["volume", "inspect", `${PREFIX}-prometheus-data`], { allowFail: true }).code).not.toBe(0);
+    });
+});
