@@ -5,6 +5,9 @@
 import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { z } from "zod";
+import { hostname, tlsModes } from "../stacks/schema";
+import { validateArgs } from "./validate";
 
 export interface CertificatesArgs {
     /** `self-signed` or `provided`. Default: self-signed. Plain value: it decides which resources exist. */
@@ -39,6 +42,12 @@ export class Certificates extends pulumi.ComponentResource {
 
     constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:certificates:Certificates", name, {}, opts);
+        validateArgs("Certificates", name, args, {
+            mode: z.enum(tlsModes),
+            hostname,
+            extraSans: z.array(hostname),
+            validityDays: z.number().int().min(1).max(3650),
+        });
         const mode = args.mode ?? "self-signed";
         if (mode === "provided") {
             if (args.certificatePem === undefined || args.privateKeyPem === undefined) {

@@ -4,7 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { z } from "zod";
 import { renderHtpasswd } from "../renderers/htpasswd";
+import { password, userName } from "../stacks/schema";
+import { validateArgs } from "./validate";
 
 export interface HtpasswdUserArgs {
     /** User name: non-empty, no ':'. */
@@ -34,6 +37,12 @@ export class Htpasswd extends pulumi.ComponentResource {
 
     constructor(name: string, args: HtpasswdArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:auth:Htpasswd", name, {}, opts);
+        validateArgs("Htpasswd", name, args, {
+            adminUser: userName,
+            adminPassword: password,
+            users: z.array(z.object({ name: userName, password })),
+            bcryptCost: z.number().int().min(4).max(14),
+        });
         this.adminUser = pulumi.output(args.adminUser ?? "admin");
         if (args.adminPassword !== undefined) {
             this.adminPassword = pulumi.secret(args.adminPassword);

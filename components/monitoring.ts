@@ -4,8 +4,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
+import { dockerName, duration, image, ipAddress, port as portNumber } from "../stacks/schema";
 import { contentHash, labels, LOG_OPTS } from "./docker-common";
+import { validateArgs } from "./validate";
 
 export interface MonitoringArgs {
     /** Docker network shared with the registry. Required. */
@@ -40,6 +43,16 @@ export class Monitoring extends pulumi.ComponentResource {
 
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:monitoring:Monitoring", name, {}, opts);
+        validateArgs("Monitoring", name, args, {
+            image,
+            containerName: dockerName,
+            hostIp: ipAddress,
+            port: portNumber,
+            retentionTime: duration,
+            retentionSize: z.string().regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" }),
+            scrapeInterval: duration,
+            registryTargets: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/i, { message: "host:port" })),
+        });
         const port = pulumi.output(args.port ?? PROMETHEUS_PORT);
         const hostIp = pulumi.output(args.hostIp ?? "127.0.0.1");
         this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));

@@ -5,7 +5,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { inferDialect } from "../stacks/schema";
+import { z } from "zod";
+import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
+import { validateArgs } from "./validate";
 import {
     DIALECTS,
     HTPASSWD_PATH,
@@ -72,6 +74,16 @@ export class Registry extends pulumi.ComponentResource {
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:registry:Registry", name, {}, opts);
+        validateArgs("Registry", name, args, {
+            image: imageRef,
+            dialect: z.enum(dialects),
+            containerName: dockerName,
+            volumeName: dockerName,
+            logLevel: z.enum(logLevels),
+            deleteEnabled: z.boolean(),
+            uploadPurging: z.strictObject({ enabled: z.boolean().optional(), age: duration.optional(), interval: duration.optional(), dryrun: z.boolean().optional() }),
+            extraConfig: z.record(z.string(), z.unknown()),
+        });
         const image = pulumi.output(args.image ?? "registry:3");
         const alias = pulumi.output(args.alias ?? "registry");
         const dialect = pulumi.all([args.dialect, image]).apply(([d, img]) => {

@@ -4,8 +4,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import { ACME_WEBROOT, NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../renderers/nginx-conf";
+import { cidr, hostname, image, ipAddress, port } from "../stacks/schema";
 import { contentHash, labels, LOG_OPTS } from "./docker-common";
+import { validateArgs } from "./validate";
 
 export interface TlsProxyArgs {
     /** Docker network shared with the registry. Required. */
@@ -44,6 +47,18 @@ export class TlsProxy extends pulumi.ComponentResource {
 
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:proxy:TlsProxy", name, {}, opts);
+        validateArgs("TlsProxy", name, args, {
+            hostname,
+            image,
+            hostIp: ipAddress,
+            httpsPort: port,
+            httpPort: port,
+            allowCidrs: z.array(cidr),
+            hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
+        });
+        if (typeof args.httpsPort === "number" && args.httpsPort === args.httpPort) {
+            throw new Error(`TlsProxy "${name}": invalid arguments:\nargs.httpPort: got ${args.httpPort}; allowed: a port other than args.httpsPort`);
+        }
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
         const httpPort = pulumi.output(args.httpPort ?? 80);
         const hostIp = pulumi.output(args.hostIp ?? "0.0.0.0");

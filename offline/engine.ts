@@ -23,6 +23,8 @@ export interface ResourceRecord {
     outputs: Record<string, unknown>;
     /** Resource options that change what an update or destroy does. */
     options: ResourceOptionsRecord;
+    /** Explicit provider reference (`urn::id`), when the resource was given one. */
+    provider?: string;
 }
 
 export interface ResourceOptionsRecord {
@@ -126,7 +128,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             this.state.set(urn, { inputsHash, outputs: generated });
             const outputs = { ...plain, ...generated };
             const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
-            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs, options });
+            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs, options, provider: args.provider || undefined });
             // Provider SDKs list their secret outputs in additionalSecretOutputs; the engine honours it.
             const secretFields = options.additionalSecretOutputs;
             const answer: Record<string, unknown> = {};

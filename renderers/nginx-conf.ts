@@ -2,10 +2,8 @@
  * nginx.conf for the TLS proxy in front of the registry, from templates/nginx.conf.mustache.
  * Pure: no Pulumi; the template is read once from the package.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
-import Mustache from "mustache";
 import { isCidr, isHostname } from "../stacks/schema";
+import { renderTemplate } from "./template";
 
 export const NGINX_CONFIG_PATH = "/etc/nginx/nginx.conf";
 export const NGINX_CERT_PATH = "/etc/nginx/tls/server.crt";
@@ -24,8 +22,6 @@ export interface NginxConfInput {
     /** Strict-Transport-Security max-age in seconds; 0 leaves the header out. */
     hstsMaxAge: number;
 }
-
-const template = fs.readFileSync(path.join(__dirname, "..", "templates", "nginx.conf.mustache"), "utf8");
 
 /** Renders nginx.conf; throws on a value that could break out of its directive. */
 export function renderNginxConf(input: NginxConfInput): string {
@@ -48,5 +44,5 @@ export function renderNginxConf(input: NginxConfInput): string {
         certificatePath: NGINX_CERT_PATH,
         privateKeyPath: NGINX_KEY_PATH,
     };
-    return Mustache.render(template, view, {}, { escape: (s: string) => s });
+    return renderTemplate("nginx.conf", view);
 }

@@ -23,9 +23,9 @@ const SECRET_BEARING = { auth: ["adminPassword", "users"], tls: ["privateKey"] }
  * text is refused, since it would sit unencrypted in the stack file.
  */
 export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = []): Settings {
-    const result = settingsSchema.safeParse(raw);
+    const result = settingsSchema.safeParse(raw, { reportInput: true });
     if (!result.success) {
-        throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, NAMESPACE)}`);
+        throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, `${NAMESPACE}:`)}`);
     }
     const plain: string[] = [];
     for (const [key, fields] of Object.entries(SECRET_BEARING)) {

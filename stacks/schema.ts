@@ -246,16 +246,18 @@ export type RawSettings = z.input<typeof settingsSchema>;
 const secretLeaves = ["password", "adminPassword", "privateKey"];
 
 /** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, namespace = "registry-kit"): string {
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
     return issues
         .map((issue) => {
             const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-            const setting = `${namespace}:${path}`;
+            const setting = `${prefix}${path}`;
             if (issue.code === "unrecognized_keys") {
-                return issue.keys.map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(input, issue.path)} (a typo?)`).join("\n");
+                return issue.keys.map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(root, issue.path)} (a typo?)`).join("\n");
             }
             const leaf = String(issue.path[issue.path.length - 1] ?? "");
-            const value = lookup(input, issue.path as PropertyKey[]);
+            // Custom checks carry the value they judged (a default may not be in the raw input).
+            const judged = (issue as { input?: unknown }).input;
+            const value = issue.code === "custom" && judged !== undefined ? judged : lookup(input, issue.path as PropertyKey[]);
             return `${setting}: got ${describeValue(value, secretLeaves.includes(leaf))}; allowed: ${describeAllowed(issue)}`;
         })
         .join("\n");
@@ -271,8 +273,8 @@ function describeValue(value: unknown, secret: boolean): string {
 }
 
 /** The keys the schema knows at a path, for the unknown-key message. */
-function knownKeys(_input: unknown, path: PropertyKey[]): string {
-    let shape: z.ZodType = settingsSchema;
+function knownKeys(root: z.ZodType, path: PropertyKey[]): string {
+    let shape: z.ZodType = root;
     for (const key of path) {
         shape = unwrap(shape);
         if (shape instanceof z.ZodObject) shape = shape.shape[key as string];

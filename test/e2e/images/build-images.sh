@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Build local stand-ins for the official registry, nginx and prometheus images.
+# Build local stand-ins for the official registry, nginx and prometheus images,
+# and a skopeo client image for benchmarks (bench/push-pull.ts).
 # No registry can be reached from the test machines, so everything is built from
 # Debian packages on top of a debootstrapped bookworm base.
 #
-# Usage: test/e2e/images/build-images.sh [registry] [nginx] [prometheus]
+# Usage: test/e2e/images/build-images.sh [registry] [nginx] [prometheus] [client]
 #        (no arguments = all roles)
 # Env:   DEBIAN_MIRROR     (default http://deb.debian.org/debian)
 #        DEBIAN_SECURITY   (default http://deb.debian.org/debian-security)
@@ -20,11 +21,12 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry nginx prometheus)
+all_roles=(registry nginx prometheus client)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [nginx]="registry-kit-test/nginx:1"
   [prometheus]="registry-kit-test/prometheus:2"
+  [client]="registry-kit-test/client:1"
 )
 
 log() { printf '%s\n' "$*"; }

@@ -1,0 +1,178 @@
+/**
+ * The small-team program under Pulumi's mocks (the offline engine): what it declares, with which
+ * inputs, and that every secret stays secret.
+ */
+import * as crypto from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { Evaluation, evaluate } from "../../offline/evaluate";
+import { isSecretWrapper, maskSecrets, ResourceRecord, unwrapSecrets } from "../../offline/engine";
+
+const config = {
+    "registry-kit:topology": "small-team",
+    "registry-kit:hostname": "registry.example.com",
+    "registry-kit:docker": { namePrefix: "rk-unit" },
+    "registry-kit:proxy": { httpsPort: 8443, httpPort: 8080, allowCidrs: ["10.0.0.0/8"] },
+    "registry-kit:tls": { extraSans: ["10.1.2.3", "registry.internal"] },
+    "registry-kit:auth": { users: [{ name: "ci", password: "ci-password-value" }] },
+    "registry-kit:monitoring": { retentionSize: "5GB" },
+};
+
+let ev: Evaluation;
+const find = (type: string, name: string): ResourceRecord => {
+    const r = ev.resources.find((x) => x.type === type && x.name === name);
+    if (!r) throw new Error(`no ${type} ${name}; have ${ev.resources.map((x) => x.name).join(", ")}`);
+    return r;
+};
+const container = (name: string) => find("docker:index/container:Container", name);
+const plain = (v: unknown) => unwrapSecrets(v) as any;
+
+beforeAll(async () => {
+    ev = await evaluate({ config, secretKeys: ["registry-kit:auth"] }, { stack: "unit" });
+}, 60_000);
+
+describe("small-team resources", () => {
+    it("declares one network, three containers, their images and volumes, and the TLS and random resources", () => {
+        const custom = ev.resources.filter((r) => r.custom).map((r) => `${r.type.split(":")[2]} ${r.name}`).sort();
+        expect(custom).toEqual(
+            [
+                "CertRequest rk-unit-tls-server-csr",
+                "Container rk-unit-prometheus",
+                "Container rk-unit-proxy",
+                "Container rk-unit-registry",
+                "LocallySignedCert rk-unit-tls-server",
+                "Network rk-unit-net",
+                "PrivateKey rk-unit-tls-ca-key",
+                "PrivateKey rk-unit-tls-server-key",
+                "RandomPassword rk-unit-htpasswd-admin-password",
+                "RandomPassword rk-unit-htpasswd-salt-seed",
+                "RandomPassword rk-unit-registry-http-secret",
+                "RemoteImage rk-unit-prometheus-image",
+                "RemoteImage rk-unit-proxy-image",
+                "RemoteImage rk-unit-registry-image",
+                "SelfSignedCert rk-unit-tls-ca",
+                "Volume rk-unit-prometheus-data",
+                "Volume rk-unit-proxy-acme-webroot",
+                "Volume rk-unit-registry-data",
+            ].sort(),
+        );
+    });
+
+    it("runs the registry with its config, data volume, secret and health check", () => {
+        const c = plain(container("rk-unit-registry").inputs);
+        expect(c.image).toBe("registry:3");
+        expect(c.command).toEqual(["/etc/distribution/config.yml"]);
+        expect(c.volumes).toEqual([{ volumeName: "rk-unit-registry-data", containerPath: "/var/lib/registry" }]);
+        expect(c.networksAdvanced).toEqual([{ name: "rk-unit-net", aliases: ["registry"] }]);
+        expect(c.envs).toHaveLength(1);
+        expect(c.envs[0]).toMatch(/^REGISTRY_HTTP_SECRET=[A-Za-z0-9]{48}$/);
+        expect(c.restart).toBe("unless-stopped");
+        expect(c.logOpts).toEqual({ "max-file": "3", "max-size": "10m" });
+        expect(c.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5001/debug/health"]);
+        const configFile = c.uploads.find((u: any) => u.file === "/etc/distribution/config.yml");
+        const parsed = parse(configFile.content);
+        expect(parsed.auth.htpasswd.path).toBe("/auth/htpasswd");
+        const hash = c.labels.find((l: any) => l.label === "registry-kit.config-sha256").value;
+        expect(hash).toBe(crypto.createHash("sha256").update(configFile.content).update("\0").digest("hex"));
+        expect(c.uploads.map((u: any) => u.file)).toEqual(["/etc/distribution/config.yml", "/auth/htpasswd"]);
+    });
+
+    it("keeps the image volume on destroy and replaces containers delete-first", () => {
+        expect(find("docker:index/volume:Volume", "rk-unit-registry-data").options.retainOnDelete).toBe(true);
+        expect(find("docker:index/volume:Volume", "rk-unit-prometheus-data").options.retainOnDelete).toBe(false);
+        for (const name of ["rk-unit-registry", "rk-unit-proxy", "rk-unit-prometheus"]) {
+            expect(container(name).options.deleteBeforeReplace).toBe(true);
+        }
+    });
+
+    it("publishes the proxy's ports and gives it the certificate, key and rendered nginx.conf", () => {
+        const c = plain(container("rk-unit-proxy").inputs);
+        expect(c.image).toBe("nginx:1.27");
+        expect(c.ports).toEqual([
+            { internal: 443, external: 8443, ip: "0.0.0.0" },
+            { internal: 80, external: 8080, ip: "0.0.0.0" },
+        ]);
+        const files = Object.fromEntries(c.uploads.map((u: any) => [u.file, u]));
+        expect(Object.keys(files)).toEqual(["/etc/nginx/nginx.conf", "/etc/nginx/tls/server.crt", "/etc/nginx/tls/server.key"]);
+        expect(files["/etc/nginx/tls/server.key"].permissions).toBe("0600");
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("server_name registry.example.com;");
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("set $registry_upstream http://registry:5000;");
+        expect(files["/etc/nginx/nginx.conf"].content).toMatch(/allow 10\.0\.0\.0\/8;\s+deny all;/);
+        expect(c.volumes).toEqual([{ volumeName: "rk-unit-proxy-acme-webroot", containerPath: "/var/www/acme", readOnly: true }]);
+    });
+
+    it("issues a server certificate for the hostname and extra SANs, signed by the CA it outputs", () => {
+        const c = plain(container("rk-unit-proxy").inputs);
+        const pem = c.uploads.find((u: any) => u.file === "/etc/nginx/tls/server.crt").content;
+        const cert = new crypto.X509Certificate(pem);
+        const ca = new crypto.X509Certificate(ev.outputs.caCertificate as string);
+        expect(cert.verify(ca.publicKey)).toBe(true);
+        expect(cert.checkIssued(ca)).toBe(true);
+        expect(ca.ca).toBe(true);
+        expect(cert.ca).toBe(false);
+        expect(cert.subjectAltName).toBe("DNS:registry.example.com, DNS:registry.internal, IP Address:10.1.2.3");
+        const key = crypto.createPrivateKey(c.uploads.find((u: any) => u.file === "/etc/nginx/tls/server.key").content);
+        expect(cert.checkPrivateKey(key)).toBe(true);
+    });
+
+    it("runs Prometheus with retention flags and a config that scrapes the registry", () => {
+        const c = plain(container("rk-unit-prometheus").inputs);
+        expect(c.image).toBe("prom/prometheus:v2.55.1");
+        expect(c.command).toEqual([
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            "--storage.tsdb.retention.time=15d",
+            "--storage.tsdb.retention.size=5GB",
+            "--web.enable-lifecycle",
+        ]);
+        expect(c.ports).toEqual([{ internal: 9090, external: 9090, ip: "127.0.0.1" }]);
+        const prom = parse(c.uploads[0].content);
+        expect(prom.scrape_configs.map((j: any) => `${j.job_name} ${j.static_configs[0].targets}`)).toEqual(["prometheus localhost:9090", "registry registry:5001"]);
+    });
+
+    it("exports the stack outputs clients need", () => {
+        expect(ev.outputs.registryUrl).toBe("https://registry.example.com:8443");
+        expect(ev.outputs.registryHost).toBe("registry.example.com:8443");
+        expect(ev.outputs.adminUser).toBe("admin");
+        expect(ev.outputs.dockerLogin).toBe("docker login registry.example.com:8443 --username admin");
+        expect(ev.outputs.clientSetup).toContain("/etc/docker/certs.d/registry.example.com:8443/ca.crt");
+        expect(ev.outputs.prometheusUrl).toBe("http://127.0.0.1:9090");
+        expect(ev.outputs.registryScrapeJob).toEqual({ job_name: "registry", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: ["registry:5001"] }] });
+        expect(ev.outputs.dataVolume).toBe("rk-unit-registry-data");
+    });
+});
+
+describe("secrets", () => {
+    it("are secret on every input and output that holds one", () => {
+        const reg = container("rk-unit-registry").inputs as any;
+        expect(isSecretWrapper(reg.envs[0])).toBe(true);
+        const htpasswd = reg.uploads.find((u: any) => plain(u).file === "/auth/htpasswd");
+        expect(isSecretWrapper(htpasswd.content)).toBe(true);
+        // The config file next to it is not secret: it stays reviewable.
+        expect(isSecretWrapper(reg.uploads.find((u: any) => plain(u).file === "/etc/distribution/config.yml").content)).toBe(false);
+        const key = (container("rk-unit-proxy").inputs as any).uploads.find((u: any) => plain(u).file === "/etc/nginx/tls/server.key");
+        expect(isSecretWrapper(key.content)).toBe(true);
+        expect(isSecretWrapper(ev.outputs.adminPassword)).toBe(true);
+        expect(isSecretWrapper(ev.outputs.caCertificate)).toBe(false);
+    });
+
+    it("never appear in plain text once secrets are masked", () => {
+        const adminPassword = plain(ev.outputs.adminPassword) as string;
+        const httpSecret = plain((container("rk-unit-registry").inputs as any).envs[0]).split("=")[1];
+        const privateKey = plain((container("rk-unit-proxy").inputs as any).uploads[2].content) as string;
+        const htpasswd = plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string;
+        const visible = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), maskSecrets(ev.outputs)]);
+        for (const secret of [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"]) {
+            expect(secret.length).toBeGreaterThan(8);
+            expect(visible).not.toContain(secret);
+        }
+    });
+
+    it("give htpasswd entries that verify for the admin and the configured user", async () => {
+        const bcrypt = await import("bcryptjs");
+        const lines = (plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string).trim().split("\n");
+        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "ci"]);
+        expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), lines[0].split(":")[1])).toBe(true);
+        expect(bcrypt.compareSync("ci-password-value", lines[1].split(":")[1])).toBe(true);
+    });
+});
