@@ -92,7 +92,10 @@ export async function evaluate(stackConfig: StackConfig, options: EvaluateOption
         outputs[key] = (await pulumi.isSecret(output)) ? wrapSecret(value) : value;
     }
     await engine.settle();
-    return { resources: engine.resources, files: uploadedFiles(engine.resources), outputs, state: Object.fromEntries(engine.state) };
+    // Registration order depends on when outputs resolve; a sorted list diffs cleanly between runs.
+    const resources = [...engine.resources].sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
+    const state = Object.fromEntries([...engine.state.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    return { resources, files: uploadedFiles(resources), outputs, state };
 }
 
 /** Every file uploaded into a container, with its secrecy. */
