@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
 import { dockerName, duration, image, ipAddress, port as portNumber } from "../stacks/schema";
-import { contentHash, labels, LOG_OPTS } from "./docker-common";
+import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface MonitoringArgs {
@@ -82,17 +82,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
                 ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
-                healthcheck: {
-                    tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`],
-                    interval: "15s",
-                    timeout: "5s",
-                    retries: 3,
-                    startPeriod: "10s",
-                },
-                restart: "unless-stopped",
-                logDriver: "json-file",
-                logOpts: LOG_OPTS,
-                labels: this.prometheusYaml.apply((text) => labels({ "registry-kit.role": "prometheus", "registry-kit.config-sha256": contentHash(text) })),
+                ...serviceContainerArgs("prometheus", this.prometheusYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
             },
             { parent: this, deleteBeforeReplace: true },
         );

@@ -17,7 +17,7 @@ import {
     RegistryDialect,
     renderRegistryConfig,
 } from "../renderers/registry-config";
-import { contentHash, labels, LOG_OPTS } from "./docker-common";
+import { labels, serviceContainerArgs } from "./docker-common";
 
 export interface UploadPurgingArgs {
     /** Default: true. */
@@ -139,19 +139,9 @@ export class Registry extends pulumi.ComponentResource {
                 uploads,
                 volumes: [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }],
                 networksAdvanced: [{ name: args.networkName, aliases: [alias] }],
-                healthcheck: {
-                    tests: ["CMD", "wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
-                    interval: "15s",
-                    timeout: "5s",
-                    retries: 3,
-                    startPeriod: "10s",
-                },
-                restart: "unless-stopped",
-                logDriver: "json-file",
-                logOpts: LOG_OPTS,
+                ...serviceContainerArgs("registry", this.configYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`]),
                 // The registry drains in-flight requests for up to 60s (http.draintimeout).
                 destroyGraceSeconds: 65,
-                labels: this.configYaml.apply((text) => labels({ "registry-kit.role": "registry", "registry-kit.config-sha256": contentHash(text) })),
             },
             // A fixed name cannot exist twice: stop the old container before starting its replacement.
             { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ACME_WEBROOT, NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../renderers/nginx-conf";
 import { cidr, hostname, image, ipAddress, port } from "../stacks/schema";
-import { contentHash, labels, LOG_OPTS } from "./docker-common";
+import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface TlsProxyArgs {
@@ -89,19 +89,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                     { internal: 80, external: httpPort, ip: hostIp },
                 ],
                 networksAdvanced: [{ name: args.networkName, aliases: ["proxy"] }],
-                healthcheck: {
-                    tests: ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
-                    interval: "15s",
-                    timeout: "5s",
-                    retries: 3,
-                    startPeriod: "5s",
-                },
-                restart: "unless-stopped",
-                logDriver: "json-file",
-                logOpts: LOG_OPTS,
-                labels: pulumi
-                    .all([this.nginxConf, certificatePem])
-                    .apply(([conf, cert]) => labels({ "registry-kit.role": "tls-proxy", "registry-kit.config-sha256": contentHash(conf, cert) })),
+                ...serviceContainerArgs("tls-proxy", pulumi.concat(this.nginxConf, certificatePem), ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], "5s"),
             },
             { parent: this, deleteBeforeReplace: true },
         );
