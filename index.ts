@@ -1,4 +1,5 @@
 // registry-kit's public API: import components, renderers and topologies from the package root.
+export * from "./components/acme-certbot";
 export * from "./components/certificates";
 export * from "./components/htpasswd";
 export * from "./components/monitoring";

@@ -10,8 +10,12 @@ import { hostname, tlsModes } from "../stacks/schema";
 import { validateArgs } from "./validate";
 
 export interface CertificatesArgs {
-    /** `self-signed` or `provided`. Default: self-signed. Plain value: it decides which resources exist. */
-    mode?: "self-signed" | "provided";
+    /**
+     * `self-signed`, `provided`, or `acme`: a self-signed certificate that only bootstraps the proxy
+     * until certbot (AcmeCertbot) has the real one. Default: self-signed. Plain value: it decides which
+     * resources exist.
+     */
+    mode?: "self-signed" | "provided" | "acme";
     /** DNS name or IP address the certificate is for. Required. */
     hostname: pulumi.Input<string>;
     /** More DNS names or IP addresses for the certificate (self-signed). Default: []. */
@@ -37,7 +41,7 @@ export class Certificates extends pulumi.ComponentResource {
     public readonly certificatePem: pulumi.Output<string>;
     /** PEM private key of `certificatePem` (secret). */
     public readonly privateKeyPem: pulumi.Output<string>;
-    /** PEM of the CA that issued `certificatePem`, for clients' trust stores (empty when unknown). */
+    /** PEM of the CA clients should trust: the private CA (self-signed), the given one (provided), or empty (acme: a public CA). */
     public readonly caCertificatePem: pulumi.Output<string>;
 
     constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,7 +60,7 @@ export class Certificates extends pulumi.ComponentResource {
             this.certificatePem = pulumi.output(args.certificatePem);
             this.privateKeyPem = pulumi.secret(args.privateKeyPem);
             this.caCertificatePem = pulumi.output(args.caCertificatePem ?? "");
-        } else if (mode === "self-signed") {
+        } else if (mode === "self-signed" || mode === "acme") {
             const days = pulumi.output(args.validityDays ?? 365);
             const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const ca = new tls.SelfSignedCert(
@@ -97,9 +101,9 @@ export class Certificates extends pulumi.ComponentResource {
             );
             this.certificatePem = server.certPem;
             this.privateKeyPem = pulumi.secret(serverKey.privateKeyPem);
-            this.caCertificatePem = ca.certPem;
+            this.caCertificatePem = mode === "acme" ? pulumi.output("") : ca.certPem;
         } else {
-            throw new Error(`Certificates ${name}: mode ${JSON.stringify(mode)} is not one of "self-signed", "provided"`);
+            throw new Error(`Certificates ${name}: mode ${JSON.stringify(mode)} is not one of "self-signed", "provided", "acme"`);
         }
         this.registerOutputs({
             certificatePem: this.certificatePem,

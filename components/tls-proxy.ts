@@ -5,10 +5,31 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { ACME_WEBROOT, NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../renderers/nginx-conf";
+import {
+    ACME_WEBROOT,
+    LETSENCRYPT_DIR,
+    NGINX_ACTIVE_CERT_PATH,
+    NGINX_ACTIVE_KEY_PATH,
+    NGINX_BOOTSTRAP_DIR,
+    NGINX_CERT_PATH,
+    NGINX_CONFIG_PATH,
+    NGINX_KEY_PATH,
+    renderNginxConf,
+} from "../renderers/nginx-conf";
+import { templateText } from "../renderers/template";
 import { cidr, hostname, image, ipAddress, port } from "../stacks/schema";
-import { serviceContainerArgs } from "./docker-common";
+import { labels, serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
+
+/** ACME mode: serve the certificate certbot keeps on the proxy's letsencrypt volume. */
+export interface TlsProxyAcmeArgs {
+    /** certbot's `--cert-name`: the certificate is read from /etc/letsencrypt/live/<certName>/. Required. */
+    certName: string;
+    /** Seconds between checks for a new certificate, each followed by a graceful reload. Default: 30. */
+    reloadCheckSeconds?: number;
+    /** Keep the letsencrypt volume (account and certificates) on destroy. Default: true. */
+    retainOnDelete?: boolean;
+}
 
 export interface TlsProxyArgs {
     /** Docker network shared with the registry. Required. */
@@ -35,6 +56,12 @@ export interface TlsProxyArgs {
     allowCidrs?: pulumi.Input<pulumi.Input<string>[]>;
     /** Strict-Transport-Security max-age in seconds, 0 for none. Default: 31536000 (one year). */
     hstsMaxAge?: pulumi.Input<number>;
+    /**
+     * ACME mode: `certificatePem`/`privateKeyPem` only bootstrap the proxy until certbot's certificate
+     * exists on the letsencrypt volume, which the proxy then serves and follows. Default: none.
+     * Plain value: it decides which resources exist.
+     */
+    acme?: TlsProxyAcmeArgs;
 }
 
 export class TlsProxy extends pulumi.ComponentResource {
@@ -44,6 +71,8 @@ export class TlsProxy extends pulumi.ComponentResource {
     public readonly nginxConf: pulumi.Output<string>;
     /** Name of the volume nginx serves `/.well-known/acme-challenge/` from. */
     public readonly acmeWebrootVolume: pulumi.Output<string>;
+    /** ACME mode: the volume holding certbot's account and certificates (undefined otherwise). */
+    public readonly letsencryptVolume: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:proxy:TlsProxy", name, {}, opts);
@@ -66,35 +95,65 @@ export class TlsProxy extends pulumi.ComponentResource {
         this.nginxConf = pulumi
             .all([args.hostname, args.upstream, httpsPort, args.allowCidrs ?? [], args.hstsMaxAge ?? 31536000])
             .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge]) =>
-                renderNginxConf({ hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge }),
+                renderNginxConf({
+                    hostname,
+                    upstream,
+                    publicHttpsPort,
+                    allowCidrs,
+                    hstsMaxAge,
+                    ...(args.acme ? { certificatePath: NGINX_ACTIVE_CERT_PATH, privateKeyPath: NGINX_ACTIVE_KEY_PATH } : {}),
+                }),
             );
 
         const webroot = new docker.Volume(`${name}-acme-webroot`, { name: `${name}-acme-webroot` }, { parent: this });
         const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "nginx:1.27", keepLocally: true }, { parent: this });
         const certificatePem = pulumi.output(args.certificatePem);
+        const privateKeyPem = pulumi.secret(args.privateKeyPem);
+        const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [{ file: NGINX_CONFIG_PATH, content: this.nginxConf }];
+        const volumes: pulumi.Input<docker.types.input.ContainerVolume>[] = [{ volumeName: webroot.name, containerPath: ACME_WEBROOT, readOnly: true }];
+        const envs: string[] = [];
+        if (args.acme) {
+            const letsencrypt = new docker.Volume(
+                `${name}-letsencrypt`,
+                { name: `${name}-letsencrypt`, labels: labels({ "registry-kit.role": "acme-certificates" }) },
+                // The ACME account and certificates: losing them means re-issuing against rate limits.
+                { parent: this, retainOnDelete: args.acme.retainOnDelete ?? true },
+            );
+            this.letsencryptVolume = letsencrypt.name;
+            uploads.push(
+                { file: `${NGINX_BOOTSTRAP_DIR}/fullchain.pem`, content: certificatePem, permissions: "0644" },
+                { file: `${NGINX_BOOTSTRAP_DIR}/privkey.pem`, content: privateKeyPem, permissions: "0600" },
+                { file: "/docker-entrypoint.d/40-registry-kit-acme-cert.sh", content: templateText("nginx-acme-cert.sh"), permissions: "0755" },
+            );
+            volumes.push({ volumeName: letsencrypt.name, containerPath: LETSENCRYPT_DIR, readOnly: true });
+            envs.push(`RK_CERT_NAME=${args.acme.certName}`, `RK_RELOAD_CHECK_SECONDS=${args.acme.reloadCheckSeconds ?? 30}`);
+        } else {
+            uploads.push(
+                { file: NGINX_CERT_PATH, content: certificatePem, permissions: "0644" },
+                { file: NGINX_KEY_PATH, content: privateKeyPem, permissions: "0600" },
+            );
+        }
 
         this.container = new docker.Container(
             name,
             {
                 name: args.containerName ?? name,
                 image: remoteImage.imageId,
-                uploads: [
-                    { file: NGINX_CONFIG_PATH, content: this.nginxConf },
-                    { file: NGINX_CERT_PATH, content: certificatePem, permissions: "0644" },
-                    { file: NGINX_KEY_PATH, content: pulumi.secret(args.privateKeyPem), permissions: "0600" },
-                ],
-                volumes: [{ volumeName: webroot.name, containerPath: ACME_WEBROOT, readOnly: true }],
+                uploads,
+                volumes,
+                envs,
                 ports: [
                     { internal: 443, external: httpsPort, ip: hostIp },
                     { internal: 80, external: httpPort, ip: hostIp },
                 ],
-                networksAdvanced: [{ name: args.networkName, aliases: ["proxy"] }],
+                // The public name as an alias too: containers on the network reach the proxy by it.
+                networksAdvanced: [{ name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => ["proxy", h]) }],
                 ...serviceContainerArgs("tls-proxy", pulumi.concat(this.nginxConf, certificatePem), ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], "5s"),
             },
             { parent: this, deleteBeforeReplace: true },
         );
 
         this.acmeWebrootVolume = webroot.name;
-        this.registerOutputs({ nginxConf: this.nginxConf, acmeWebrootVolume: this.acmeWebrootVolume });
+        this.registerOutputs({ nginxConf: this.nginxConf, acmeWebrootVolume: this.acmeWebrootVolume, letsencryptVolume: this.letsencryptVolume });
     }
 }

@@ -174,6 +174,9 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 return { id: `${name}-csr`, ...(await certRequest(inputs as any)) };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return { id: `${name}-cert`, ...(await locallySignedCert(inputs as any)) };
+            case "command:local:Command":
+                // Offline nothing runs: the command's output is empty.
+                return { id: `${name}-id`, stdout: "", stderr: "" };
             case "docker:index/remoteImage:RemoteImage":
                 return { id: `${inputs.name}`, imageId: inputs.name, repoDigest: "" };
             case "docker:index/volume:Volume":

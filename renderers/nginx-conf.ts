@@ -9,6 +9,11 @@ export const NGINX_CONFIG_PATH = "/etc/nginx/nginx.conf";
 export const NGINX_CERT_PATH = "/etc/nginx/tls/server.crt";
 export const NGINX_KEY_PATH = "/etc/nginx/tls/server.key";
 export const ACME_WEBROOT = "/var/www/acme";
+/** ACME mode: the certificate the watcher script installs (the bootstrap one until certbot has one). */
+export const NGINX_ACTIVE_CERT_PATH = "/etc/nginx/tls/active/fullchain.pem";
+export const NGINX_ACTIVE_KEY_PATH = "/etc/nginx/tls/active/privkey.pem";
+export const NGINX_BOOTSTRAP_DIR = "/etc/nginx/tls/bootstrap";
+export const LETSENCRYPT_DIR = "/etc/letsencrypt";
 
 export interface NginxConfInput {
     /** Name in the certificate; the HTTPS server answers to it. */
@@ -21,6 +26,9 @@ export interface NginxConfInput {
     allowCidrs: string[];
     /** Strict-Transport-Security max-age in seconds; 0 leaves the header out. */
     hstsMaxAge: number;
+    /** Certificate chain and key files inside the container. Default: NGINX_CERT_PATH, NGINX_KEY_PATH. */
+    certificatePath?: string;
+    privateKeyPath?: string;
 }
 
 /** Renders nginx.conf; throws on a value that could break out of its directive. */
@@ -41,8 +49,8 @@ export function renderNginxConf(input: NginxConfInput): string {
         hasAllowList: input.allowCidrs.length > 0,
         hstsMaxAge: input.hstsMaxAge > 0 ? String(input.hstsMaxAge) : "",
         acmeWebroot: ACME_WEBROOT,
-        certificatePath: NGINX_CERT_PATH,
-        privateKeyPath: NGINX_KEY_PATH,
+        certificatePath: input.certificatePath ?? NGINX_CERT_PATH,
+        privateKeyPath: input.privateKeyPath ?? NGINX_KEY_PATH,
     };
     return renderTemplate("nginx.conf", view);
 }

@@ -54,7 +54,33 @@ export const dockerName = z
 
 export const topologies = ["small-team"] as const;
 export const storageTypes = ["filesystem"] as const;
-export const tlsModes = ["self-signed", "provided"] as const;
+export const tlsModes = ["self-signed", "provided", "acme"] as const;
+export const acmeKeyTypes = ["ecdsa", "rsa"] as const;
+export const acmeCurves = ["secp256r1", "secp384r1"] as const;
+/** ACME directories by name; anything else must be an https:// URL. */
+export const ACME_DIRECTORIES: Record<string, string> = {
+    production: "https://acme-v02.api.letsencrypt.org/directory",
+    staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
+};
+
+/** Why no public CA would issue for this name, or undefined when one could. */
+export function publicNameProblem(name: string): string | undefined {
+    if (net.isIP(name) !== 0) return "an IP address";
+    const lower = name.toLowerCase().replace(/\.$/, "");
+    if (lower === "localhost" || lower.endsWith(".localhost")) return "a localhost name";
+    if (!lower.includes(".")) return "a single-label name";
+    if (/\.(test|example|invalid|local|internal|lan|home\.arpa)$/.test(lower)) return "a reserved or private domain";
+    return undefined;
+}
+
+export function isHttpsUrl(value: string): boolean {
+    try {
+        const u = new URL(value);
+        return u.protocol === "https:" && u.hostname !== "";
+    } catch {
+        return false;
+    }
+}
 export const dialects = ["v2", "v3"] as const;
 export const logLevels = ["error", "warn", "info", "debug"] as const;
 
@@ -125,9 +151,40 @@ const proxySchema = z
     })
     .prefault({});
 
+const acmeSchema = z
+    .strictObject({
+        /** `production` (Let's Encrypt), `staging`, or the https:// URL of any ACME directory. Default: production. */
+        directory: z
+            .string()
+            .refine((v) => v in ACME_DIRECTORIES || isHttpsUrl(v), { message: '"production", "staging" or an https:// URL of an ACME directory' })
+            .default("production"),
+        /** PEM CA bundle to trust a custom directory's HTTPS certificate. Default: the system's CAs. */
+        caBundle: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "PEM certificates" }).optional(),
+        /** Contact address for the ACME account (expiry notices). Default: none. */
+        email: z.email({ message: "an email address such as ops@example.com" }).optional(),
+        /** Key type of the certificate. Default: ecdsa. */
+        keyType: z.enum(acmeKeyTypes).default("ecdsa"),
+        /** RSA key size (keyType rsa). Default: 2048. */
+        rsaKeySize: z
+            .number()
+            .refine((n) => [2048, 3072, 4096].includes(n), { message: "2048, 3072 or 4096" })
+            .default(2048),
+        /** Curve (keyType ecdsa). Default: secp256r1. */
+        ellipticCurve: z.enum(acmeCurves).default("secp256r1"),
+        /** Certbot image. Default: certbot/certbot:v3.3.0. */
+        image: image.default("certbot/certbot:v3.3.0"),
+        /** Hours between renewal checks; certbot renews 30 days before expiry. Default: 12 (twice a day). */
+        renewIntervalHours: z.number().int().min(1).max(24).default(12),
+        /** Seconds between the proxy's checks for a new certificate (then a graceful reload). Default: 30. */
+        reloadCheckSeconds: z.number().int().min(1).max(3600).default(30),
+        /** How long `pulumi up` waits for the first certificate. Default: 300. */
+        issueTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+    })
+    .prefault({});
+
 const tlsSchema = z
     .strictObject({
-        /** self-signed (a CA and a server certificate made by Pulumi) or provided. Default: self-signed. */
+        /** self-signed (a CA and a server certificate made by Pulumi), provided, or acme (certbot). Default: self-signed. */
         mode: z.enum(tlsModes).default("self-signed"),
         /** More DNS names or IP addresses for the certificate. Default: []. */
         extraSans: z.array(hostname).default([]),
@@ -137,6 +194,8 @@ const tlsSchema = z
         certificate: z.string().optional(),
         /** PEM private key (provided mode), a secret. */
         privateKey: z.string().optional(),
+        /** ACME settings (acme mode). */
+        acme: acmeSchema,
     })
     .prefault({});
 
@@ -214,6 +273,26 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
                 ctx.addIssue({ code: "custom", path: ["tls", key], input: undefined, message: `a PEM ${key === "certificate" ? "certificate chain" : "private key (set it with --secret)"}: required when tls.mode is "provided"` });
             }
         }
+    }
+    if (settings.tls.mode === "acme" && settings.tls.acme.directory in ACME_DIRECTORIES) {
+        const names: [string, (string | number)[]][] = [
+            [settings.hostname, ["hostname"]],
+            ...settings.tls.extraSans.map((n, i): [string, (string | number)[]] => [n, ["tls", "extraSans", i]]),
+        ];
+        for (const [name, path] of names) {
+            const problem = publicNameProblem(name);
+            if (problem) {
+                ctx.addIssue({
+                    code: "custom",
+                    path,
+                    input: name,
+                    message: `a public DNS name in tls.mode "acme" (this is ${problem}, which no public CA issues for), or tls.acme.directory set to your own ACME server`,
+                });
+            }
+        }
+    }
+    if (settings.tls.acme.caBundle && settings.tls.acme.directory in ACME_DIRECTORIES) {
+        ctx.addIssue({ code: "custom", path: ["tls", "acme", "caBundle"], input: "(PEM)", message: "a CA bundle only with a custom tls.acme.directory URL" });
     }
     const names = [settings.auth.adminUser, ...settings.auth.users.map((u) => u.name)];
     names.forEach((name, i) => {

@@ -4,13 +4,14 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { AcmeCertbot } from "../components/acme-certbot";
 import { Certificates } from "../components/certificates";
 import { Htpasswd } from "../components/htpasswd";
 import { Monitoring } from "../components/monitoring";
 import { Registry } from "../components/registry";
 import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
-import { Settings } from "./schema";
+import { ACME_DIRECTORIES, Settings } from "./schema";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -23,7 +24,13 @@ export interface SmallTeamOutputs {
     adminUser: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
     dataVolume: pulumi.Output<string>;
+    certificate: pulumi.Output<string>;
+    certificateIssuer: pulumi.Output<string> | undefined;
+    certificateNotAfter: pulumi.Output<string> | undefined;
 }
+
+/** certbot's name for the registry's certificate: /etc/letsencrypt/live/registry-kit/. */
+export const ACME_CERT_NAME = "registry-kit";
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
 export function registryHost(hostname: string, httpsPort: number): string {
@@ -101,7 +108,8 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         childOpts,
     );
 
-    new TlsProxy(
+    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
+    const proxy = new TlsProxy(
         `${prefix}-proxy`,
         {
             networkName: network.name,
@@ -115,9 +123,35 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
             httpPort: settings.proxy.httpPort,
             allowCidrs: settings.proxy.allowCidrs,
             hstsMaxAge: settings.proxy.hstsMaxAge,
+            acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
         },
         pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
     );
+
+    const certbot = acme
+        ? new AcmeCertbot(
+              `${prefix}-certbot`,
+              {
+                  networkName: network.name,
+                  webrootVolume: proxy.acmeWebrootVolume,
+                  letsencryptVolume: proxy.letsencryptVolume!,
+                  domains: [settings.hostname, ...settings.tls.extraSans],
+                  directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
+                  certName: ACME_CERT_NAME,
+                  caBundle: acme.caBundle,
+                  email: acme.email,
+                  keyType: acme.keyType,
+                  rsaKeySize: acme.rsaKeySize,
+                  ellipticCurve: acme.ellipticCurve,
+                  image: acme.image,
+                  renewIntervalHours: acme.renewIntervalHours,
+                  issueTimeoutSeconds: acme.issueTimeoutSeconds,
+                  dockerHost: settings.docker.host,
+              },
+              // HTTP-01 is answered by the proxy: it must be up first.
+              pulumi.mergeOptions(childOpts, { dependsOn: [proxy] }),
+          )
+        : undefined;
 
     const mon = settings.monitoring;
     const monitoring = mon.enabled
@@ -139,6 +173,11 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
+    const certificateNote = acme
+        ? "issued by the ACME directory; certbot renews it 30 days before expiry"
+        : selfSigned
+          ? "self-signed: clients must trust caCertificate"
+          : "provided";
     return {
         registryUrl: pulumi.output(`https://${host}`),
         registryHost: pulumi.output(host),
@@ -150,5 +189,8 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         adminUser: htpasswd.adminUser,
         adminPassword: htpasswd.adminPassword,
         dataVolume: registry.volumeName,
+        certificate: pulumi.output(certificateNote),
+        certificateIssuer: certbot?.issuer,
+        certificateNotAfter: certbot?.notAfter,
     };
 }
