@@ -1,6 +1,7 @@
 #!/bin/sh
 # registry-kit: obtains the registry's certificate over HTTP-01 (certbot, webroot) and renews it.
 #   run            (default) obtain if missing, then check for renewal every RK_RENEW_SECONDS
+#   once           one issuance attempt (obtain if missing or due), exit code and the likely cause
 #   wait SECONDS   wait for the certificate; print its issuer and expiry, or why issuance failed
 # Environment: RK_DOMAINS (comma-separated), RK_CERT_NAME, RK_SERVER, RK_EMAIL (empty for none),
 # RK_KEY_TYPE (ecdsa|rsa), RK_RSA_KEY_SIZE, RK_ELLIPTIC_CURVE, RK_WEBROOT, RK_RENEW_SECONDS,
@@ -16,9 +17,9 @@ say() { echo "registry-kit-acme: $*"; }
 hint() {
     out=$(cat)
     case "$out" in
-        *NXDOMAIN*|*"DNS problem"*|*"no valid A records"*|*"No valid IP addresses"*|*"no such host"*)
+        *NXDOMAIN*|*"DNS problem"*|*"no valid A records"*|*"No valid IP addresses"*|*"no such host"*|*"could not resolve"*|*"error occurred while resolving"*)
             echo "the DNS name $first does not resolve: point its A/AAAA record at this host's public address" ;;
-        *"Connection refused"*|*"Timeout during connect"*|*"Timeout after connect"*|*"firewall"*|*"i/o timeout"*|*"connection reset"*)
+        *"onnection refused"*|*"Timeout during connect"*|*"Timeout after connect"*|*"firewall"*|*"i/o timeout"*|*"connection reset"*|*"deadline exceeded"*)
             echo "nothing answered on port 80 of $first: open port 80 to this host (HTTP-01 needs it) and check that DNS points here" ;;
         *"Invalid response"*|*"404"*|*unauthorized*)
             echo "$first answered on port 80, but not with the challenge: DNS probably points at another host, or a proxy in front does not pass /.well-known/acme-challenge/" ;;
@@ -48,7 +49,8 @@ issue() {
 }
 
 renew() {
-    certbot renew --non-interactive --cert-name "$RK_CERT_NAME" --webroot -w "$RK_WEBROOT" || say "renewal check failed; retrying later"
+    # The loop already spreads renewals; certbot's own random sleep (up to 8 minutes) is not needed.
+    certbot renew --non-interactive --no-random-sleep-on-renew --cert-name "$RK_CERT_NAME" || say "renewal check failed; retrying later"
 }
 
 describe() {
@@ -76,6 +78,9 @@ case "${1:-run}" in
         echo "ACME issuance for $RK_DOMAINS did not finish within ${2:-300}s: see this container's log" >&2
         exit 1
         ;;
+    once)
+        issue
+        ;;
     run)
         trap 'exit 0' TERM INT
         echo pending >"$status"
@@ -91,7 +96,7 @@ case "${1:-run}" in
         done
         ;;
     *)
-        echo "usage: $0 [run | wait SECONDS]" >&2
+        echo "usage: $0 [run | once | wait SECONDS]" >&2
         exit 2
         ;;
 esac

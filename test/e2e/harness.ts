@@ -56,7 +56,9 @@ function exists(kind: "container" | "volume" | "network" | "image", name: string
 
 /** `docker create` arguments for a Container resource's inputs. */
 export function createArgs(inputs: Record<string, any>): string[] {
-    const a: string[] = ["create", "--name", inputs.name];
+    // Test-only: Docker's embedded DNS forwards names it does not know to the container's resolvers;
+    // pointing those at the container's own loopback keeps every lookup on this machine.
+    const a: string[] = ["create", "--name", inputs.name, "--dns", "127.0.0.1"];
     for (const e of inputs.envs ?? []) a.push("-e", e);
     for (const v of inputs.volumes ?? []) a.push("-v", `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
     for (const p of inputs.ports ?? []) a.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external}:${p.internal}`);
@@ -109,7 +111,7 @@ function copyUploads(container: string, uploads: { file: string; content: string
 }
 
 /** Creates what the rendered stack declares; containers whose inputs changed since `previous` are replaced. */
-export function deploy(current: Rendered, previous?: Rendered): { replaced: string[] } {
+export function deploy(current: Rendered, previous?: Rendered): { replaced: string[]; commands: { name: string; stdout: string }[] } {
     for (const img of byType(current, "remoteImage:RemoteImage")) {
         if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
     }
@@ -133,7 +135,26 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
         copyUploads(c.inputs.name, c.inputs.uploads ?? []);
         docker("start", c.inputs.name);
     }
-    return { replaced };
+    // Local commands run when created or when their triggers change, as @pulumi/command does.
+    const commands: { name: string; stdout: string }[] = [];
+    for (const cmd of current.resources.filter((r) => r.type === "command:local:Command")) {
+        const before = previous?.resources.find((p) => p.type === cmd.type && p.name === cmd.name);
+        const triggers = (r: ManifestResource) => JSON.stringify(r.inputs.triggers ?? []);
+        const retrigger = !before || triggers(before) !== triggers(cmd) || before.inputs.create !== cmd.inputs.create || replacedContainerTriggers(cmd, replaced);
+        if (!retrigger) continue;
+        const r = run("sh", ["-c", cmd.inputs.create], { allowFail: true, timeoutMs: 900_000 });
+        if (r.code !== 0) throw new Error(`command ${cmd.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);
+        commands.push({ name: cmd.name, stdout: r.stdout });
+    }
+    return { replaced, commands };
+}
+
+/**
+ * Offline, a container's id is a fixed placeholder (`<name>-id`), so a trigger on it never changes in
+ * the manifest; the container was replaced for real, which is what the trigger stands for.
+ */
+function replacedContainerTriggers(cmd: ManifestResource, replaced: string[]): boolean {
+    return (cmd.inputs.triggers ?? []).some((t: unknown) => replaced.some((name) => t === `${name}-id`));
 }
 
 /** What `pulumi destroy` does: removes everything but resources marked retainOnDelete. */

@@ -75,7 +75,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined>, tim
 describe("small-team on a real Docker engine", () => {
     beforeAll(async () => {
         run("docker", ["info"], { timeoutMs: 20_000 });
-        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh")], { timeoutMs: 900_000 });
+        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry", "nginx", "prometheus"], { timeoutMs: 900_000 });
         removeByPrefix(`${PREFIX}-`);
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile);

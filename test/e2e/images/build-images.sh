@@ -21,12 +21,14 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry nginx prometheus client)
+all_roles=(registry nginx prometheus client certbot pebble)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [nginx]="registry-kit-test/nginx:1"
   [prometheus]="registry-kit-test/prometheus:2"
   [client]="registry-kit-test/client:1"
+  [certbot]="registry-kit-test/certbot:2"
+  [pebble]="registry-kit-test/pebble:2"
 )
 
 log() { printf '%s\n' "$*"; }
