@@ -16,6 +16,7 @@ import {
     REGISTRY_PORT,
     RegistryDialect,
     renderRegistryConfig,
+    StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
 
@@ -30,6 +31,30 @@ export interface UploadPurgingArgs {
     dryrun?: boolean;
 }
 
+/** S3 (or S3-compatible) storage, as the registry's s3 driver names its settings. */
+export interface S3StorageArgs {
+    /** Bucket name. Required. */
+    bucket: pulumi.Input<string>;
+    /** Region. Default: us-east-1. */
+    region?: pulumi.Input<string>;
+    /** Endpoint URL of an S3-compatible service. Default: AWS. */
+    regionEndpoint?: pulumi.Input<string>;
+    /** Path-style requests. Default: true when regionEndpoint is set, else false. */
+    forcePathStyle?: pulumi.Input<boolean>;
+    /** Server-side encryption. Default: true. */
+    encrypt?: pulumi.Input<boolean>;
+    /** TLS to the endpoint. Default: true. */
+    secure?: pulumi.Input<boolean>;
+    /** Multipart chunk size in bytes (at least 5 MiB). Default: 10485760. */
+    chunkSize?: pulumi.Input<number>;
+    /** Object key prefix. Default: /registry. */
+    rootDirectory?: pulumi.Input<string>;
+    /** Access key id. Required. */
+    accessKey: pulumi.Input<string>;
+    /** Secret access key, made secret here. Required. */
+    secretKey: pulumi.Input<string>;
+}
+
 export interface RegistryArgs {
     /** Docker network the registry joins. Required. */
     networkName: pulumi.Input<string>;
@@ -41,8 +66,19 @@ export interface RegistryArgs {
     containerName?: pulumi.Input<string>;
     /** DNS alias on the network; the proxy and Prometheus use it. Default: registry. */
     alias?: pulumi.Input<string>;
-    /** Name of the Docker volume holding the images. Default: `<component name>-data`. */
+    /** Name of the Docker volume holding the images (filesystem storage). Default: `<component name>-data`. */
     volumeName?: pulumi.Input<string>;
+    /** S3 storage instead of the data volume. Default: none (filesystem). Plain object: it decides whether the volume exists. */
+    s3?: S3StorageArgs;
+    /**
+     * Registry containers sharing storage and `http.secret`, all answering to `alias` (and each to
+     * `<alias>-<n>`). More than one needs `s3`. Default: 1. Plain value: it decides the container count.
+     */
+    replicas?: number;
+    /** `host:port` of Redis for the blob-descriptor cache. Default: in-memory cache per container. */
+    redisAddress?: pulumi.Input<string>;
+    /** Password of that Redis, made secret here. Default: none. */
+    redisPassword?: pulumi.Input<string>;
     /**
      * Keep the data volume when the stack is destroyed or the volume is replaced. Default: true.
      * Plain value: it is a resource option.
@@ -61,14 +97,14 @@ export interface RegistryArgs {
 }
 
 export class Registry extends pulumi.ComponentResource {
-    /** The container. */
-    public readonly container: docker.Container;
-    /** The data volume's name. */
-    public readonly volumeName: pulumi.Output<string>;
+    /** The registry containers, one per replica. */
+    public readonly containers: docker.Container[];
+    /** The data volume's name (filesystem storage), or undefined with s3. */
+    public readonly volumeName: pulumi.Output<string> | undefined;
     /** `alias:5000`, the registry API on the Docker network. */
     public readonly address: pulumi.Output<string>;
-    /** `alias:5001`, the debug server with `/metrics` and `/debug/health`. */
-    public readonly metricsAddress: pulumi.Output<string>;
+    /** `host:5001` of each replica's debug server, with `/metrics` and `/debug/health`. */
+    public readonly metricsAddresses: pulumi.Output<string[]>;
     /** The rendered config.yml (contains no secret). */
     public readonly configYaml: pulumi.Output<string>;
 
@@ -92,24 +128,48 @@ export class Registry extends pulumi.ComponentResource {
             return resolved;
         });
         const configPath = dialect.apply((d) => DIALECTS[d].configPath);
+        const replicas = args.replicas ?? 1;
+        if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
+        if (replicas > 1 && !args.s3) {
+            throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 without args.s3 (replicas must share object storage, not a volume)`);
+        }
 
-        const volume = new docker.Volume(
-            `${name}-data`,
-            {
-                name: args.volumeName ?? `${name}-data`,
-                labels: labels({ "registry-kit.role": "registry-data" }),
-            },
-            { parent: this, retainOnDelete: args.retainDataOnDelete ?? true },
-        );
+        const volume = args.s3
+            ? undefined
+            : new docker.Volume(
+                  `${name}-data`,
+                  {
+                      name: args.volumeName ?? `${name}-data`,
+                      labels: labels({ "registry-kit.role": "registry-data" }),
+                  },
+                  { parent: this, retainOnDelete: args.retainDataOnDelete ?? true },
+              );
+        const s3 = args.s3;
+        const storage: pulumi.Output<StorageDriver> = s3
+            ? pulumi
+                  .all([s3.bucket, s3.region ?? "us-east-1", s3.regionEndpoint, s3.forcePathStyle, s3.encrypt ?? true, s3.secure ?? true, s3.chunkSize ?? 10 * 1024 * 1024, s3.rootDirectory ?? "/registry"])
+                  .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, rootDirectory]) => ({
+                      kind: "s3" as const,
+                      bucket,
+                      region,
+                      regionEndpoint,
+                      forcePathStyle: forcePathStyle ?? regionEndpoint !== undefined,
+                      encrypt,
+                      secure,
+                      chunkSize,
+                      rootDirectory,
+                  }))
+            : pulumi.output({ kind: "filesystem" as const, rootDirectory: REGISTRY_DATA_DIR });
         // One secret per deployment, kept in state: replicas and restarts sign upload state alike.
         const httpSecret = new random.RandomPassword(`${name}-http-secret`, { length: 48, special: false }, { parent: this });
 
         this.configYaml = pulumi
-            .all([dialect, args.deleteEnabled ?? true, args.uploadPurging ?? {}, args.logLevel ?? "info", args.extraConfig ?? {}])
-            .apply(([d, deleteEnabled, purging, logLevel, extraConfig]) =>
+            .all([dialect, storage, args.redisAddress, args.deleteEnabled ?? true, args.uploadPurging ?? {}, args.logLevel ?? "info", args.extraConfig ?? {}])
+            .apply(([d, storageDriver, redisAddress, deleteEnabled, purging, logLevel, extraConfig]) =>
                 renderRegistryConfig({
                     dialect: d,
-                    rootDirectory: REGISTRY_DATA_DIR,
+                    storage: storageDriver,
+                    redisAddress,
                     deleteEnabled,
                     uploadPurging: {
                         enabled: purging.enabled ?? true,
@@ -129,31 +189,43 @@ export class Registry extends pulumi.ComponentResource {
             uploads.push({ file: HTPASSWD_PATH, content: pulumi.secret(args.htpasswd), permissions: "0644" });
         }
 
-        this.container = new docker.Container(
-            name,
+        // Secrets reach the registry as env vars: the config file stays reviewable.
+        const envs: pulumi.Input<string>[] = [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)];
+        if (s3) {
+            envs.push(pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`, pulumi.secret(pulumi.interpolate`REGISTRY_STORAGE_S3_SECRETKEY=${s3.secretKey}`));
+        }
+        if (args.redisPassword !== undefined) envs.push(pulumi.secret(pulumi.interpolate`REGISTRY_REDIS_PASSWORD=${args.redisPassword}`));
+
+        const containerName = pulumi.output(args.containerName ?? name);
+        const indexes = Array.from({ length: replicas }, (_, i) => i);
+        this.containers = indexes.map((i) => {
+            const suffix = replicas === 1 ? "" : `-${i}`;
+            return new docker.Container(
+            `${name}${suffix}`,
             {
-                name: args.containerName ?? name,
+                name: pulumi.interpolate`${containerName}${suffix}`,
                 image: remoteImage.imageId,
                 command: [configPath],
-                envs: [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)],
+                envs,
                 uploads,
-                volumes: [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }],
-                networksAdvanced: [{ name: args.networkName, aliases: [alias] }],
+                volumes: volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : [],
+                networksAdvanced: [{ name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) }],
                 ...serviceContainerArgs("registry", this.configYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`]),
                 // The registry drains in-flight requests for up to 60s (http.draintimeout).
                 destroyGraceSeconds: 65,
             },
             // A fixed name cannot exist twice: stop the old container before starting its replacement.
             { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
-        );
+            );
+        });
 
-        this.volumeName = volume.name;
+        this.volumeName = volume?.name;
         this.address = pulumi.interpolate`${alias}:${REGISTRY_PORT}`;
-        this.metricsAddress = pulumi.interpolate`${alias}:${REGISTRY_DEBUG_PORT}`;
+        this.metricsAddresses = alias.apply((a) => indexes.map((i) => `${replicas === 1 ? a : `${a}-${i}`}:${REGISTRY_DEBUG_PORT}`));
         this.registerOutputs({
             volumeName: this.volumeName,
             address: this.address,
-            metricsAddress: this.metricsAddress,
+            metricsAddresses: this.metricsAddresses,
             configYaml: this.configYaml,
         });
     }

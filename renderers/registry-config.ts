@@ -7,10 +7,43 @@ import { stringify } from "yaml";
 export type RegistryDialect = "v2" | "v3";
 
 /** Everything that differs between registry:2 and registry:3 lives here. */
-export const DIALECTS: Record<RegistryDialect, { configPath: string }> = {
-    v2: { configPath: "/etc/docker/registry/config.yml" },
-    v3: { configPath: "/etc/distribution/config.yml" },
+export const DIALECTS: Record<
+    RegistryDialect,
+    {
+        configPath: string;
+        /** The s3 driver's extra keys: v2 still has the v4auth switch, v3 only signs with V4. */
+        s3Extra: Record<string, unknown>;
+        /** The redis section for one address. */
+        redis: (address: string) => Record<string, unknown>;
+    }
+> = {
+    v2: {
+        configPath: "/etc/docker/registry/config.yml",
+        s3Extra: { v4auth: true },
+        redis: (address) => ({ addr: address, db: 0, dialtimeout: "10s", readtimeout: "10s", writetimeout: "10s", pool: { maxidle: 16, maxactive: 64, idletimeout: "300s" } }),
+    },
+    v3: {
+        configPath: "/etc/distribution/config.yml",
+        s3Extra: {},
+        redis: (address) => ({ addrs: [address], db: 0, dialtimeout: "10s", readtimeout: "10s", writetimeout: "10s", maxidleconns: 16, poolsize: 64, connmaxidletime: "300s" }),
+    },
 };
+
+/** Where the registry keeps blobs and manifests. Credentials are not here: they go in secret env vars. */
+export type StorageDriver =
+    | { kind: "filesystem"; rootDirectory: string }
+    | {
+          kind: "s3";
+          bucket: string;
+          region: string;
+          /** S3-compatible endpoint URL; undefined for AWS. */
+          regionEndpoint?: string;
+          forcePathStyle: boolean;
+          encrypt: boolean;
+          secure: boolean;
+          chunkSize: number;
+          rootDirectory: string;
+      };
 
 export const REGISTRY_PORT = 5000;
 export const REGISTRY_DEBUG_PORT = 5001;
@@ -19,8 +52,9 @@ export const HTPASSWD_PATH = "/auth/htpasswd";
 
 export interface RegistryConfigInput {
     dialect: RegistryDialect;
-    /** Filesystem storage root inside the container. */
-    rootDirectory: string;
+    storage: StorageDriver;
+    /** `host:port` of Redis for the blob-descriptor cache (its password goes in REGISTRY_REDIS_PASSWORD). Default: in-memory cache. */
+    redisAddress?: string;
     deleteEnabled: boolean;
     uploadPurging: { enabled: boolean; age: string; interval: string; dryrun: boolean };
     logLevel: string;
@@ -36,9 +70,9 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         version: 0.1,
         log: { level: input.logLevel, formatter: "json", fields: { service: "registry" } },
         storage: {
-            filesystem: { rootdirectory: input.rootDirectory },
+            ...storageSection(input.storage, input.dialect),
             delete: { enabled: input.deleteEnabled },
-            cache: { blobdescriptor: "inmemory" },
+            cache: { blobdescriptor: input.redisAddress ? "redis" : "inmemory" },
             maintenance: {
                 uploadpurging: {
                     enabled: input.uploadPurging.enabled,
@@ -57,10 +91,30 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         },
         health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },
     };
+    if (input.redisAddress) {
+        config.redis = DIALECTS[input.dialect].redis(input.redisAddress);
+    }
     if (input.htpasswdPath) {
         config.auth = { htpasswd: { realm: "registry-kit", path: input.htpasswdPath } };
     }
     return deepMerge(config, input.extraConfig ?? {});
+}
+
+function storageSection(storage: StorageDriver, dialect: RegistryDialect): Record<string, unknown> {
+    if (storage.kind === "filesystem") return { filesystem: { rootdirectory: storage.rootDirectory } };
+    const s3: Record<string, unknown> = {
+        region: storage.region,
+        ...(storage.regionEndpoint ? { regionendpoint: storage.regionEndpoint } : {}),
+        forcepathstyle: storage.forcePathStyle,
+        bucket: storage.bucket,
+        encrypt: storage.encrypt,
+        secure: storage.secure,
+        chunksize: storage.chunkSize,
+        rootdirectory: storage.rootDirectory,
+        ...DIALECTS[dialect].s3Extra,
+    };
+    // Clients fetch blobs through the proxy, never by a redirect to the bucket (which may be private).
+    return { s3, redirect: { disable: true } };
 }
 
 /** The YAML text of `registryConfig`, stable for the same input. */

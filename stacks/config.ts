@@ -14,8 +14,30 @@ export class ConfigError extends Error {
     }
 }
 
-/** Keys under `registry-kit:` whose values contain secrets wherever they are set. */
-const SECRET_BEARING = { auth: ["adminPassword", "users"], tls: ["privateKey"] } as const;
+/** Paths under `registry-kit:` whose values are secrets; `[*]` stands for every list element. */
+const SECRET_PATHS = [
+    "auth.adminPassword",
+    "auth.users[*].password",
+    "tls.privateKey",
+    "registry.storage.s3.secretKey",
+    "registry.storage.minio.rootPassword",
+    "registry.redis.password",
+];
+
+/** Whether a secret path holds a value in `raw`. */
+function hasValue(raw: unknown, path: string): boolean {
+    const walk = (cur: unknown, parts: string[]): boolean => {
+        if (parts.length === 0) return cur !== undefined && cur !== null;
+        if (cur === null || typeof cur !== "object") return false;
+        const [head, ...rest] = parts;
+        if (head.endsWith("[*]")) {
+            const list = (cur as Record<string, unknown>)[head.slice(0, -3)];
+            return Array.isArray(list) && list.some((x) => walk(x, rest));
+        }
+        return walk((cur as Record<string, unknown>)[head], rest);
+    };
+    return walk(raw, path.split("."));
+}
 
 /**
  * Validates raw stack settings (`registry-kit:*` keys without the namespace, values parsed from JSON).
@@ -27,17 +49,7 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
     if (!result.success) {
         throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, `${NAMESPACE}:`)}`);
     }
-    const plain: string[] = [];
-    for (const [key, fields] of Object.entries(SECRET_BEARING)) {
-        const value = raw[key] as Record<string, unknown> | undefined;
-        if (!value || secretKeys.includes(key)) continue;
-        for (const field of fields) {
-            const v = value[field];
-            if (field === "users" ? Array.isArray(v) && v.length > 0 : v !== undefined) {
-                plain.push(`${NAMESPACE}:${key}.${field}${field === "users" ? "[*].password" : ""}`);
-            }
-        }
-    }
+    const plain = SECRET_PATHS.filter((p) => !secretKeys.includes(p.split(".")[0]) && hasValue(raw, p)).map((p) => `${NAMESPACE}:${p}`);
     if (plain.length > 0) {
         throw new ConfigError(
             "invalid stack configuration:\n" +

@@ -53,7 +53,32 @@ export const dockerName = z
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
 
 export const topologies = ["small-team"] as const;
-export const storageTypes = ["filesystem"] as const;
+export const storageTypes = ["filesystem", "s3", "minio"] as const;
+
+/** S3 bucket naming rules (general purpose buckets). */
+export function bucketNameProblem(name: string): string | undefined {
+    if (name.length < 3 || name.length > 63) return "3 to 63 characters";
+    if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return "lowercase letters, digits, '.' and '-', starting and ending with a letter or digit";
+    if (name.includes("..")) return "no two adjacent periods";
+    if (net.isIP(name) === 4) return "not formatted as an IP address";
+    if (name.startsWith("xn--") || name.startsWith("sthree-")) return "no 'xn--' or 'sthree-' prefix";
+    if (name.endsWith("-s3alias") || name.endsWith("--ol-s3")) return "no '-s3alias' or '--ol-s3' suffix";
+    return undefined;
+}
+
+export const bucketName = z.string().superRefine((v, ctx) => {
+    const problem = bucketNameProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: `an S3 bucket name: ${problem}` });
+});
+
+export function isHttpUrl(value: string): boolean {
+    try {
+        const u = new URL(value);
+        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "";
+    } catch {
+        return false;
+    }
+}
 export const tlsModes = ["self-signed", "provided", "acme"] as const;
 export const acmeKeyTypes = ["ecdsa", "rsa"] as const;
 export const acmeCurves = ["secp256r1", "secp384r1"] as const;
@@ -93,10 +118,73 @@ const dockerSchema = z
     })
     .prefault({});
 
+const s3Schema = z
+    .strictObject({
+        /** Create the bucket and a least-privilege IAM user with @pulumi/aws; false brings your own. Default: true. */
+        create: z.boolean().default(true),
+        /** Bucket name. Default: `<prefix>-registry` when created; required when not. */
+        bucket: bucketName.optional(),
+        /** AWS region (or the region an S3-compatible endpoint expects). Default: us-east-1. */
+        region: z.string().regex(/^[a-z0-9-]+$/, { message: "a region name such as eu-west-1" }).default("us-east-1"),
+        /** Endpoint of an S3-compatible service, e.g. https://s3.example.com:9000. Default: AWS. */
+        regionEndpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as https://minio.example.com:9000" }).optional(),
+        /** Path-style requests. Default: true with regionEndpoint, false on AWS. */
+        forcePathStyle: z.boolean().optional(),
+        /** Server-side encryption of stored objects. Default: true. */
+        encrypt: z.boolean().default(true),
+        /** Use TLS to the endpoint. Default: true. */
+        secure: z.boolean().default(true),
+        /** Multipart chunk size in bytes, at least 5 MiB. Default: 10485760 (10 MiB). */
+        chunkSize: z.number().int().min(5 * 1024 * 1024, { message: "at least 5242880 (5 MiB, S3's minimum part size)" }).default(10 * 1024 * 1024),
+        /** Prefix of every object the registry writes. Default: /registry. */
+        rootDirectory: z.string().regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" }).default("/registry"),
+        /** Keep previous object versions (created bucket). Default: false. */
+        versioning: z.boolean().default(false),
+        /** Days after which incomplete multipart uploads are aborted (created bucket). Default: 7. */
+        abortIncompleteUploadDays: z.number().int().min(1).max(365).default(7),
+        /** Access key id (existing bucket). */
+        accessKey: z.string().min(1).optional(),
+        /** Secret access key (existing bucket), a secret. */
+        secretKey: z.string().min(1, { message: "a non-empty secret key" }).optional(),
+    })
+    .prefault({});
+
+const minioSchema = z
+    .strictObject({
+        /** MinIO server image. Default: minio/minio:RELEASE.2025-04-22T22-12-26Z. */
+        image: image.default("minio/minio:RELEASE.2025-04-22T22-12-26Z"),
+        /** MinIO client image, to create the bucket and the registry's user. Default: minio/mc:RELEASE.2025-04-16T18-13-26Z. */
+        mcImage: image.default("minio/mc:RELEASE.2025-04-16T18-13-26Z"),
+        /** Bucket for the registry. Default: registry. */
+        bucket: bucketName.default("registry"),
+        /** Root user name. Default: registry-kit-root. */
+        rootUser: z.string().min(3, { message: "at least 3 characters (MinIO's minimum)" }).default("registry-kit-root"),
+        /** Root password, a secret, at least 8 characters. Default: generated (40 characters, kept in state). */
+        rootPassword: z.string().min(8, { message: "at least 8 characters (MinIO refuses shorter root passwords)" }).optional(),
+        /** Volume holding MinIO's data. Default: `<prefix>-minio-data`. */
+        volumeName: dockerName.optional(),
+        /** Keep that volume on destroy. Default: true. */
+        retainOnDelete: z.boolean().default(true),
+    })
+    .prefault({});
+
+const redisSchema = z
+    .strictObject({
+        /** `host:port` of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
+        address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "host:port such as redis.internal:6379" }).optional(),
+        /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
+        password: z.string().min(1).optional(),
+        /** Redis image for the container. Default: redis:7.4. */
+        image: image.default("redis:7.4"),
+    })
+    .prefault({});
+
 const storageSchema = z
     .strictObject({
-        /** Storage driver. Default: filesystem. */
+        /** Storage driver: filesystem (a Docker volume), s3 (AWS or S3-compatible) or minio (a MinIO container). Default: filesystem. */
         type: z.enum(storageTypes).default("filesystem"),
+        s3: s3Schema,
+        minio: minioSchema,
         filesystem: z
             .strictObject({
                 /** Name of the Docker volume that holds the images. Default: `<prefix>-registry-data`. */
@@ -115,6 +203,10 @@ const registrySchema = z
         /** Config dialect: v2 or v3. Default: inferred from the image tag (`:2…` → v2, anything else v3). */
         dialect: z.enum(dialects).optional(),
         storage: storageSchema,
+        /** Registry containers behind the proxy; more than one needs s3 or minio storage. Default: 1. */
+        replicas: z.number().int().min(1, { message: "1 to 16 replicas" }).max(16, { message: "1 to 16 replicas" }).default(1),
+        /** Redis for the blob-descriptor cache (used when replicas > 1 or an address is set). */
+        redis: redisSchema,
         /** Allow manifest and blob deletion through the API. Default: true. */
         deleteEnabled: z.boolean().default(true),
         uploadPurging: z
@@ -300,6 +392,25 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             ctx.addIssue({ code: "custom", path: ["auth", "users", i - 1, "name"], input: name, message: "a user name not used twice (the admin user counts)" });
         }
     });
+    const reg = settings.registry;
+    if (reg.replicas > 1 && reg.storage.type === "filesystem") {
+        ctx.addIssue({
+            code: "custom",
+            path: ["registry", "replicas"],
+            input: reg.replicas,
+            message: 'replicas: 1 with filesystem storage (a volume belongs to one container on one host; replicas must share object storage: set registry.storage.type to "s3" or "minio")',
+        });
+    }
+    if (reg.storage.type === "s3" && !reg.storage.s3.create) {
+        for (const key of ["bucket", "accessKey", "secretKey"] as const) {
+            if (!reg.storage.s3[key]) {
+                ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", key], input: undefined, message: `a value: required for an existing bucket (registry.storage.s3.create is false)${key === "secretKey" ? "; set it with --secret" : ""}` });
+            }
+        }
+    }
+    if (reg.storage.type === "s3" && reg.storage.s3.create && (reg.storage.s3.accessKey || reg.storage.s3.secretKey)) {
+        ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", "accessKey"], input: "(set)", message: "no credentials when registry-kit creates the bucket and its IAM user (create: true); set create: false to bring your own" });
+    }
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
         ctx.addIssue({ code: "custom", path: ["registry", "dialect"], input: dialect, message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset` });
@@ -322,7 +433,7 @@ export type Settings = z.output<typeof settingsSchema>;
 export type RawSettings = z.input<typeof settingsSchema>;
 
 /** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey"];
+const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword"];
 
 /** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {

@@ -8,7 +8,9 @@ import { AcmeCertbot } from "../components/acme-certbot";
 import { Certificates } from "../components/certificates";
 import { Htpasswd } from "../components/htpasswd";
 import { Monitoring } from "../components/monitoring";
+import { Redis } from "../components/redis";
 import { Registry } from "../components/registry";
+import { Storage } from "../components/storage";
 import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
 import { ACME_DIRECTORIES, Settings } from "./schema";
@@ -23,7 +25,7 @@ export interface SmallTeamOutputs {
     registryScrapeJob: pulumi.Output<unknown>;
     adminUser: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
-    dataVolume: pulumi.Output<string>;
+    dataVolume: pulumi.Output<string> | undefined;
     certificate: pulumi.Output<string>;
     certificateIssuer: pulumi.Output<string> | undefined;
     certificateNotAfter: pulumi.Output<string> | undefined;
@@ -91,6 +93,40 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     );
 
     const reg = settings.registry;
+    const { s3: s3Settings, minio: minioSettings } = reg.storage;
+    const storage = new Storage(
+        `${prefix}-storage`,
+        {
+            kind: reg.storage.type,
+            networkName: network.name,
+            rootDirectory: s3Settings.rootDirectory,
+            create: s3Settings.create,
+            bucket: reg.storage.type === "minio" ? minioSettings.bucket : (s3Settings.bucket ?? `${prefix}-registry`),
+            region: s3Settings.region,
+            regionEndpoint: s3Settings.regionEndpoint,
+            forcePathStyle: s3Settings.forcePathStyle,
+            encrypt: s3Settings.encrypt,
+            secure: s3Settings.secure,
+            chunkSize: s3Settings.chunkSize,
+            versioning: s3Settings.versioning,
+            abortIncompleteUploadDays: s3Settings.abortIncompleteUploadDays,
+            accessKey: s3Settings.accessKey,
+            secretKey: s3Settings.secretKey === undefined ? undefined : pulumi.secret(s3Settings.secretKey),
+            retainOnDelete: reg.storage.type === "minio" ? minioSettings.retainOnDelete : true,
+            minioImage: minioSettings.image,
+            mcImage: minioSettings.mcImage,
+            rootUser: minioSettings.rootUser,
+            rootPassword: minioSettings.rootPassword === undefined ? undefined : pulumi.secret(minioSettings.rootPassword),
+            volumeName: minioSettings.volumeName ?? `${prefix}-minio-data`,
+        },
+        childOpts,
+    );
+    // Replicas share a blob-descriptor cache: your Redis, or a container of ours.
+    const redis = reg.redis.address
+        ? { address: pulumi.output(reg.redis.address), password: reg.redis.password === undefined ? undefined : pulumi.secret(reg.redis.password) }
+        : reg.replicas > 1
+          ? new Redis(`${prefix}-redis`, { networkName: network.name, image: reg.redis.image }, childOpts)
+          : undefined;
     const registry = new Registry(
         `${prefix}-registry`,
         {
@@ -99,6 +135,10 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
             dialect: reg.dialect,
             volumeName: reg.storage.filesystem.volumeName,
             retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
+            s3: storage.s3,
+            replicas: reg.replicas,
+            redisAddress: redis?.address,
+            redisPassword: redis?.password,
             htpasswd: htpasswd.content,
             deleteEnabled: reg.deleteEnabled,
             uploadPurging: reg.uploadPurging,
@@ -159,7 +199,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
               `${prefix}-prometheus`,
               {
                   networkName: network.name,
-                  registryTargets: [registry.metricsAddress],
+                  registryTargets: registry.metricsAddresses,
                   image: mon.image,
                   hostIp: mon.hostIp,
                   port: mon.port,
@@ -185,7 +225,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
         clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
         prometheusUrl: monitoring?.url,
-        registryScrapeJob: registry.metricsAddress.apply((target) => registryScrapeJob([target])),
+        registryScrapeJob: registry.metricsAddresses.apply((targets) => registryScrapeJob(targets)),
         adminUser: htpasswd.adminUser,
         adminPassword: htpasswd.adminPassword,
         dataVolume: registry.volumeName,

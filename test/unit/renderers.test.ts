@@ -12,7 +12,7 @@ import { renderTemplate } from "../../renderers/template";
 
 const registryInput: RegistryConfigInput = {
     dialect: "v3",
-    rootDirectory: "/var/lib/registry",
+    storage: { kind: "filesystem", rootDirectory: "/var/lib/registry" },
     deleteEnabled: true,
     uploadPurging: { enabled: true, age: "168h", interval: "24h", dryrun: false },
     logLevel: "info",
