@@ -79,7 +79,7 @@ describe("bad input fails with the setting, the value and what is allowed", () =
     });
 
     it("unknown storage type", () => {
-        expect(failure({ ...base, registry: { storage: { type: "gcs" } } })).toContain('registry-kit:registry.storage.type: got "gcs"; allowed: one of "filesystem"');
+        expect(failure({ ...base, registry: { storage: { type: "gcs" } } })).toContain('registry-kit:registry.storage.type: got "gcs"; allowed: one of "filesystem", "s3", "minio"');
     });
 
     it("user name empty or containing ':'", () => {
