@@ -20,11 +20,13 @@ async function main(): Promise<void> {
             out: { type: "string" },
             state: { type: "string" },
             "show-secrets": { type: "boolean", default: false },
+            // Top-level keys whose plain values in the stack file are secrets (test and CI stack files).
+            "secret-key": { type: "string", multiple: true, default: [] },
             help: { type: "boolean", default: false },
         },
     });
     if (values.help) {
-        console.log("usage: npm run render -- --stack NAME [--config FILE] [--out DIR] [--state FILE] [--show-secrets]");
+        console.log("usage: npm run render -- --stack NAME [--config FILE] [--out DIR] [--state FILE] [--show-secrets] [--secret-key KEY ...]");
         return;
     }
     const stack = values.stack!;
@@ -34,7 +36,9 @@ async function main(): Promise<void> {
     const show = values["show-secrets"]!;
 
     const state = fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, "utf8")) : undefined;
-    const result = await evaluate(readStackFile(configPath), { stack, state });
+    const stackConfig = readStackFile(configPath);
+    stackConfig.secretKeys.push(...values["secret-key"]!.map((k) => (k.includes(":") ? k : `registry-kit:${k}`)));
+    const result = await evaluate(stackConfig, { stack, state });
 
     fs.rmSync(path.join(out, "files"), { recursive: true, force: true });
     fs.mkdirSync(out, { recursive: true });

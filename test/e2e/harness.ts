@@ -37,10 +37,10 @@ export function run(cmd: string, args: string[], opts: { input?: string | Buffer
 export const docker = (...args: string[]) => run("docker", args).stdout.trim();
 
 /** Renders the stack config at `configPath` with the real program, keeping generated values in `stateFile`. */
-export function render(configPath: string, outDir: string, stateFile: string, stack = "e2e"): Rendered {
+export function render(configPath: string, outDir: string, stateFile: string, stack = "e2e", secretKeys: string[] = []): Rendered {
     execFileSync(
         process.execPath,
-        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), "--stack", stack, "--config", configPath, "--out", outDir, "--state", stateFile, "--show-secrets"],
+        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), "--stack", stack, "--config", configPath, "--out", outDir, "--state", stateFile, "--show-secrets", ...secretKeys.flatMap((k) => ["--secret-key", k])],
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
     );
     const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"));
@@ -129,7 +129,7 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
             if (same) continue;
             replaced.push(c.inputs.name);
             docker("stop", "-t", String(c.inputs.destroyGraceSeconds ?? 10), c.inputs.name);
-            docker("rm", c.inputs.name);
+            docker("rm", "-v", c.inputs.name);
         }
         docker(...createArgs(c.inputs));
         copyUploads(c.inputs.name, c.inputs.uploads ?? []);
@@ -160,7 +160,7 @@ function replacedContainerTriggers(cmd: ManifestResource, replaced: string[]): b
 /** What `pulumi destroy` does: removes everything but resources marked retainOnDelete. */
 export function destroy(rendered: Rendered): void {
     for (const c of byType(rendered, "container:Container")) {
-        run("docker", ["rm", "-f", c.inputs.name], { allowFail: true });
+        run("docker", ["rm", "-f", "-v", c.inputs.name], { allowFail: true });
     }
     for (const v of byType(rendered, "volume:Volume")) {
         if (!v.options.retainOnDelete) run("docker", ["volume", "rm", "-f", v.inputs.name], { allowFail: true });
@@ -174,7 +174,7 @@ export function removeByPrefix(prefix: string): void {
         run("docker", [kind, "ls", ...(kind === "container" ? ["-a"] : []), "--format", fmt], { allowFail: true })
             .stdout.split("\n")
             .filter((n) => n.startsWith(prefix));
-    for (const c of list("container", "{{.Names}}")) run("docker", ["rm", "-f", c], { allowFail: true });
+    for (const c of list("container", "{{.Names}}")) run("docker", ["rm", "-f", "-v", c], { allowFail: true });
     for (const v of list("volume", "{{.Name}}")) run("docker", ["volume", "rm", "-f", v], { allowFail: true });
     for (const n of list("network", "{{.Name}}")) run("docker", ["network", "rm", n], { allowFail: true });
 }

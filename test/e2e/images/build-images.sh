@@ -21,7 +21,7 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry nginx prometheus client certbot pebble)
+all_roles=(registry nginx prometheus client certbot pebble s3 redis)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [nginx]="registry-kit-test/nginx:1"
@@ -29,6 +29,8 @@ declare -A image_of=(
   [client]="registry-kit-test/client:1"
   [certbot]="registry-kit-test/certbot:2"
   [pebble]="registry-kit-test/pebble:2"
+  [s3]="registry-kit-test/s3:1"
+  [redis]="registry-kit-test/redis:7"
 )
 
 log() { printf '%s\n' "$*"; }

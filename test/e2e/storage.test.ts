@@ -1,0 +1,240 @@
+/**
+ * S3 storage and replicas on a real Docker engine: two registry replicas (the program's own container
+ * specs) behind the proxy, sharing an S3-compatible server on the test network (moto in server mode,
+ * standing in for MinIO/AWS: neither can be run here) and a Redis blob-descriptor cache.
+ */
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { deploy, destroy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, withHosts } from "./harness";
+
+const PREFIX = "rk-s3";
+const HOST = "registry.s3.test";
+const HTTPS = 48443;
+const REGISTRY = `${HOST}:${HTTPS}`;
+const S3_KEY = "rk-s3-access";
+const S3_SECRET = crypto.randomBytes(20).toString("hex");
+const REPLICAS = [`${PREFIX}-registry-0`, `${PREFIX}-registry-1`];
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-s3-"));
+const stateFile = path.join(work, "state.json");
+const hostsFile = path.join(work, "hosts");
+const certDir = path.join(work, "certs");
+let rendered: Rendered;
+let password: string;
+let pushedDigest: string;
+let layers: string[] = [];
+
+function stackFile(registryExtra: Record<string, unknown> = {}): string {
+    const doc = {
+        config: {
+            "registry-kit:hostname": HOST,
+            "registry-kit:docker": { namePrefix: PREFIX },
+            "registry-kit:registry": {
+                image: "registry-kit-test/registry:2",
+                replicas: 2,
+                redis: { image: "registry-kit-test/redis:7" },
+                storage: {
+                    type: "s3",
+                    s3: { create: false, bucket: "images", regionEndpoint: "http://s3:9000", secure: false, encrypt: false, chunkSize: 5242880, rootDirectory: "/team-registry", accessKey: S3_KEY, secretKey: S3_SECRET },
+                },
+                ...registryExtra,
+            },
+            "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 48080 },
+            "registry-kit:monitoring": { image: "registry-kit-test/prometheus:2", hostIp: "127.0.0.1", port: 49090, scrapeInterval: "2s" },
+        },
+    };
+    const file = path.join(work, `Pulumi.s3-${crypto.randomUUID()}.yaml`);
+    fs.writeFileSync(file, stringify(doc));
+    return file;
+}
+
+/** One request to the proxy on a fresh TLS connection, trusting the stack's CA. */
+function proxyRequest(method: string, pathname: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+        const req = https.request(
+            {
+                host: "127.0.0.1",
+                port: HTTPS,
+                servername: HOST,
+                method,
+                path: pathname.replace(/^https:\/\/[^/]+/, ""),
+                ca: rendered.outputs.caCertificate,
+                agent: false,
+                timeout: 60_000,
+                headers: { Host: REGISTRY, Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`, "Content-Length": String(body?.length ?? 0), ...headers },
+            },
+            (res) => {
+                const parts: Buffer[] = [];
+                res.on("data", (d) => parts.push(d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+                res.on("error", reject);
+            },
+        );
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.end(body);
+    });
+}
+
+const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
+
+/** JSON log lines of a registry replica that record a request. */
+function requests(container: string): { method: string; uri: string }[] {
+    const out = run("docker", ["logs", container], { allowFail: true });
+    return (out.stdout + out.stderr)
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l))
+        .filter((e) => e["http.request.method"] && e["http.request.uri"] && e.msg === "response completed")
+        .map((e) => ({ method: e["http.request.method"], uri: e["http.request.uri"] }));
+}
+
+/** A GET straight to one replica from inside its container (loopback), bypassing the proxy. */
+function getFromReplica(container: string, pathname: string): Buffer {
+    const auth = Buffer.from(`admin:${password}`).toString("base64");
+    // Bytes, not text: blobs are binary.
+    return execFileSync("docker", ["exec", container, "wget", "-q", "-O", "-", "--header", `Authorization: Basic ${auth}`, "--header", "Accept: application/vnd.docker.distribution.manifest.v2+json", `http://127.0.0.1:5000${pathname}`], {
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: 60_000,
+    });
+}
+
+function pullAndVerify(): string {
+    const dir = fs.mkdtempSync(path.join(work, "pull-"));
+    const r = skopeo("copy", "--preserve-digests", "--src-cert-dir", certDir, "--src-creds", `admin:${password}`, `docker://${REGISTRY}/team/app:v1`, `dir:${dir}`);
+    expect(r.code, r.stderr).toBe(0);
+    const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
+    for (const layer of JSON.parse(manifest.toString()).layers as { digest: string }[]) {
+        const hex = layer.digest.replace("sha256:", "");
+        expect(crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, hex))).digest("hex")).toBe(hex);
+    }
+    return `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
+}
+
+describe("S3 storage with two registry replicas", () => {
+    beforeAll(async () => {
+        run("docker", ["info"], { timeoutMs: 20_000 });
+        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry", "nginx", "prometheus", "s3", "redis"], { timeoutMs: 900_000 });
+        removeByPrefix(`${PREFIX}-`);
+        // The S3 service is the test's, not the stack's: it joins the stack's network first.
+        docker("network", "create", `${PREFIX}-net`);
+        docker("run", "-d", "--name", `${PREFIX}-s3`, "--network", `${PREFIX}-net`, "--network-alias", "s3", "--dns", "127.0.0.1",
+            "-e", `S3_ACCESS_KEY=${S3_KEY}`, "-e", `S3_SECRET_KEY=${S3_SECRET}`, "-e", "S3_BUCKET=images", "registry-kit-test/s3:1");
+
+        rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "s3", ["registry"]);
+        deploy(rendered);
+        await waitHealthy([...REPLICAS, `${PREFIX}-redis`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`], 120_000);
+        password = rendered.outputs.adminPassword;
+        fs.mkdirSync(certDir);
+        fs.writeFileSync(path.join(certDir, "ca.crt"), rendered.outputs.caCertificate);
+        fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${HOST}\n`);
+    });
+
+    afterAll(() => {
+        removeByPrefix(`${PREFIX}-`);
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("pushes a multi-layer image through the proxy to the replicas and pulls it back", () => {
+        const ctx = path.join(work, "image");
+        fs.mkdirSync(ctx);
+        // 12 MiB crosses the 5 MiB chunk size: the driver's multipart upload is used.
+        fs.writeFileSync(path.join(ctx, "big.bin"), crypto.randomBytes(12 * 1024 * 1024));
+        for (const n of [1, 2]) fs.writeFileSync(path.join(ctx, `small${n}.bin`), crypto.randomBytes(256 * 1024));
+        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY big.bin /big\nCOPY small1.bin /a\nCOPY small2.bin /b\n");
+        const tag = `${PREFIX}-app:${crypto.randomUUID().slice(0, 8)}`;
+        run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
+        const tar = path.join(work, "app.tar");
+        docker("save", "-o", tar, tag);
+        docker("rmi", tag);
+        const digestFile = path.join(work, "digest");
+        const push = skopeo("copy", "--dest-cert-dir", certDir, "--dest-creds", `admin:${password}`, "--digestfile", digestFile, `docker-archive:${tar}`, `docker://${REGISTRY}/team/app:v1`);
+        expect(push.code, push.stderr).toBe(0);
+        pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
+        expect(pullAndVerify()).toBe(pushedDigest);
+
+    });
+
+    it("completes a chunked upload whose requests alternate between the replicas", async () => {
+        // POST, sixteen PATCHes and a PUT, one after another through the proxy: each nginx worker
+        // round-robins over the replicas' addresses, so the session's requests spread over both.
+        const CHUNKS = 16;
+        const blob = crypto.randomBytes(CHUNKS * 256 * 1024);
+        const digest = `sha256:${crypto.createHash("sha256").update(blob).digest("hex")}`;
+        let location = (await proxyRequest("POST", "/v2/team/chunked/blobs/uploads/")).headers.location as string;
+        const chunk = blob.length / CHUNKS;
+        for (let i = 0; i < CHUNKS; i++) {
+            const body = blob.subarray(i * chunk, (i + 1) * chunk);
+            const res = await proxyRequest("PATCH", location, body, { "Content-Type": "application/octet-stream", "Content-Range": `${i * chunk}-${(i + 1) * chunk - 1}` });
+            expect(res.status).toBe(202);
+            location = res.headers.location as string;
+        }
+        const put = await proxyRequest("PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`);
+        expect(put.status).toBe(201);
+        const get = await proxyRequest("GET", `/v2/team/chunked/blobs/${digest}`);
+        expect(get.status).toBe(200);
+        expect(`sha256:${crypto.createHash("sha256").update(get.body).digest("hex")}`).toBe(digest);
+
+        const session = new URL(location, "https://x").pathname.split("/").pop()!;
+        const served = REPLICAS.map((r) => requests(r).filter((q) => q.uri.includes(session)).length);
+        console.log(`upload ${session}: ${served[0]} requests on replica 0, ${served[1]} on replica 1`);
+        expect(served[0]).toBeGreaterThan(0);
+        expect(served[1]).toBeGreaterThan(0);
+        expect(served[0] + served[1]).toBe(CHUNKS + 1);
+    });
+
+    it("stores the objects under the configured root directory in the bucket", () => {
+        const listing = run("docker", ["exec", `${PREFIX}-s3`, "python3", "-c",
+            "import boto3,os;c=boto3.client('s3',endpoint_url='http://127.0.0.1:9000',aws_access_key_id=os.environ['S3_ACCESS_KEY'],aws_secret_access_key=os.environ['S3_SECRET_KEY'],region_name='us-east-1');" +
+            "p=c.get_paginator('list_objects_v2');print('\\n'.join(o['Key'] for page in p.paginate(Bucket='images') for o in page.get('Contents',[])))"]);
+        const keys = listing.stdout.trim().split("\n");
+        expect(keys.length).toBeGreaterThan(5);
+        expect(keys.every((k) => k.startsWith("team-registry/docker/registry/v2/"))).toBe(true);
+        const manifest = JSON.parse(getFromReplica(REPLICAS[0], "/v2/team/app/manifests/v1").toString("utf8"));
+        layers = manifest.layers.map((l: { digest: string }) => l.digest);
+        for (const digest of layers) expect(keys).toContain(`team-registry/docker/registry/v2/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}/data`);
+    });
+
+    it("serves the image from each replica directly", () => {
+        for (const replica of REPLICAS) {
+            const manifest = getFromReplica(replica, "/v2/team/app/manifests/v1");
+            expect(`sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`).toBe(pushedDigest);
+            for (const digest of layers) {
+                const blob = getFromReplica(replica, `/v2/team/app/blobs/${digest}`);
+                expect(`sha256:${crypto.createHash("sha256").update(blob).digest("hex")}`).toBe(digest);
+            }
+        }
+    });
+
+    it("has Prometheus scraping both replicas", async () => {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+            const body = (await (await fetch("http://127.0.0.1:49090/api/v1/targets")).json()) as { data: { activeTargets: any[] } };
+            const up = body.data.activeTargets.filter((t) => t.labels.job === "registry" && t.health === "up").map((t) => t.labels.instance).sort();
+            if (up.length === 2) {
+                expect(up).toEqual(["registry-0:5001", "registry-1:5001"]);
+                break;
+            }
+            if (Date.now() > deadline) throw new Error(`registry targets up: ${up.join(", ")}`);
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    });
+
+    it("loses nothing when every registry container is replaced", async () => {
+        const before = REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r));
+        const changed = render(stackFile({ logLevel: "debug" }), path.join(work, "render-2"), stateFile, "s3", ["registry"]);
+        const { replaced } = deploy(changed, rendered);
+        expect(replaced.sort()).toEqual(REPLICAS);
+        await waitHealthy(REPLICAS);
+        expect(REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r))).not.toEqual(before);
+        expect(pullAndVerify()).toBe(pushedDigest);
+        rendered = changed;
+        destroy(rendered);
+    });
+});
