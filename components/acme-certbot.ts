@@ -56,7 +56,11 @@ export interface AcmeCertbotArgs {
 
 /** `issuer=…`, `notAfter=…` lines of the wait command → values. */
 export function parseCertificateInfo(stdout: string | undefined): { issuer: string; notAfter: string; serial: string } {
-    const field = (key: string) => (stdout ?? "").split("\n").find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1) ?? "";
+    const field = (key: string) =>
+        (stdout ?? "")
+            .split("\n")
+            .find((l) => l.startsWith(`${key}=`))
+            ?.slice(key.length + 1) ?? "";
     return { issuer: field("issuer"), notAfter: field("notAfter"), serial: field("serial") };
 }
 

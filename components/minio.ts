@@ -62,7 +62,9 @@ export class Minio extends pulumi.ComponentResource {
         const containerName = pulumi.output(args.containerName ?? name);
         const bucket = pulumi.output(args.bucket ?? "registry");
         const rootUser = pulumi.output(args.rootUser ?? "registry-kit-root");
-        this.rootPassword = pulumi.secret(args.rootPassword ?? new random.RandomPassword(`${name}-root-password`, { length: 40, special: false }, child).result);
+        this.rootPassword = pulumi.secret(
+            args.rootPassword ?? new random.RandomPassword(`${name}-root-password`, { length: 40, special: false }, child).result,
+        );
         const accessKey = new random.RandomPassword(`${name}-registry-access-key`, { length: 20, special: false, lower: false }, child);
         const secretKey = new random.RandomPassword(`${name}-registry-secret-key`, { length: 40, special: false }, child);
 
@@ -71,7 +73,11 @@ export class Minio extends pulumi.ComponentResource {
             { name: args.volumeName ?? `${name}-data`, labels: labels({ "registry-kit.role": "minio-data" }) },
             { ...child, retainOnDelete: args.retainOnDelete ?? true },
         );
-        const serverImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "minio/minio:RELEASE.2025-04-22T22-12-26Z", keepLocally: true }, child);
+        const serverImage = new docker.RemoteImage(
+            `${name}-image`,
+            { name: args.image ?? "minio/minio:RELEASE.2025-04-22T22-12-26Z", keepLocally: true },
+            child,
+        );
         const server = new docker.Container(
             name,
             {
@@ -81,7 +87,13 @@ export class Minio extends pulumi.ComponentResource {
                 envs: [pulumi.interpolate`MINIO_ROOT_USER=${rootUser}`, pulumi.secret(pulumi.interpolate`MINIO_ROOT_PASSWORD=${this.rootPassword}`)],
                 volumes: [{ volumeName: data.name, containerPath: "/data" }],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n, "minio"]) }],
-                ...serviceContainerArgs("minio", pulumi.output("minio"), ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${MINIO_PORT}/minio/health/live`]),
+                ...serviceContainerArgs("minio", pulumi.output("minio"), [
+                    "curl",
+                    "-fsS",
+                    "-o",
+                    "/dev/null",
+                    `http://127.0.0.1:${MINIO_PORT}/minio/health/live`,
+                ]),
                 // `pulumi up` goes on (to the bucket setup) once MinIO is healthy.
                 wait: true,
                 waitTimeout: 120,
@@ -131,6 +143,12 @@ export class Minio extends pulumi.ComponentResource {
         this.bucket = bucket;
         this.accessKey = accessKey.result;
         this.secretKey = pulumi.secret(secretKey.result);
-        this.registerOutputs({ endpoint: this.endpoint, bucket: this.bucket, accessKey: this.accessKey, secretKey: this.secretKey, rootPassword: this.rootPassword });
+        this.registerOutputs({
+            endpoint: this.endpoint,
+            bucket: this.bucket,
+            accessKey: this.accessKey,
+            secretKey: this.secretKey,
+            rootPassword: this.rootPassword,
+        });
     }
 }

@@ -117,7 +117,12 @@ export class Registry extends pulumi.ComponentResource {
             volumeName: dockerName,
             logLevel: z.enum(logLevels),
             deleteEnabled: z.boolean(),
-            uploadPurging: z.strictObject({ enabled: z.boolean().optional(), age: duration.optional(), interval: duration.optional(), dryrun: z.boolean().optional() }),
+            uploadPurging: z.strictObject({
+                enabled: z.boolean().optional(),
+                age: duration.optional(),
+                interval: duration.optional(),
+                dryrun: z.boolean().optional(),
+            }),
             extraConfig: z.record(z.string(), z.unknown()),
         });
         const image = pulumi.output(args.image ?? "registry:3");
@@ -129,9 +134,12 @@ export class Registry extends pulumi.ComponentResource {
         });
         const configPath = dialect.apply((d) => DIALECTS[d].configPath);
         const replicas = args.replicas ?? 1;
-        if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16) throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
+        if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16)
+            throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
         if (replicas > 1 && !args.s3) {
-            throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 without args.s3 (replicas must share object storage, not a volume)`);
+            throw new Error(
+                `Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 without args.s3 (replicas must share object storage, not a volume)`,
+            );
         }
 
         const volume = args.s3
@@ -147,7 +155,16 @@ export class Registry extends pulumi.ComponentResource {
         const s3 = args.s3;
         const storage: pulumi.Output<StorageDriver> = s3
             ? pulumi
-                  .all([s3.bucket, s3.region ?? "us-east-1", s3.regionEndpoint, s3.forcePathStyle, s3.encrypt ?? true, s3.secure ?? true, s3.chunkSize ?? 10 * 1024 * 1024, s3.rootDirectory ?? "/registry"])
+                  .all([
+                      s3.bucket,
+                      s3.region ?? "us-east-1",
+                      s3.regionEndpoint,
+                      s3.forcePathStyle,
+                      s3.encrypt ?? true,
+                      s3.secure ?? true,
+                      s3.chunkSize ?? 10 * 1024 * 1024,
+                      s3.rootDirectory ?? "/registry",
+                  ])
                   .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, rootDirectory]) => ({
                       kind: "s3" as const,
                       bucket,
@@ -192,7 +209,10 @@ export class Registry extends pulumi.ComponentResource {
         // Secrets reach the registry as env vars: the config file stays reviewable.
         const envs: pulumi.Input<string>[] = [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)];
         if (s3) {
-            envs.push(pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`, pulumi.secret(pulumi.interpolate`REGISTRY_STORAGE_S3_SECRETKEY=${s3.secretKey}`));
+            envs.push(
+                pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`,
+                pulumi.secret(pulumi.interpolate`REGISTRY_STORAGE_S3_SECRETKEY=${s3.secretKey}`),
+            );
         }
         if (args.redisPassword !== undefined) envs.push(pulumi.secret(pulumi.interpolate`REGISTRY_REDIS_PASSWORD=${args.redisPassword}`));
 
@@ -201,21 +221,29 @@ export class Registry extends pulumi.ComponentResource {
         this.containers = indexes.map((i) => {
             const suffix = replicas === 1 ? "" : `-${i}`;
             return new docker.Container(
-            `${name}${suffix}`,
-            {
-                name: pulumi.interpolate`${containerName}${suffix}`,
-                image: remoteImage.imageId,
-                command: [configPath],
-                envs,
-                uploads,
-                volumes: volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : [],
-                networksAdvanced: [{ name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) }],
-                ...serviceContainerArgs("registry", this.configYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`]),
-                // The registry drains in-flight requests for up to 60s (http.draintimeout).
-                destroyGraceSeconds: 65,
-            },
-            // A fixed name cannot exist twice: stop the old container before starting its replacement.
-            { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+                `${name}${suffix}`,
+                {
+                    name: pulumi.interpolate`${containerName}${suffix}`,
+                    image: remoteImage.imageId,
+                    command: [configPath],
+                    envs,
+                    uploads,
+                    volumes: volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : [],
+                    networksAdvanced: [
+                        { name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) },
+                    ],
+                    ...serviceContainerArgs("registry", this.configYaml, [
+                        "wget",
+                        "-q",
+                        "-O",
+                        "/dev/null",
+                        `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`,
+                    ]),
+                    // The registry drains in-flight requests for up to 60s (http.draintimeout).
+                    destroyGraceSeconds: 65,
+                },
+                // A fixed name cannot exist twice: stop the old container before starting its replacement.
+                { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
             );
         });
 

@@ -57,7 +57,11 @@ export class S3Bucket extends pulumi.ComponentResource {
             { bucket: bucket.id, region: args.region, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
             child,
         );
-        new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, region: args.region, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+        new aws.s3.BucketOwnershipControls(
+            `${name}-ownership`,
+            { bucket: bucket.id, region: args.region, rule: { objectOwnership: "BucketOwnerEnforced" } },
+            child,
+        );
         new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {
@@ -75,13 +79,15 @@ export class S3Bucket extends pulumi.ComponentResource {
             child,
         );
         if (args.versioning) {
-            new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, region: args.region, versioningConfiguration: { status: "Enabled" } }, child);
+            new aws.s3.BucketVersioning(
+                `${name}-versioning`,
+                { bucket: bucket.id, region: args.region, versioningConfiguration: { status: "Enabled" } },
+                child,
+            );
         }
 
         const user = new aws.iam.User(`${name}-registry`, { path: "/registry-kit/", tags }, child);
-        this.policy = pulumi
-            .all([bucket.bucket, args.rootDirectory ?? "/registry"])
-            .apply(([b, root]) => JSON.stringify(registryS3Policy(b, root), null, 2));
+        this.policy = pulumi.all([bucket.bucket, args.rootDirectory ?? "/registry"]).apply(([b, root]) => JSON.stringify(registryS3Policy(b, root), null, 2));
         new aws.iam.UserPolicy(`${name}-registry-policy`, { user: user.name, policy: this.policy }, child);
         const key = new aws.iam.AccessKey(`${name}-registry-key`, { user: user.name }, { ...child, additionalSecretOutputs: ["secret"] });
 
@@ -89,6 +95,12 @@ export class S3Bucket extends pulumi.ComponentResource {
         this.region = bucket.region;
         this.accessKeyId = key.id;
         this.secretAccessKey = pulumi.secret(key.secret);
-        this.registerOutputs({ bucketName: this.bucketName, region: this.region, accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey, policy: this.policy });
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            region: this.region,
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+            policy: this.policy,
+        });
     }
 }

@@ -62,7 +62,14 @@ export class Storage extends pulumi.ComponentResource {
         } else if (kind === "s3" && (args.create ?? true)) {
             const bucket = new S3Bucket(
                 `${name}-s3`,
-                { bucket: args.bucket ?? name, region: args.region, rootDirectory, versioning: args.versioning, abortIncompleteUploadDays: args.abortIncompleteUploadDays, retainOnDelete: args.retainOnDelete },
+                {
+                    bucket: args.bucket ?? name,
+                    region: args.region,
+                    rootDirectory,
+                    versioning: args.versioning,
+                    abortIncompleteUploadDays: args.abortIncompleteUploadDays,
+                    retainOnDelete: args.retainOnDelete,
+                },
                 { parent: this },
             );
             this.s3 = {
@@ -77,7 +84,9 @@ export class Storage extends pulumi.ComponentResource {
             };
         } else if (kind === "s3") {
             if (args.bucket === undefined || args.accessKey === undefined || args.secretKey === undefined) {
-                throw new Error(`Storage "${name}": invalid arguments:\nargs.bucket, args.accessKey, args.secretKey: required for an existing bucket (create: false)`);
+                throw new Error(
+                    `Storage "${name}": invalid arguments:\nargs.bucket, args.accessKey, args.secretKey: required for an existing bucket (create: false)`,
+                );
             }
             this.s3 = {
                 bucket: args.bucket,

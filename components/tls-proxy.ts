@@ -148,7 +148,12 @@ export class TlsProxy extends pulumi.ComponentResource {
                 ],
                 // The public name as an alias too: containers on the network reach the proxy by it.
                 networksAdvanced: [{ name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => ["proxy", h]) }],
-                ...serviceContainerArgs("tls-proxy", pulumi.concat(this.nginxConf, certificatePem), ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], "5s"),
+                ...serviceContainerArgs(
+                    "tls-proxy",
+                    pulumi.concat(this.nginxConf, certificatePem),
+                    ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
+                    "5s",
+                ),
             },
             { parent: this, deleteBeforeReplace: true },
         );

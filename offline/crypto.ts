@@ -38,7 +38,7 @@ async function importKeys(privateKeyPem: string): Promise<{ privateKey: CryptoKe
     const priv = crypto.createPrivateKey(privateKeyPem);
     const pub = crypto.createPublicKey(priv);
     const isEc = priv.asymmetricKeyType === "ec";
-    const curve = isEc ? { "prime256v1": "P-256", secp384r1: "P-384", secp521r1: "P-521" }[priv.asymmetricKeyDetails!.namedCurve!] : undefined;
+    const curve = isEc ? { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" }[priv.asymmetricKeyDetails!.namedCurve!] : undefined;
     const alg = isEc ? { ...EC, namedCurve: curve! } : RSA;
     const subtle = crypto.webcrypto.subtle;
     const privateKey = await subtle.importKey("pkcs8", priv.export({ type: "pkcs8", format: "der" }), alg, true, ["sign"]);
@@ -120,7 +120,12 @@ export async function selfSignedCert(inputs: {
 }
 
 /** tls.CertRequest. */
-export async function certRequest(inputs: { privateKeyPem: string; subject?: Subject; dnsNames?: string[]; ipAddresses?: string[] }): Promise<Record<string, string>> {
+export async function certRequest(inputs: {
+    privateKeyPem: string;
+    subject?: Subject;
+    dnsNames?: string[];
+    ipAddresses?: string[];
+}): Promise<Record<string, string>> {
     const keys = await importKeys(inputs.privateKeyPem);
     const san = sanExtension(inputs.dnsNames, inputs.ipAddresses);
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({

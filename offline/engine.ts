@@ -78,7 +78,12 @@ export function maskSecrets(v: unknown, marker = "[secret]"): unknown {
 export function stableJson(v: unknown, indent?: number): string {
     const sort = (x: unknown): unknown => {
         if (Array.isArray(x)) return x.map(sort);
-        if (x !== null && typeof x === "object") return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Record<string, unknown>)[k])]));
+        if (x !== null && typeof x === "object")
+            return Object.fromEntries(
+                Object.keys(x)
+                    .sort()
+                    .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
+            );
         return x;
     };
     return JSON.stringify(sort(v), null, indent);
@@ -89,7 +94,11 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
     readonly state: Map<string, StateEntry>;
     private pending = 0;
 
-    constructor(state: Record<string, StateEntry> = {}, private readonly project = "registry-kit", private readonly stack = "dev") {
+    constructor(
+        state: Record<string, StateEntry> = {},
+        private readonly project = "registry-kit",
+        private readonly stack = "dev",
+    ) {
         this.state = new Map(Object.entries(state));
     }
 
@@ -128,7 +137,16 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             this.state.set(urn, { inputsHash, outputs: generated });
             const outputs = { ...plain, ...generated };
             const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
-            this.resources.push({ urn, type: args.type, name: args.name, custom: args.custom ?? true, inputs, outputs, options, provider: args.provider || undefined });
+            this.resources.push({
+                urn,
+                type: args.type,
+                name: args.name,
+                custom: args.custom ?? true,
+                inputs,
+                outputs,
+                options,
+                provider: args.provider || undefined,
+            });
             // Provider SDKs list their secret outputs in additionalSecretOutputs; the engine honours it.
             const secretFields = options.additionalSecretOutputs;
             const answer: Record<string, unknown> = {};

@@ -20,12 +20,28 @@ export const DIALECTS: Record<
     v2: {
         configPath: "/etc/docker/registry/config.yml",
         s3Extra: { v4auth: true },
-        redis: (address) => ({ addr: address, db: 0, dialtimeout: "10s", readtimeout: "10s", writetimeout: "10s", pool: { maxidle: 16, maxactive: 64, idletimeout: "300s" } }),
+        redis: (address) => ({
+            addr: address,
+            db: 0,
+            dialtimeout: "10s",
+            readtimeout: "10s",
+            writetimeout: "10s",
+            pool: { maxidle: 16, maxactive: 64, idletimeout: "300s" },
+        }),
     },
     v3: {
         configPath: "/etc/distribution/config.yml",
         s3Extra: {},
-        redis: (address) => ({ addrs: [address], db: 0, dialtimeout: "10s", readtimeout: "10s", writetimeout: "10s", maxidleconns: 16, poolsize: 64, connmaxidletime: "300s" }),
+        redis: (address) => ({
+            addrs: [address],
+            db: 0,
+            dialtimeout: "10s",
+            readtimeout: "10s",
+            writetimeout: "10s",
+            maxidleconns: 16,
+            poolsize: 64,
+            connmaxidletime: "300s",
+        }),
     },
 };
 

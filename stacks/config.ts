@@ -53,7 +53,9 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
     if (plain.length > 0) {
         throw new ConfigError(
             "invalid stack configuration:\n" +
-                plain.map((p) => `${p}: got a plain-text value; allowed: a secret (pulumi config set --secret --path '${p.replace("[*]", "[0]")}' ...)`).join("\n"),
+                plain
+                    .map((p) => `${p}: got a plain-text value; allowed: a secret (pulumi config set --secret --path '${p.replace("[*]", "[0]")}' ...)`)
+                    .join("\n"),
         );
     }
     return result.data;

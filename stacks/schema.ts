@@ -11,9 +11,7 @@ import { z } from "zod";
 export function isHostname(value: string): boolean {
     if (net.isIP(value) !== 0) return true;
     if (value.length > 253) return false;
-    return value
-        .split(".")
-        .every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+    return value.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
 }
 
 /** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
@@ -30,14 +28,8 @@ export function isCidr(value: string): boolean {
 /** A Go duration as the registry and Prometheus read it: `90s`, `24h`, `1h30m`. */
 const durationPattern = /^(\d+(ms|s|m|h|d|w|y))+$/;
 
-export const hostname = z
-    .string()
-    .refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
-export const port = z
-    .number()
-    .int()
-    .min(1, { message: "an integer port from 1 to 65535" })
-    .max(65535, { message: "an integer port from 1 to 65535" });
+export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
+export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
 export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
 export const duration = z.string().regex(durationPattern, { message: "a duration such as 30s, 24h or 168h" });
 export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
@@ -48,9 +40,7 @@ export const userName = z
 export const password = z.string().min(1, { message: "a non-empty password" });
 export const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "an image reference such as registry:3" });
 /** Docker object names: containers, volumes, networks. */
-export const dockerName = z
-    .string()
-    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
+export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
 
 export const topologies = ["small-team"] as const;
 export const storageTypes = ["filesystem", "s3", "minio"] as const;
@@ -112,7 +102,10 @@ export const logLevels = ["error", "warn", "info", "debug"] as const;
 const dockerSchema = z
     .strictObject({
         /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
-        host: z.string().regex(/^(unix|tcp|ssh|npipe):\/\/.+/, { message: "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host" }).optional(),
+        host: z
+            .string()
+            .regex(/^(unix|tcp|ssh|npipe):\/\/.+/, { message: "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host" })
+            .optional(),
         /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
         namePrefix: dockerName.optional(),
     })
@@ -125,7 +118,10 @@ const s3Schema = z
         /** Bucket name. Default: `<prefix>-registry` when created; required when not. */
         bucket: bucketName.optional(),
         /** AWS region (or the region an S3-compatible endpoint expects). Default: us-east-1. */
-        region: z.string().regex(/^[a-z0-9-]+$/, { message: "a region name such as eu-west-1" }).default("us-east-1"),
+        region: z
+            .string()
+            .regex(/^[a-z0-9-]+$/, { message: "a region name such as eu-west-1" })
+            .default("us-east-1"),
         /** Endpoint of an S3-compatible service, e.g. https://s3.example.com:9000. Default: AWS. */
         regionEndpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as https://minio.example.com:9000" }).optional(),
         /** Path-style requests. Default: true with regionEndpoint, false on AWS. */
@@ -135,9 +131,16 @@ const s3Schema = z
         /** Use TLS to the endpoint. Default: true. */
         secure: z.boolean().default(true),
         /** Multipart chunk size in bytes, at least 5 MiB. Default: 10485760 (10 MiB). */
-        chunkSize: z.number().int().min(5 * 1024 * 1024, { message: "at least 5242880 (5 MiB, S3's minimum part size)" }).default(10 * 1024 * 1024),
+        chunkSize: z
+            .number()
+            .int()
+            .min(5 * 1024 * 1024, { message: "at least 5242880 (5 MiB, S3's minimum part size)" })
+            .default(10 * 1024 * 1024),
         /** Prefix of every object the registry writes. Default: /registry. */
-        rootDirectory: z.string().regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" }).default("/registry"),
+        rootDirectory: z
+            .string()
+            .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
+            .default("/registry"),
         /** Keep previous object versions (created bucket). Default: false. */
         versioning: z.boolean().default(false),
         /** Days after which incomplete multipart uploads are aborted (created bucket). Default: 7. */
@@ -171,7 +174,10 @@ const minioSchema = z
 const redisSchema = z
     .strictObject({
         /** `host:port` of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
-        address: z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "host:port such as redis.internal:6379" }).optional(),
+        address: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "host:port such as redis.internal:6379" })
+            .optional(),
         /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
         password: z.string().min(1).optional(),
         /** Redis image for the container. Default: redis:7.4. */
@@ -317,7 +323,10 @@ const monitoringSchema = z
         /** How long to keep samples. Default: 15d. */
         retentionTime: duration.default("15d"),
         /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
-        retentionSize: z.string().regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" }).optional(),
+        retentionSize: z
+            .string()
+            .regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" })
+            .optional(),
         /** Scrape interval. Default: 30s. */
         scrapeInterval: duration.default("30s"),
     })
@@ -325,16 +334,16 @@ const monitoringSchema = z
 
 export const settingsSchema = z
     .strictObject({
-    /** Which topology to deploy. Default: small-team. */
-    topology: z.enum(topologies).default("small-team"),
-    /** DNS name (or IP) clients use to reach the registry. Required. */
-    hostname,
-    docker: dockerSchema,
-    registry: registrySchema,
-    proxy: proxySchema,
-    tls: tlsSchema,
-    auth: authSchema,
-    monitoring: monitoringSchema,
+        /** Which topology to deploy. Default: small-team. */
+        topology: z.enum(topologies).default("small-team"),
+        /** DNS name (or IP) clients use to reach the registry. Required. */
+        hostname,
+        docker: dockerSchema,
+        registry: registrySchema,
+        proxy: proxySchema,
+        tls: tlsSchema,
+        auth: authSchema,
+        monitoring: monitoringSchema,
     })
     .superRefine(checkCrossSettings);
 
@@ -362,7 +371,12 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     if (settings.tls.mode === "provided") {
         for (const key of ["certificate", "privateKey"] as const) {
             if (!settings.tls[key]) {
-                ctx.addIssue({ code: "custom", path: ["tls", key], input: undefined, message: `a PEM ${key === "certificate" ? "certificate chain" : "private key (set it with --secret)"}: required when tls.mode is "provided"` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["tls", key],
+                    input: undefined,
+                    message: `a PEM ${key === "certificate" ? "certificate chain" : "private key (set it with --secret)"}: required when tls.mode is "provided"`,
+                });
             }
         }
     }
@@ -389,7 +403,12 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     const names = [settings.auth.adminUser, ...settings.auth.users.map((u) => u.name)];
     names.forEach((name, i) => {
         if (i > 0 && names.indexOf(name) < i) {
-            ctx.addIssue({ code: "custom", path: ["auth", "users", i - 1, "name"], input: name, message: "a user name not used twice (the admin user counts)" });
+            ctx.addIssue({
+                code: "custom",
+                path: ["auth", "users", i - 1, "name"],
+                input: name,
+                message: "a user name not used twice (the admin user counts)",
+            });
         }
     });
     const reg = settings.registry;
@@ -398,22 +417,38 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             code: "custom",
             path: ["registry", "replicas"],
             input: reg.replicas,
-            message: 'replicas: 1 with filesystem storage (a volume belongs to one container on one host; replicas must share object storage: set registry.storage.type to "s3" or "minio")',
+            message:
+                'replicas: 1 with filesystem storage (a volume belongs to one container on one host; replicas must share object storage: set registry.storage.type to "s3" or "minio")',
         });
     }
     if (reg.storage.type === "s3" && !reg.storage.s3.create) {
         for (const key of ["bucket", "accessKey", "secretKey"] as const) {
             if (!reg.storage.s3[key]) {
-                ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", key], input: undefined, message: `a value: required for an existing bucket (registry.storage.s3.create is false)${key === "secretKey" ? "; set it with --secret" : ""}` });
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["registry", "storage", "s3", key],
+                    input: undefined,
+                    message: `a value: required for an existing bucket (registry.storage.s3.create is false)${key === "secretKey" ? "; set it with --secret" : ""}`,
+                });
             }
         }
     }
     if (reg.storage.type === "s3" && reg.storage.s3.create && (reg.storage.s3.accessKey || reg.storage.s3.secretKey)) {
-        ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", "accessKey"], input: "(set)", message: "no credentials when registry-kit creates the bucket and its IAM user (create: true); set create: false to bring your own" });
+        ctx.addIssue({
+            code: "custom",
+            path: ["registry", "storage", "s3", "accessKey"],
+            input: "(set)",
+            message: "no credentials when registry-kit creates the bucket and its IAM user (create: true); set create: false to bring your own",
+        });
     }
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
-        ctx.addIssue({ code: "custom", path: ["registry", "dialect"], input: dialect, message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset` });
+        ctx.addIssue({
+            code: "custom",
+            path: ["registry", "dialect"],
+            input: dialect,
+            message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset`,
+        });
     }
 }
 
@@ -442,7 +477,9 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix 
             const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
             const setting = `${prefix}${path}`;
             if (issue.code === "unrecognized_keys") {
-                return issue.keys.map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(root, issue.path)} (a typo?)`).join("\n");
+                return issue.keys
+                    .map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(root, issue.path)} (a typo?)`)
+                    .join("\n");
             }
             const leaf = String(issue.path[issue.path.length - 1] ?? "");
             // Custom checks carry the value they judged (a default may not be in the raw input).

@@ -44,10 +44,7 @@ export function registryHost(hostname: string, httpsPort: number): string {
 export function clientSetupText(host: string, selfSigned: boolean): string {
     const lines = [`# On each machine that pushes or pulls:`];
     if (selfSigned) {
-        lines.push(
-            `sudo mkdir -p /etc/docker/certs.d/${host}`,
-            `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`,
-        );
+        lines.push(`sudo mkdir -p /etc/docker/certs.d/${host}`, `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`);
     }
     lines.push(`pulumi stack output adminPassword --show-secrets | docker login ${host} --username "$(pulumi stack output adminUser)" --password-stdin`);
     return lines.join("\n") + "\n";

@@ -40,7 +40,14 @@ function stackFile(acme: Record<string, unknown> = {}): string {
             "registry-kit:monitoring": { enabled: false },
             "registry-kit:tls": {
                 mode: "acme",
-                acme: { directory: "https://pebble:14000/dir", caBundle: pebbleCa, image: "registry-kit-test/certbot:2", reloadCheckSeconds: 2, issueTimeoutSeconds: 120, ...acme },
+                acme: {
+                    directory: "https://pebble:14000/dir",
+                    caBundle: pebbleCa,
+                    image: "registry-kit-test/certbot:2",
+                    reloadCheckSeconds: 2,
+                    issueTimeoutSeconds: 120,
+                    ...acme,
+                },
             },
         },
     };
@@ -51,7 +58,11 @@ function stackFile(acme: Record<string, unknown> = {}): string {
 
 /** The certificate the proxy serves: subject, issuer, SANs, serial, and the chain's PEM. */
 function servedCertificate(): { leaf: crypto.X509Certificate; chainPem: string } {
-    const r = run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-showcerts"], { input: "", allowFail: true, timeoutMs: 20_000 });
+    const r = run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-showcerts"], {
+        input: "",
+        allowFail: true,
+        timeoutMs: 20_000,
+    });
     const pems = r.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
     const [leafPem] = pems;
     if (leafPem === undefined) throw new Error(`no certificate served: ${r.stderr}`);
@@ -84,7 +95,11 @@ function get(pathname: string): Promise<number> {
                 path: pathname,
                 ca: pebbleRoot,
                 agent: false,
-                headers: { Host: REGISTRY, Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`, Accept: "application/vnd.docker.distribution.manifest.v2+json" },
+                headers: {
+                    Host: REGISTRY,
+                    Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
+                    Accept: "application/vnd.docker.distribution.manifest.v2+json",
+                },
                 timeout: 20_000,
             },
             (res) => {
@@ -111,10 +126,29 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         // Pebble joins the stack's network before the stack exists: the deploy reuses the network.
         docker("network", "create", `${PREFIX}-net`);
         docker(
-            "run", "-d", "--name", `${PREFIX}-pebble`, "--network", `${PREFIX}-net`, "--network-alias", "pebble", "--dns", "127.0.0.1",
-            "-e", "PEBBLE_VA_NOSLEEP=1", "-e", "PEBBLE_WFE_NONCEREJECT=0", "-e", "PEBBLE_AUTHZREUSE=0",
-            "-p", `127.0.0.1:${PEBBLE_MGMT}:15000`,
-            "registry-kit-test/pebble:2", "-config", "/etc/pebble/pebble-config.json", "-dnsserver", "127.0.0.11:53",
+            "run",
+            "-d",
+            "--name",
+            `${PREFIX}-pebble`,
+            "--network",
+            `${PREFIX}-net`,
+            "--network-alias",
+            "pebble",
+            "--dns",
+            "127.0.0.1",
+            "-e",
+            "PEBBLE_VA_NOSLEEP=1",
+            "-e",
+            "PEBBLE_WFE_NONCEREJECT=0",
+            "-e",
+            "PEBBLE_AUTHZREUSE=0",
+            "-p",
+            `127.0.0.1:${PEBBLE_MGMT}:15000`,
+            "registry-kit-test/pebble:2",
+            "-config",
+            "/etc/pebble/pebble-config.json",
+            "-dnsserver",
+            "127.0.0.11:53",
         );
         const pebbleCa = path.join(work, "pebble-ca.pem");
         fs.writeFileSync(pebbleCa, docker("run", "--rm", "--entrypoint", "cat", "registry-kit-test/pebble:2", "/etc/pebble/ca.pem") + "\n");
@@ -168,7 +202,17 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         docker("save", "-o", tar, tag);
         docker("rmi", tag);
         const digestFile = path.join(work, "digest");
-        const push = skopeo("copy", "--dest-cert-dir", certDir, "--dest-creds", `admin:${password}`, "--digestfile", digestFile, `docker-archive:${tar}`, `docker://${REGISTRY}/team/app:v1`);
+        const push = skopeo(
+            "copy",
+            "--dest-cert-dir",
+            certDir,
+            "--dest-creds",
+            `admin:${password}`,
+            "--digestfile",
+            digestFile,
+            `docker-archive:${tar}`,
+            `docker://${REGISTRY}/team/app:v1`,
+        );
         expect(push.code, push.stderr).toBe(0);
         const inspect = skopeo("inspect", "--cert-dir", certDir, "--creds", `admin:${password}`, "--format", "{{.Digest}}", `docker://${REGISTRY}/team/app:v1`);
         expect(inspect.code, inspect.stderr).toBe(0);
@@ -197,12 +241,18 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         };
         const workers = [worker(), worker()];
         await new Promise((r) => setTimeout(r, 1000));
-        const renew = run("docker", ["exec", CERTBOT, "certbot", "renew", "--force-renewal", "--no-random-sleep-on-renew", "--cert-name", "registry-kit"], { timeoutMs: 120_000 });
+        const renew = run("docker", ["exec", CERTBOT, "certbot", "renew", "--force-renewal", "--no-random-sleep-on-renew", "--cert-name", "registry-kit"], {
+            timeoutMs: 120_000,
+        });
         expect(renew.stdout).toContain("Congratulations, all renewals succeeded");
-        const after = await until("the renewed certificate to be served", () => {
-            const serial = servedCertificate().leaf.serialNumber;
-            return serial !== before ? serial : undefined;
-        }, 30_000);
+        const after = await until(
+            "the renewed certificate to be served",
+            () => {
+                const serial = servedCertificate().leaf.serialNumber;
+                return serial !== before ? serial : undefined;
+            },
+            30_000,
+        );
         await new Promise((r) => setTimeout(r, 3000));
         stop = true;
         await Promise.all(workers);
@@ -215,7 +265,8 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
 
     it("keeps the account and certificate when the certbot and nginx containers are replaced, without a new issuance", async () => {
         const serial = servedCertificate().leaf.serialNumber;
-        const listing = () => docker("exec", CERTBOT, "sh", "-c", "cd /etc/letsencrypt && find accounts archive -type f | sort && find accounts -name regr.json -exec cat {} +");
+        const listing = () =>
+            docker("exec", CERTBOT, "sh", "-c", "cd /etc/letsencrypt && find accounts archive -type f | sort && find accounts -name regr.json -exec cat {} +");
         const before = listing();
         const changed = render(stackFile({ reloadCheckSeconds: 3, renewIntervalHours: 11 }), path.join(work, "render-2"), stateFile, "acme");
         const { replaced, commands } = deploy(changed, rendered);
@@ -223,7 +274,9 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         expect(commands.map((c) => c.name)).toEqual([`${CERTBOT}-issued`]);
         await waitHealthy([`${PREFIX}-proxy`, CERTBOT]);
         expect(listing()).toBe(before);
-        await until("certbot to keep the certificate", () => (certbotLog().stdout.includes("Certificate not yet due for renewal; no action taken.") ? true : undefined));
+        await until("certbot to keep the certificate", () =>
+            certbotLog().stdout.includes("Certificate not yet due for renewal; no action taken.") ? true : undefined,
+        );
         const served = await until("the proxy to serve the kept certificate", () => {
             const s = servedCertificate().leaf;
             return s.issuer.includes("Pebble Intermediate") ? s : undefined;
@@ -235,9 +288,15 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
     it("explains a failed issuance: a name that does not resolve", () => {
         // One attempt for a name nobody serves, with the real certbot and Pebble, under its own cert name.
         const env = ["-e", "RK_DOMAINS=nothere.acme.test", "-e", "RK_CERT_NAME=nothere"];
-        const attempt = run("docker", ["exec", ...env, CERTBOT, "/bin/sh", "/usr/local/bin/registry-kit-acme", "once"], { allowFail: true, timeoutMs: 120_000 });
+        const attempt = run("docker", ["exec", ...env, CERTBOT, "/bin/sh", "/usr/local/bin/registry-kit-acme", "once"], {
+            allowFail: true,
+            timeoutMs: 120_000,
+        });
         expect(attempt.code).not.toBe(0);
-        const waited = run("docker", ["exec", ...env, CERTBOT, "/bin/sh", "/usr/local/bin/registry-kit-acme", "wait", "10"], { allowFail: true, timeoutMs: 60_000 });
+        const waited = run("docker", ["exec", ...env, CERTBOT, "/bin/sh", "/usr/local/bin/registry-kit-acme", "wait", "10"], {
+            allowFail: true,
+            timeoutMs: 60_000,
+        });
         expect(waited.code).toBe(1);
         expect(waited.stderr.trim()).toBe(
             "ACME issuance for nothere.acme.test from https://pebble:14000/dir failed: the DNS name nothere.acme.test does not resolve: point its A/AAAA record at this host's public address",

@@ -25,7 +25,11 @@ export interface Rendered {
     outputs: Record<string, any>;
 }
 
-export function run(cmd: string, args: string[], opts: { input?: string | Buffer; allowFail?: boolean; timeoutMs?: number } = {}): { code: number; stdout: string; stderr: string } {
+export function run(
+    cmd: string,
+    args: string[],
+    opts: { input?: string | Buffer; allowFail?: boolean; timeoutMs?: number } = {},
+): { code: number; stdout: string; stderr: string } {
     const r = spawnSync(cmd, args, { input: opts.input, encoding: "utf8", timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 });
     const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? String(r.error ?? "") };
     if (!opts.allowFail && result.code !== 0) {
@@ -40,7 +44,20 @@ export const docker = (...args: string[]) => run("docker", args).stdout.trim();
 export function render(configPath: string, outDir: string, stateFile: string, stack = "e2e", secretKeys: string[] = []): Rendered {
     execFileSync(
         process.execPath,
-        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), "--stack", stack, "--config", configPath, "--out", outDir, "--state", stateFile, "--show-secrets", ...secretKeys.flatMap((k) => ["--secret-key", k])],
+        [
+            path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+            path.join(ROOT, "bin", "render.ts"),
+            "--stack",
+            stack,
+            "--config",
+            configPath,
+            "--out",
+            outDir,
+            "--state",
+            stateFile,
+            "--show-secrets",
+            ...secretKeys.flatMap((k) => ["--secret-key", k]),
+        ],
         { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
     );
     const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"));
@@ -119,7 +136,8 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
         if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", net.inputs.name);
     }
     for (const vol of byType(current, "volume:Volume")) {
-        if (!exists("volume", vol.inputs.name)) docker("volume", "create", ...(vol.inputs.labels ?? []).flatMap((l: any) => ["--label", `${l.label}=${l.value}`]), vol.inputs.name);
+        if (!exists("volume", vol.inputs.name))
+            docker("volume", "create", ...(vol.inputs.labels ?? []).flatMap((l: any) => ["--label", `${l.label}=${l.value}`]), vol.inputs.name);
     }
     const replaced: string[] = [];
     for (const c of byType(current, "container:Container")) {
@@ -140,7 +158,8 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
     for (const cmd of current.resources.filter((r) => r.type === "command:local:Command")) {
         const before = previous?.resources.find((p) => p.type === cmd.type && p.name === cmd.name);
         const triggers = (r: ManifestResource) => JSON.stringify(r.inputs.triggers ?? []);
-        const retrigger = !before || triggers(before) !== triggers(cmd) || before.inputs.create !== cmd.inputs.create || replacedContainerTriggers(cmd, replaced);
+        const retrigger =
+            !before || triggers(before) !== triggers(cmd) || before.inputs.create !== cmd.inputs.create || replacedContainerTriggers(cmd, replaced);
         if (!retrigger) continue;
         const r = run("sh", ["-c", cmd.inputs.create], { allowFail: true, timeoutMs: 900_000 });
         if (r.code !== 0) throw new Error(`command ${cmd.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);

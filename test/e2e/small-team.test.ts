@@ -35,7 +35,22 @@ function stackFile(overrides: (config: Record<string, any>) => void = () => unde
 }
 
 const curl = (...args: string[]) =>
-    run("curl", ["-sS", "--max-time", "20", "--cacert", path.join(certDir, "ca.crt"), "--resolve", `${HOST}:${HTTPS}:127.0.0.1`, "--resolve", `${HOST}:${HTTP}:127.0.0.1`, ...args], { allowFail: true });
+    run(
+        "curl",
+        [
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            path.join(certDir, "ca.crt"),
+            "--resolve",
+            `${HOST}:${HTTPS}:127.0.0.1`,
+            "--resolve",
+            `${HOST}:${HTTP}:127.0.0.1`,
+            ...args,
+        ],
+        { allowFail: true },
+    );
 
 const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
 
@@ -107,7 +122,17 @@ describe("small-team on a real Docker engine", () => {
 
     it("pushes and pulls a multi-layer image through the TLS proxy with the digest round-tripping", () => {
         const digestFile = path.join(work, "pushed.digest");
-        const push = skopeo("copy", "--dest-cert-dir", certDir, "--dest-creds", `admin:${password}`, "--digestfile", digestFile, `docker-archive:${imageTar}`, `docker://${REGISTRY}/team/app:v1`);
+        const push = skopeo(
+            "copy",
+            "--dest-cert-dir",
+            certDir,
+            "--dest-creds",
+            `admin:${password}`,
+            "--digestfile",
+            digestFile,
+            `docker-archive:${imageTar}`,
+            `docker://${REGISTRY}/team/app:v1`,
+        );
         expect(push.code, push.stderr).toBe(0);
         pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
         expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -139,7 +164,11 @@ describe("small-team on a real Docker engine", () => {
 
         // Level 0 lets this OpenSSL offer TLS 1.0/1.1 at all: the refusal must come from the proxy.
         const s = (...flags: string[]) =>
-            run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-cipher", "DEFAULT:@SECLEVEL=0", ...flags], { input: "", allowFail: true, timeoutMs: 20_000 });
+            run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-cipher", "DEFAULT:@SECLEVEL=0", ...flags], {
+                input: "",
+                allowFail: true,
+                timeoutMs: 20_000,
+            });
         const tls11 = s("-tls1_1");
         expect(tls11.code).not.toBe(0);
         // The server's own alert 70 (protocol_version), and no cipher negotiated.

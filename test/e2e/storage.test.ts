@@ -41,7 +41,17 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
                 redis: { image: "registry-kit-test/redis:7" },
                 storage: {
                     type: "s3",
-                    s3: { create: false, bucket: "images", regionEndpoint: "http://s3:9000", secure: false, encrypt: false, chunkSize: 5242880, rootDirectory: "/team-registry", accessKey: S3_KEY, secretKey: S3_SECRET },
+                    s3: {
+                        create: false,
+                        bucket: "images",
+                        regionEndpoint: "http://s3:9000",
+                        secure: false,
+                        encrypt: false,
+                        chunkSize: 5242880,
+                        rootDirectory: "/team-registry",
+                        accessKey: S3_KEY,
+                        secretKey: S3_SECRET,
+                    },
                 },
                 ...registryExtra,
             },
@@ -55,7 +65,12 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
 }
 
 /** One request to the proxy on a fresh TLS connection, trusting the stack's CA. */
-function proxyRequest(method: string, pathname: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+function proxyRequest(
+    method: string,
+    pathname: string,
+    body?: Buffer,
+    headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
     return new Promise((resolve, reject) => {
         const req = https.request(
             {
@@ -67,7 +82,12 @@ function proxyRequest(method: string, pathname: string, body?: Buffer, headers: 
                 ca: rendered.outputs.caCertificate,
                 agent: false,
                 timeout: 60_000,
-                headers: { Host: REGISTRY, Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`, "Content-Length": String(body?.length ?? 0), ...headers },
+                headers: {
+                    Host: REGISTRY,
+                    Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
+                    "Content-Length": String(body?.length ?? 0),
+                    ...headers,
+                },
             },
             (res) => {
                 const parts: Buffer[] = [];
@@ -99,20 +119,50 @@ function requests(container: string): { method: string; uri: string }[] {
 function getFromReplica(container: string, pathname: string): Buffer {
     const auth = Buffer.from(`admin:${password}`).toString("base64");
     // Bytes, not text: blobs are binary.
-    return execFileSync("docker", ["exec", container, "wget", "-q", "-O", "-", "--header", `Authorization: Basic ${auth}`, "--header", "Accept: application/vnd.docker.distribution.manifest.v2+json", `http://127.0.0.1:5000${pathname}`], {
-        maxBuffer: 64 * 1024 * 1024,
-        timeout: 60_000,
-    });
+    return execFileSync(
+        "docker",
+        [
+            "exec",
+            container,
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            "--header",
+            `Authorization: Basic ${auth}`,
+            "--header",
+            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            `http://127.0.0.1:5000${pathname}`,
+        ],
+        {
+            maxBuffer: 64 * 1024 * 1024,
+            timeout: 60_000,
+        },
+    );
 }
 
 function pullAndVerify(): string {
     const dir = fs.mkdtempSync(path.join(work, "pull-"));
-    const r = skopeo("copy", "--preserve-digests", "--src-cert-dir", certDir, "--src-creds", `admin:${password}`, `docker://${REGISTRY}/team/app:v1`, `dir:${dir}`);
+    const r = skopeo(
+        "copy",
+        "--preserve-digests",
+        "--src-cert-dir",
+        certDir,
+        "--src-creds",
+        `admin:${password}`,
+        `docker://${REGISTRY}/team/app:v1`,
+        `dir:${dir}`,
+    );
     expect(r.code, r.stderr).toBe(0);
     const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
     for (const layer of JSON.parse(manifest.toString()).layers as { digest: string }[]) {
         const hex = layer.digest.replace("sha256:", "");
-        expect(crypto.createHash("sha256").update(fs.readFileSync(path.join(dir, hex))).digest("hex")).toBe(hex);
+        expect(
+            crypto
+                .createHash("sha256")
+                .update(fs.readFileSync(path.join(dir, hex)))
+                .digest("hex"),
+        ).toBe(hex);
     }
     return `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
 }
@@ -124,8 +174,25 @@ describe("S3 storage with two registry replicas", () => {
         removeByPrefix(`${PREFIX}-`);
         // The S3 service is the test's, not the stack's: it joins the stack's network first.
         docker("network", "create", `${PREFIX}-net`);
-        docker("run", "-d", "--name", `${PREFIX}-s3`, "--network", `${PREFIX}-net`, "--network-alias", "s3", "--dns", "127.0.0.1",
-            "-e", `S3_ACCESS_KEY=${S3_KEY}`, "-e", `S3_SECRET_KEY=${S3_SECRET}`, "-e", "S3_BUCKET=images", "registry-kit-test/s3:1");
+        docker(
+            "run",
+            "-d",
+            "--name",
+            `${PREFIX}-s3`,
+            "--network",
+            `${PREFIX}-net`,
+            "--network-alias",
+            "s3",
+            "--dns",
+            "127.0.0.1",
+            "-e",
+            `S3_ACCESS_KEY=${S3_KEY}`,
+            "-e",
+            `S3_SECRET_KEY=${S3_SECRET}`,
+            "-e",
+            "S3_BUCKET=images",
+            "registry-kit-test/s3:1",
+        );
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "s3", ["registry"]);
         deploy(rendered);
@@ -154,11 +221,20 @@ describe("S3 storage with two registry replicas", () => {
         docker("save", "-o", tar, tag);
         docker("rmi", tag);
         const digestFile = path.join(work, "digest");
-        const push = skopeo("copy", "--dest-cert-dir", certDir, "--dest-creds", `admin:${password}`, "--digestfile", digestFile, `docker-archive:${tar}`, `docker://${REGISTRY}/team/app:v1`);
+        const push = skopeo(
+            "copy",
+            "--dest-cert-dir",
+            certDir,
+            "--dest-creds",
+            `admin:${password}`,
+            "--digestfile",
+            digestFile,
+            `docker-archive:${tar}`,
+            `docker://${REGISTRY}/team/app:v1`,
+        );
         expect(push.code, push.stderr).toBe(0);
         pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
         expect(pullAndVerify()).toBe(pushedDigest);
-
     });
 
     it("completes a chunked upload whose requests alternate between the replicas", async () => {
@@ -171,7 +247,10 @@ describe("S3 storage with two registry replicas", () => {
         const chunk = blob.length / CHUNKS;
         for (let i = 0; i < CHUNKS; i++) {
             const body = blob.subarray(i * chunk, (i + 1) * chunk);
-            const res = await proxyRequest("PATCH", location, body, { "Content-Type": "application/octet-stream", "Content-Range": `${i * chunk}-${(i + 1) * chunk - 1}` });
+            const res = await proxyRequest("PATCH", location, body, {
+                "Content-Type": "application/octet-stream",
+                "Content-Range": `${i * chunk}-${(i + 1) * chunk - 1}`,
+            });
             expect(res.status).toBe(202);
             location = res.headers.location as string;
         }
@@ -190,9 +269,14 @@ describe("S3 storage with two registry replicas", () => {
     });
 
     it("stores the objects under the configured root directory in the bucket", () => {
-        const listing = run("docker", ["exec", `${PREFIX}-s3`, "python3", "-c",
+        const listing = run("docker", [
+            "exec",
+            `${PREFIX}-s3`,
+            "python3",
+            "-c",
             "import boto3,os;c=boto3.client('s3',endpoint_url='http://127.0.0.1:9000',aws_access_key_id=os.environ['S3_ACCESS_KEY'],aws_secret_access_key=os.environ['S3_SECRET_KEY'],region_name='us-east-1');" +
-            "p=c.get_paginator('list_objects_v2');print('\\n'.join(o['Key'] for page in p.paginate(Bucket='images') for o in page.get('Contents',[])))"]);
+                "p=c.get_paginator('list_objects_v2');print('\\n'.join(o['Key'] for page in p.paginate(Bucket='images') for o in page.get('Contents',[])))",
+        ]);
         const keys = listing.stdout.trim().split("\n");
         expect(keys.length).toBeGreaterThan(5);
         expect(keys.every((k) => k.startsWith("team-registry/docker/registry/v2/"))).toBe(true);
@@ -216,7 +300,10 @@ describe("S3 storage with two registry replicas", () => {
         const deadline = Date.now() + 60_000;
         for (;;) {
             const body = (await (await fetch("http://127.0.0.1:49090/api/v1/targets")).json()) as { data: { activeTargets: any[] } };
-            const up = body.data.activeTargets.filter((t) => t.labels.job === "registry" && t.health === "up").map((t) => t.labels.instance).sort();
+            const up = body.data.activeTargets
+                .filter((t) => t.labels.job === "registry" && t.health === "up")
+                .map((t) => t.labels.instance)
+                .sort();
             if (up.length === 2) {
                 expect(up).toEqual(["registry-0:5001", "registry-1:5001"]);
                 break;

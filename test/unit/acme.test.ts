@@ -45,19 +45,29 @@ describe("ACME settings", () => {
                 `registry-kit:hostname: got "${hostname}"; allowed: a public DNS name in tls.mode "acme" (this is ${what}, which no public CA issues for), or tls.acme.directory set to your own ACME server`,
             );
         }
-        expect(failure({ ...base, tls: { mode: "acme", extraSans: ["10.0.0.1"], acme: { directory: "staging" } } })).toContain("registry-kit:tls.extraSans[0]: got \"10.0.0.1\"");
-        expect(() => parseSettings({ ...base, hostname: "registry.test", tls: { mode: "acme", acme: { directory: "https://acme.internal/dir" } } })).not.toThrow();
+        expect(failure({ ...base, tls: { mode: "acme", extraSans: ["10.0.0.1"], acme: { directory: "staging" } } })).toContain(
+            'registry-kit:tls.extraSans[0]: got "10.0.0.1"',
+        );
+        expect(() =>
+            parseSettings({ ...base, hostname: "registry.test", tls: { mode: "acme", acme: { directory: "https://acme.internal/dir" } } }),
+        ).not.toThrow();
         // The same names are fine for a self-signed certificate.
         expect(() => parseSettings({ hostname: "registry.localhost" })).not.toThrow();
     });
 
     it("refuses an invalid email, a directory that is not https, and a CA bundle for a public directory", () => {
-        expect(failure({ ...base, tls: { mode: "acme", acme: { email: "ops-at-example" } } })).toContain('registry-kit:tls.acme.email: got "ops-at-example"; allowed: an email address such as ops@example.com');
+        expect(failure({ ...base, tls: { mode: "acme", acme: { email: "ops-at-example" } } })).toContain(
+            'registry-kit:tls.acme.email: got "ops-at-example"; allowed: an email address such as ops@example.com',
+        );
         expect(failure({ ...base, tls: { mode: "acme", acme: { directory: "http://acme.example.com/dir" } } })).toContain(
             'registry-kit:tls.acme.directory: got "http://acme.example.com/dir"; allowed: "production", "staging" or an https:// URL of an ACME directory',
         );
-        expect(failure({ ...base, tls: { mode: "acme", acme: { caBundle: "-----BEGIN CERTIFICATE-----\nx" } } })).toContain("registry-kit:tls.acme.caBundle: got \"(PEM)\"; allowed: a CA bundle only with a custom tls.acme.directory URL");
-        expect(failure({ ...base, tls: { mode: "acme", acme: { keyType: "dsa", rsaKeySize: 1024 } } })).toMatch(/tls\.acme\.keyType: got "dsa"; allowed: one of "ecdsa", "rsa"\nregistry-kit:tls\.acme\.rsaKeySize: got 1024; allowed: 2048, 3072 or 4096/);
+        expect(failure({ ...base, tls: { mode: "acme", acme: { caBundle: "-----BEGIN CERTIFICATE-----\nx" } } })).toContain(
+            'registry-kit:tls.acme.caBundle: got "(PEM)"; allowed: a CA bundle only with a custom tls.acme.directory URL',
+        );
+        expect(failure({ ...base, tls: { mode: "acme", acme: { keyType: "dsa", rsaKeySize: 1024 } } })).toMatch(
+            /tls\.acme\.keyType: got "dsa"; allowed: one of "ecdsa", "rsa"\nregistry-kit:tls\.acme\.rsaKeySize: got 1024; allowed: 2048, 3072 or 4096/,
+        );
     });
 
     it("reads the wait command's report", () => {
@@ -84,7 +94,11 @@ describe("ACME resources", () => {
                 config: {
                     "registry-kit:hostname": "registry.example.com",
                     "registry-kit:docker": { namePrefix: "rk-acme-unit", host: "ssh://ops@docker-host" },
-                    "registry-kit:tls": { mode: "acme", extraSans: ["cr.example.com"], acme: { email: "ops@example.com", directory: "staging", reloadCheckSeconds: 5 } },
+                    "registry-kit:tls": {
+                        mode: "acme",
+                        extraSans: ["cr.example.com"],
+                        acme: { email: "ops@example.com", directory: "staging", reloadCheckSeconds: 5 },
+                    },
                 },
                 secretKeys: [],
             },
@@ -122,7 +136,12 @@ describe("ACME resources", () => {
         expect(p.volumes).toContainEqual({ volumeName: "rk-acme-unit-proxy-letsencrypt", containerPath: "/etc/letsencrypt", readOnly: true });
         expect(p.envs).toEqual(["RK_CERT_NAME=registry-kit", "RK_RELOAD_CHECK_SECONDS=5"]);
         const files = p.uploads.map((u: any) => u.file);
-        expect(files).toEqual(["/etc/nginx/nginx.conf", "/etc/nginx/tls/bootstrap/fullchain.pem", "/etc/nginx/tls/bootstrap/privkey.pem", "/docker-entrypoint.d/40-registry-kit-acme-cert.sh"]);
+        expect(files).toEqual([
+            "/etc/nginx/nginx.conf",
+            "/etc/nginx/tls/bootstrap/fullchain.pem",
+            "/etc/nginx/tls/bootstrap/privkey.pem",
+            "/docker-entrypoint.d/40-registry-kit-acme-cert.sh",
+        ]);
         expect(p.uploads[0].content).toContain("ssl_certificate /etc/nginx/tls/active/fullchain.pem;");
         expect(p.uploads[3].permissions).toBe("0755");
         expect(p.networksAdvanced[0].aliases).toEqual(["proxy", "registry.example.com"]);

@@ -68,12 +68,32 @@ describe("Registry", () => {
 
 describe("TlsProxy", () => {
     it("refuses a bad port, CIDR and hostname", () => {
-        expect(() =>
-            new kit.TlsProxy("bad-proxy", { networkName: "n", hostname: "bad host", upstream: "registry:5000", certificatePem: "c", privateKeyPem: "k", httpsPort: 0, allowCidrs: ["300.0.0.1"] }),
-        ).toThrow(/args\.hostname: got "bad host"[\s\S]*args\.httpsPort: got 0; allowed: an integer port from 1 to 65535[\s\S]*args\.allowCidrs\[0\]: got "300\.0\.0\.1"/);
-        expect(() => new kit.TlsProxy("bad-proxy2", { networkName: "n", hostname: "r.example.com", upstream: "registry:5000", certificatePem: "c", privateKeyPem: "k", httpsPort: 8443, httpPort: 8443 })).toThrow(
-            /args\.httpPort: got 8443; allowed: a port other than args\.httpsPort/,
+        expect(
+            () =>
+                new kit.TlsProxy("bad-proxy", {
+                    networkName: "n",
+                    hostname: "bad host",
+                    upstream: "registry:5000",
+                    certificatePem: "c",
+                    privateKeyPem: "k",
+                    httpsPort: 0,
+                    allowCidrs: ["300.0.0.1"],
+                }),
+        ).toThrow(
+            /args\.hostname: got "bad host"[\s\S]*args\.httpsPort: got 0; allowed: an integer port from 1 to 65535[\s\S]*args\.allowCidrs\[0\]: got "300\.0\.0\.1"/,
         );
+        expect(
+            () =>
+                new kit.TlsProxy("bad-proxy2", {
+                    networkName: "n",
+                    hostname: "r.example.com",
+                    upstream: "registry:5000",
+                    certificatePem: "c",
+                    privateKeyPem: "k",
+                    httpsPort: 8443,
+                    httpPort: 8443,
+                }),
+        ).toThrow(/args\.httpPort: got 8443; allowed: a port other than args\.httpsPort/);
     });
 
     it("deploys through the Docker provider it is given (e.g. ssh://user@host)", async () => {
@@ -97,7 +117,9 @@ describe("Certificates", () => {
         expect(await read(certs.certificatePem)).toBe("CERT");
         expect(await pulumi.isSecret(certs.privateKeyPem)).toBe(true);
         expect(await read(certs.caCertificatePem)).toBe("");
-        expect(() => new kit.Certificates("half", { mode: "provided", hostname: "r.example.com", certificatePem: "CERT" })).toThrow(/needs certificatePem and privateKeyPem/);
+        expect(() => new kit.Certificates("half", { mode: "provided", hostname: "r.example.com", certificatePem: "CERT" })).toThrow(
+            /needs certificatePem and privateKeyPem/,
+        );
     });
 
     it("makes a self-signed server key that is secret in its outputs", async () => {
@@ -112,25 +134,40 @@ describe("Certificates", () => {
 
 describe("Htpasswd", () => {
     it("uses a given admin password and more users, all secret", async () => {
-        const h = new kit.Htpasswd("users", { adminUser: "root", adminPassword: "given-admin-pw", users: [{ name: "bot", password: "bot-pw-123" }], bcryptCost: 4 });
+        const h = new kit.Htpasswd("users", {
+            adminUser: "root",
+            adminPassword: "given-admin-pw",
+            users: [{ name: "bot", password: "bot-pw-123" }],
+            bcryptCost: 4,
+        });
         expect(await pulumi.isSecret(h.content)).toBe(true);
         expect(await pulumi.isSecret(h.adminPassword)).toBe(true);
         const content = await read(h.content);
         const bcrypt = await import("bcryptjs");
-        const [root, bot] = content.trim().split("\n").map((l) => l.split(":"));
+        const [root, bot] = content
+            .trim()
+            .split("\n")
+            .map((l) => l.split(":"));
         expect(root[0]).toBe("root");
         expect(bcrypt.compareSync("given-admin-pw", root[1])).toBe(true);
         expect(bcrypt.compareSync("bot-pw-123", bot[1])).toBe(true);
         await engine.settle();
         expect(engine.resources.find((r) => r.name === "users-admin-password")).toBeUndefined();
-        expect(() => new kit.Htpasswd("bad-users", { users: [{ name: "", password: "x" }] })).toThrow(/args\.users\[0\]\.name: got ""; allowed: a non-empty user name/);
+        expect(() => new kit.Htpasswd("bad-users", { users: [{ name: "", password: "x" }] })).toThrow(
+            /args\.users\[0\]\.name: got ""; allowed: a non-empty user name/,
+        );
     });
 });
 
 describe("Monitoring", () => {
     it("offers the registry scrape job for another Prometheus", async () => {
         const m = new kit.Monitoring("mon", { networkName: "n", registryTargets: ["reg-a:5001", "reg-b:5001"], port: 19191, hostIp: "0.0.0.0" });
-        expect(await read(m.registryScrapeJob)).toEqual({ job_name: "registry", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: ["reg-a:5001", "reg-b:5001"] }] });
+        expect(await read(m.registryScrapeJob)).toEqual({
+            job_name: "registry",
+            metrics_path: "/metrics",
+            scheme: "http",
+            static_configs: [{ targets: ["reg-a:5001", "reg-b:5001"] }],
+        });
         expect(await read(m.url)).toBe("http://0.0.0.0:19191");
         const c = (await inputsOf("mon")).inputs as any;
         expect(isSecretWrapper(c.uploads)).toBe(false);

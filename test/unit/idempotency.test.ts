@@ -16,7 +16,19 @@ const config = path.join(ROOT, "stacks", "Pulumi.local.yaml");
 function render(out: string, state: string): { manifest: string; outputs: string } {
     execFileSync(
         process.execPath,
-        [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), "--stack", "local", "--config", config, "--out", out, "--state", state, "--show-secrets"],
+        [
+            path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+            path.join(ROOT, "bin", "render.ts"),
+            "--stack",
+            "local",
+            "--config",
+            config,
+            "--out",
+            out,
+            "--state",
+            state,
+            "--show-secrets",
+        ],
         { cwd: ROOT, stdio: "pipe", timeout: 120_000 },
     );
     return { manifest: fs.readFileSync(path.join(out, "manifest.json"), "utf8"), outputs: fs.readFileSync(path.join(out, "outputs.json"), "utf8") };

@@ -100,7 +100,13 @@ describe("nginx.conf", () => {
 
     it("allows only the listed sources when an allowlist is set", () => {
         expect(conf).not.toContain("deny all;\n\n        location /v2/");
-        const limited = renderNginxConf({ hostname: "r.example.com", upstream: "registry:5000", publicHttpsPort: 443, allowCidrs: ["10.0.0.0/8", "192.168.1.7"], hstsMaxAge: 0 });
+        const limited = renderNginxConf({
+            hostname: "r.example.com",
+            upstream: "registry:5000",
+            publicHttpsPort: 443,
+            allowCidrs: ["10.0.0.0/8", "192.168.1.7"],
+            hstsMaxAge: 0,
+        });
         expect(limited).toMatch(/allow 10\.0\.0\.0\/8;\s+allow 192\.168\.1\.7;\s+deny all;/);
     });
 
@@ -157,7 +163,14 @@ describe("htpasswd", () => {
         expect(renderHtpasswd(users, seed + "x", 4)).not.toBe(renderHtpasswd(users, seed, 4));
         expect(bcryptSalt(seed, "admin", 10)).not.toBe(bcryptSalt(seed, "ci", 10));
         // Same password, different users: different hashes.
-        const same = renderHtpasswd([{ name: "a", password: "p" }, { name: "b", password: "p" }], seed, 4).split("\n");
+        const same = renderHtpasswd(
+            [
+                { name: "a", password: "p" },
+                { name: "b", password: "p" },
+            ],
+            seed,
+            4,
+        ).split("\n");
         expect(same[0].split(":")[1]).not.toBe(same[1].split(":")[1]);
     });
 

@@ -33,7 +33,10 @@ beforeAll(async () => {
 
 describe("small-team resources", () => {
     it("declares one network, three containers, their images and volumes, and the TLS and random resources", () => {
-        const custom = ev.resources.filter((r) => r.custom).map((r) => `${r.type.split(":")[2]} ${r.name}`).sort();
+        const custom = ev.resources
+            .filter((r) => r.custom)
+            .map((r) => `${r.type.split(":")[2]} ${r.name}`)
+            .sort();
         expect(custom).toEqual(
             [
                 "CertRequest rk-unit-tls-server-csr",
@@ -127,7 +130,10 @@ describe("small-team resources", () => {
         ]);
         expect(c.ports).toEqual([{ internal: 9090, external: 9090, ip: "127.0.0.1" }]);
         const prom = parse(c.uploads[0].content);
-        expect(prom.scrape_configs.map((j: any) => `${j.job_name} ${j.static_configs[0].targets}`)).toEqual(["prometheus localhost:9090", "registry registry:5001"]);
+        expect(prom.scrape_configs.map((j: any) => `${j.job_name} ${j.static_configs[0].targets}`)).toEqual([
+            "prometheus localhost:9090",
+            "registry registry:5001",
+        ]);
     });
 
     it("exports the stack outputs clients need", () => {
@@ -137,7 +143,12 @@ describe("small-team resources", () => {
         expect(ev.outputs.dockerLogin).toBe("docker login registry.example.com:8443 --username admin");
         expect(ev.outputs.clientSetup).toContain("/etc/docker/certs.d/registry.example.com:8443/ca.crt");
         expect(ev.outputs.prometheusUrl).toBe("http://127.0.0.1:9090");
-        expect(ev.outputs.registryScrapeJob).toEqual({ job_name: "registry", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: ["registry:5001"] }] });
+        expect(ev.outputs.registryScrapeJob).toEqual({
+            job_name: "registry",
+            metrics_path: "/metrics",
+            scheme: "http",
+            static_configs: [{ targets: ["registry:5001"] }],
+        });
         expect(ev.outputs.dataVolume).toBe("rk-unit-registry-data");
     });
 });

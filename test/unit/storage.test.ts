@@ -44,8 +44,19 @@ describe("the IAM policy", () => {
         expect(registryS3Policy("acme-images", "/registry")).toEqual({
             Version: "2012-10-17",
             Statement: [
-                { Sid: "ListRegistryKeys", Effect: "Allow", Action: ["s3:ListBucket"], Resource: "arn:aws:s3:::acme-images", Condition: { StringLike: { "s3:prefix": ["registry/*"] } } },
-                { Sid: "ReadBucketInfo", Effect: "Allow", Action: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: "arn:aws:s3:::acme-images" },
+                {
+                    Sid: "ListRegistryKeys",
+                    Effect: "Allow",
+                    Action: ["s3:ListBucket"],
+                    Resource: "arn:aws:s3:::acme-images",
+                    Condition: { StringLike: { "s3:prefix": ["registry/*"] } },
+                },
+                {
+                    Sid: "ReadBucketInfo",
+                    Effect: "Allow",
+                    Action: ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
+                    Resource: "arn:aws:s3:::acme-images",
+                },
                 {
                     Sid: "ReadWriteRegistryObjects",
                     Effect: "Allow",
@@ -67,10 +78,19 @@ describe("S3Bucket (AWS)", () => {
         expect(bucket.type).toBe("aws:s3/bucket:Bucket");
         expect(bucket.options.retainOnDelete).toBe(true);
         expect(unwrapSecrets(bucket.inputs)).toMatchObject({ bucket: "acme-images", region: "eu-west-1", forceDestroy: false });
-        expect((await plainInputs("images-encryption")).rules).toEqual([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]);
-        expect(await plainInputs("images-public-access")).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+        expect((await plainInputs("images-encryption")).rules).toEqual([
+            { applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true },
+        ]);
+        expect(await plainInputs("images-public-access")).toMatchObject({
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        });
         expect((await plainInputs("images-ownership")).rule).toEqual({ objectOwnership: "BucketOwnerEnforced" });
-        expect((await plainInputs("images-lifecycle")).rules).toEqual([{ id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 3 } }]);
+        expect((await plainInputs("images-lifecycle")).rules).toEqual([
+            { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 3 } },
+        ]);
         expect((await plainInputs("images-versioning")).versioningConfiguration).toEqual({ status: "Enabled" });
         const policy = await plainInputs("images-registry-policy");
         expect(JSON.parse(policy.policy)).toEqual(registryS3Policy("acme-images", "/registry"));
@@ -82,7 +102,9 @@ describe("S3Bucket (AWS)", () => {
         new kit.S3Bucket("plain", { bucket: "plain-images" });
         await engine.settle();
         expect(engine.resources.find((r) => r.name === "plain-versioning")).toBeUndefined();
-        expect(() => new kit.S3Bucket("bad", { bucket: "Bad_Bucket" })).toThrow(/args\.bucket: got "Bad_Bucket"; allowed: an S3 bucket name: lowercase letters/);
+        expect(() => new kit.S3Bucket("bad", { bucket: "Bad_Bucket" })).toThrow(
+            /args\.bucket: got "Bad_Bucket"; allowed: an S3 bucket name: lowercase letters/,
+        );
     });
 });
 
@@ -104,17 +126,39 @@ describe("Minio", () => {
         expect(JSON.parse(policyEnv.slice("RK_POLICY=".length))).toEqual(registryS3Policy("images", "/registry"));
         expect(isSecretWrapper(((await resource("objects-setup")).inputs as any).envs.find((e: unknown) => isSecretWrapper(e)))).toBe(true);
         expect(await pulumi.isSecret(m.secretKey)).toBe(true);
-        expect(() => new kit.Minio("weak", { networkName: "n", rootPassword: "short" })).toThrow(/args\.rootPassword: got \[secret\]; allowed: at least 8 characters/);
+        expect(() => new kit.Minio("weak", { networkName: "n", rootPassword: "short" })).toThrow(
+            /args\.rootPassword: got \[secret\]; allowed: at least 8 characters/,
+        );
     });
 });
 
 describe("the registry's storage config", () => {
-    const s3 = { kind: "s3" as const, bucket: "b", region: "eu-west-1", regionEndpoint: "http://s3:9000", forcePathStyle: true, encrypt: false, secure: false, chunkSize: 5242880, rootDirectory: "/registry" };
+    const s3 = {
+        kind: "s3" as const,
+        bucket: "b",
+        region: "eu-west-1",
+        regionEndpoint: "http://s3:9000",
+        forcePathStyle: true,
+        encrypt: false,
+        secure: false,
+        chunkSize: 5242880,
+        rootDirectory: "/registry",
+    };
     const input = { storage: s3, deleteEnabled: true, uploadPurging: { enabled: true, age: "168h", interval: "24h", dryrun: false }, logLevel: "info" };
 
     it("writes the s3 driver settings, redirects off, with v4auth only in the v2 dialect", () => {
         const v2 = registryConfig({ ...input, dialect: "v2" }) as any;
-        expect(v2.storage.s3).toEqual({ region: "eu-west-1", regionendpoint: "http://s3:9000", forcepathstyle: true, bucket: "b", encrypt: false, secure: false, chunksize: 5242880, rootdirectory: "/registry", v4auth: true });
+        expect(v2.storage.s3).toEqual({
+            region: "eu-west-1",
+            regionendpoint: "http://s3:9000",
+            forcepathstyle: true,
+            bucket: "b",
+            encrypt: false,
+            secure: false,
+            chunksize: 5242880,
+            rootdirectory: "/registry",
+            v4auth: true,
+        });
         expect(v2.storage.redirect).toEqual({ disable: true });
         expect(v2.storage.filesystem).toBeUndefined();
         expect(v2.storage.s3.accesskey).toBeUndefined();
@@ -135,8 +179,23 @@ describe("the registry's storage config", () => {
 
 describe("replicas", () => {
     it("run N registry containers sharing storage, secret and Redis, each with its own alias and metrics target", async () => {
-        const storage = new kit.Storage("shared", { kind: "s3", create: false, bucket: "existing", regionEndpoint: "http://s3:9000", secure: false, accessKey: "AK", secretKey: "very-secret-key" });
-        const reg = new kit.Registry("multi", { networkName: "net", image: "registry:2", s3: storage.s3, replicas: 2, redisAddress: "redis:6379", redisPassword: "redis-pw" });
+        const storage = new kit.Storage("shared", {
+            kind: "s3",
+            create: false,
+            bucket: "existing",
+            regionEndpoint: "http://s3:9000",
+            secure: false,
+            accessKey: "AK",
+            secretKey: "very-secret-key",
+        });
+        const reg = new kit.Registry("multi", {
+            networkName: "net",
+            image: "registry:2",
+            s3: storage.s3,
+            replicas: 2,
+            redisAddress: "redis:6379",
+            redisPassword: "redis-pw",
+        });
         expect(await new Promise((r) => reg.metricsAddresses.apply(r))).toEqual(["registry-0:5001", "registry-1:5001"]);
         await engine.settle();
         expect(engine.resources.find((r) => r.name === "multi-data")).toBeUndefined();
@@ -148,7 +207,9 @@ describe("replicas", () => {
         expect(pb.networksAdvanced).toEqual([{ name: "net", aliases: ["registry", "registry-1"] }]);
         expect(pa.envs).toEqual(pb.envs);
         expect(pa.volumes).toEqual([]);
-        expect(pa.envs).toEqual(expect.arrayContaining(["REGISTRY_STORAGE_S3_ACCESSKEY=AK", "REGISTRY_STORAGE_S3_SECRETKEY=very-secret-key", "REGISTRY_REDIS_PASSWORD=redis-pw"]));
+        expect(pa.envs).toEqual(
+            expect.arrayContaining(["REGISTRY_STORAGE_S3_ACCESSKEY=AK", "REGISTRY_STORAGE_S3_SECRETKEY=very-secret-key", "REGISTRY_REDIS_PASSWORD=redis-pw"]),
+        );
         for (const e of (a.inputs as any).envs) {
             const text = unwrapSecrets(e) as string;
             if (/SECRET|PASSWORD/.test(text)) expect(isSecretWrapper(e)).toBe(true);
@@ -178,7 +239,9 @@ describe("storage settings: bad input", () => {
 
     it("missing credentials for an existing bucket", () => {
         const msg = failure({ ...base, registry: { storage: { type: "s3", s3: { create: false, bucket: "mine", accessKey: "AK" } } } });
-        expect(msg).toContain("registry-kit:registry.storage.s3.secretKey: got nothing; allowed: a value: required for an existing bucket (registry.storage.s3.create is false); set it with --secret");
+        expect(msg).toContain(
+            "registry-kit:registry.storage.s3.secretKey: got nothing; allowed: a value: required for an existing bucket (registry.storage.s3.create is false); set it with --secret",
+        );
         expect(msg).not.toContain("s3.accessKey:");
     });
 
@@ -191,13 +254,15 @@ describe("storage settings: bad input", () => {
 
     it("a MinIO root password shorter than MinIO accepts, without echoing it", () => {
         const msg = failure({ ...base, registry: { storage: { type: "minio", minio: { rootPassword: "1234567" } } } });
-        expect(msg).toContain("registry-kit:registry.storage.minio.rootPassword: got [secret]; allowed: at least 8 characters (MinIO refuses shorter root passwords)");
+        expect(msg).toContain(
+            "registry-kit:registry.storage.minio.rootPassword: got [secret]; allowed: at least 8 characters (MinIO refuses shorter root passwords)",
+        );
         expect(msg).not.toContain("1234567");
     });
 
     it("storage secrets in plain text", () => {
-        expect(failure({ ...base, registry: { storage: { type: "s3", s3: { create: false, bucket: "mine", accessKey: "a", secretKey: "plain" } } } }, [])).toContain(
-            "registry-kit:registry.storage.s3.secretKey: got a plain-text value; allowed: a secret",
-        );
+        expect(
+            failure({ ...base, registry: { storage: { type: "s3", s3: { create: false, bucket: "mine", accessKey: "a", secretKey: "plain" } } } }, []),
+        ).toContain("registry-kit:registry.storage.s3.secretKey: got a plain-text value; allowed: a secret");
     });
 });
