@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { deploy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, withHosts } from "./harness";
+import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "./harness";
 
 const PREFIX = "rk-acme";
 const HOST = "registry.acme.test";
@@ -114,7 +114,6 @@ function get(pathname: string): Promise<number> {
     });
 }
 
-const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
 const certbotLog = () => run("docker", ["logs", CERTBOT], { allowFail: true });
 
 describe("ACME certificates from a real ACME server (Pebble)", () => {
@@ -192,33 +191,12 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         fs.writeFileSync(leafFile, served.leaf.toString());
         expect(run("openssl", ["verify", "-CAfile", rootFile, "-untrusted", chainFile, leafFile]).stdout).toContain(": OK");
 
-        const ctx = path.join(work, "image");
-        fs.mkdirSync(ctx);
-        for (const n of [1, 2]) fs.writeFileSync(path.join(ctx, `l${n}.bin`), crypto.randomBytes(1024 * 1024));
-        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY l1.bin /a\nCOPY l2.bin /b\n");
-        const tag = `${PREFIX}-app:${crypto.randomUUID().slice(0, 8)}`;
-        run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
-        const tar = path.join(work, "app.tar");
-        docker("save", "-o", tar, tag);
-        docker("rmi", tag);
-        const digestFile = path.join(work, "digest");
-        const push = skopeo(
-            "copy",
-            "--dest-cert-dir",
-            certDir,
-            "--dest-creds",
-            `admin:${password}`,
-            "--digestfile",
-            digestFile,
-            `docker-archive:${tar}`,
-            `docker://${REGISTRY}/team/app:v1`,
-        );
-        expect(push.code, push.stderr).toBe(0);
-        const inspect = skopeo("inspect", "--cert-dir", certDir, "--creds", `admin:${password}`, "--format", "{{.Digest}}", `docker://${REGISTRY}/team/app:v1`);
-        expect(inspect.code, inspect.stderr).toBe(0);
-        expect(inspect.stdout.trim()).toBe(fs.readFileSync(digestFile, "utf8").trim());
+        const client = new RegistryClient({ work, hostsFile, certDir, registry: REGISTRY, user: "admin", password });
+        const pushed = client.push(buildImageTar(work, PREFIX, [1 << 20, 1 << 20]), "team/app:v1");
+        expect(client.pull("team/app:v1", 2)).toBe(pushed);
+        expect(client.inspect("team/app:v1").digest).toBe(pushed);
         // Without Pebble's root the certificate is not trusted: the check above is real.
-        const untrusted = skopeo("inspect", "--creds", `admin:${password}`, `docker://${REGISTRY}/team/app:v1`);
+        const untrusted = client.inspect("team/app:v1", false);
         expect(untrusted.code).not.toBe(0);
         expect(untrusted.stderr).toMatch(/certificate signed by unknown authority/);
     });

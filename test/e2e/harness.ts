@@ -5,6 +5,7 @@
  * Everything it creates carries the stack's name prefix and is removed by name afterwards.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -220,4 +221,92 @@ export async function waitHealthy(names: string[], timeoutMs = 90_000): Promise<
  */
 export function withHosts(hostsFile: string, cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}) {
     return run("unshare", ["-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hostsFile, cmd, ...args], opts);
+}
+
+/** A fresh image as a docker-archive tar: one layer of random bytes per size, so no digest is known anywhere. */
+export function buildImageTar(work: string, tagPrefix: string, layerBytes: number[]): string {
+    const ctx = fs.mkdtempSync(path.join(work, "image-"));
+    const copies = layerBytes.map((size, i) => {
+        fs.writeFileSync(path.join(ctx, `layer${i}.bin`), crypto.randomBytes(size));
+        return `COPY layer${i}.bin /layer${i}`;
+    });
+    fs.writeFileSync(path.join(ctx, "Dockerfile"), ["FROM scratch", ...copies, ""].join("\n"));
+    const tag = `${tagPrefix}-app:${crypto.randomUUID().slice(0, 8)}`;
+    run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
+    const tar = path.join(ctx, "image.tar");
+    docker("save", "-o", tar, tag);
+    docker("rmi", tag);
+    return tar;
+}
+
+/** skopeo against the stack's registry through the proxy, trusting `certDir/ca.crt`, with the stack's hostname on loopback. */
+export class RegistryClient {
+    constructor(private readonly o: { work: string; hostsFile: string; certDir: string; registry: string; user: string; password: string }) {}
+
+    skopeo(...args: string[]) {
+        return withHosts(this.o.hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
+    }
+
+    /** Pushes a docker-archive tar; returns the manifest digest. */
+    push(tar: string, ref: string): string {
+        const digestFile = path.join(fs.mkdtempSync(path.join(this.o.work, "push-")), "digest");
+        const creds = `${this.o.user}:${this.o.password}`;
+        const r = this.skopeo(
+            "copy",
+            "--dest-cert-dir",
+            this.o.certDir,
+            "--dest-creds",
+            creds,
+            "--digestfile",
+            digestFile,
+            `docker-archive:${tar}`,
+            `docker://${this.o.registry}/${ref}`,
+        );
+        if (r.code !== 0) throw new Error(`push of ${ref} failed: ${r.stderr}`);
+        return fs.readFileSync(digestFile, "utf8").trim();
+    }
+
+    /** Pulls into a dir: layout, checks every layer against its digest, returns the manifest digest. */
+    pull(ref: string, minLayers = 1): string {
+        const dir = fs.mkdtempSync(path.join(this.o.work, "pull-"));
+        const creds = `${this.o.user}:${this.o.password}`;
+        const r = this.skopeo(
+            "copy",
+            "--preserve-digests",
+            "--src-cert-dir",
+            this.o.certDir,
+            "--src-creds",
+            creds,
+            `docker://${this.o.registry}/${ref}`,
+            `dir:${dir}`,
+        );
+        if (r.code !== 0) throw new Error(`pull of ${ref} failed: ${r.stderr}`);
+        const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
+        const layers = JSON.parse(manifest.toString()).layers as { digest: string }[];
+        if (layers.length < minLayers) throw new Error(`pulled ${layers.length} layers, expected at least ${minLayers}`);
+        for (const layer of layers) {
+            const hex = layer.digest.replace("sha256:", "");
+            const actual = crypto
+                .createHash("sha256")
+                .update(fs.readFileSync(path.join(dir, hex)))
+                .digest("hex");
+            if (actual !== hex) throw new Error(`layer ${layer.digest} arrived with digest sha256:${actual}`);
+        }
+        return `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
+    }
+
+    /** The registry's digest for a tag (skopeo inspect). */
+    inspect(ref: string, withCa = true): { code: number; digest: string; stderr: string } {
+        const ca = withCa ? ["--cert-dir", this.o.certDir] : [];
+        const r = this.skopeo(
+            "inspect",
+            ...ca,
+            "--creds",
+            `${this.o.user}:${this.o.password}`,
+            "--format",
+            "{{.Digest}}",
+            `docker://${this.o.registry}/${ref}`,
+        );
+        return { code: r.code, digest: r.stdout.trim(), stderr: r.stderr };
+    }
 }

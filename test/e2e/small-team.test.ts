@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { deploy, destroy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, withHosts } from "./harness";
+import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "./harness";
 
 const PREFIX = "rk-e2e";
 const HOST = "registry.e2e.test";
@@ -25,6 +25,7 @@ let rendered: Rendered;
 let password: string;
 let imageTar: string;
 let pushedDigest: string;
+let client: RegistryClient;
 
 function stackFile(overrides: (config: Record<string, any>) => void = () => undefined): string {
     const doc = parse(fs.readFileSync(path.join(__dirname, "Pulumi.e2e.yaml"), "utf8"));
@@ -51,25 +52,6 @@ const curl = (...args: string[]) =>
         ],
         { allowFail: true },
     );
-
-const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
-
-/** Copies a pulled image into a dir: layout and checks every blob against its digest. */
-function pullAndVerify(ref: string): string {
-    const dir = fs.mkdtempSync(path.join(work, "pull-"));
-    const r = skopeo("copy", "--preserve-digests", "--src-cert-dir", certDir, "--src-creds", `admin:${password}`, `docker://${REGISTRY}/${ref}`, `dir:${dir}`);
-    expect(r.code, r.stderr).toBe(0);
-    const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
-    const digest = `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
-    const layers = JSON.parse(manifest.toString()).layers as { digest: string }[];
-    expect(layers.length).toBeGreaterThanOrEqual(3);
-    for (const layer of layers) {
-        const hex = layer.digest.replace("sha256:", "");
-        const blob = fs.readFileSync(path.join(dir, hex));
-        expect(crypto.createHash("sha256").update(blob).digest("hex")).toBe(hex);
-    }
-    return digest;
-}
 
 async function prometheusQuery(query: string): Promise<any[]> {
     const res = await fetch(`${PROMETHEUS}/api/v1/query?query=${encodeURIComponent(query)}`);
@@ -103,16 +85,8 @@ describe("small-team on a real Docker engine", () => {
         fs.writeFileSync(path.join(certDir, "ca.crt"), rendered.outputs.caCertificate);
         fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${HOST}\n`);
 
-        // A fresh three-layer image: random content, so no digest is already known anywhere.
-        const ctx = path.join(work, "image");
-        fs.mkdirSync(ctx);
-        for (const n of [1, 2, 3]) fs.writeFileSync(path.join(ctx, `layer${n}.bin`), crypto.randomBytes(4 * 1024 * 1024));
-        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY layer1.bin /a\nCOPY layer2.bin /b\nCOPY layer3.bin /c\n");
-        const tag = `${PREFIX}-app:${crypto.randomUUID().slice(0, 8)}`;
-        run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
-        imageTar = path.join(work, "app.tar");
-        docker("save", "-o", imageTar, tag);
-        docker("rmi", tag);
+        client = new RegistryClient({ work, hostsFile, certDir, registry: REGISTRY, user: "admin", password });
+        imageTar = buildImageTar(work, PREFIX, [4 << 20, 4 << 20, 4 << 20]);
     });
 
     afterAll(() => {
@@ -121,24 +95,10 @@ describe("small-team on a real Docker engine", () => {
     });
 
     it("pushes and pulls a multi-layer image through the TLS proxy with the digest round-tripping", () => {
-        const digestFile = path.join(work, "pushed.digest");
-        const push = skopeo(
-            "copy",
-            "--dest-cert-dir",
-            certDir,
-            "--dest-creds",
-            `admin:${password}`,
-            "--digestfile",
-            digestFile,
-            `docker-archive:${imageTar}`,
-            `docker://${REGISTRY}/team/app:v1`,
-        );
-        expect(push.code, push.stderr).toBe(0);
-        pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
+        pushedDigest = client.push(imageTar, "team/app:v1");
         expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
-        expect(pullAndVerify("team/app:v1")).toBe(pushedDigest);
-        const inspect = skopeo("inspect", "--cert-dir", certDir, "--creds", `admin:${password}`, "--format", "{{.Digest}}", `docker://${REGISTRY}/team/app:v1`);
-        expect(inspect.stdout.trim()).toBe(pushedDigest);
+        expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
+        expect(client.inspect("team/app:v1").digest).toBe(pushedDigest);
     });
 
     it("answers 401 without credentials and with a wrong password, with the API version header", () => {
@@ -212,7 +172,7 @@ describe("small-team on a real Docker engine", () => {
         await waitHealthy([`${PREFIX}-registry`]);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`)).toBe(proxyBefore);
-        expect(pullAndVerify("team/app:v1")).toBe(pushedDigest);
+        expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
         rendered = changed;
     });
 

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { deploy, destroy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, withHosts } from "./harness";
+import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "./harness";
 
 const PREFIX = "rk-s3";
 const HOST = "registry.s3.test";
@@ -28,6 +28,7 @@ const certDir = path.join(work, "certs");
 let rendered: Rendered;
 let password: string;
 let pushedDigest: string;
+let client: RegistryClient;
 let layers: string[] = [];
 
 function stackFile(registryExtra: Record<string, unknown> = {}): string {
@@ -102,8 +103,6 @@ function proxyRequest(
     });
 }
 
-const skopeo = (...args: string[]) => withHosts(hostsFile, "skopeo", ["--command-timeout", "300s", ...args], { allowFail: true });
-
 /** JSON log lines of a registry replica that record a request. */
 function requests(container: string): { method: string; uri: string }[] {
     const out = run("docker", ["logs", container], { allowFail: true });
@@ -141,32 +140,6 @@ function getFromReplica(container: string, pathname: string): Buffer {
     );
 }
 
-function pullAndVerify(): string {
-    const dir = fs.mkdtempSync(path.join(work, "pull-"));
-    const r = skopeo(
-        "copy",
-        "--preserve-digests",
-        "--src-cert-dir",
-        certDir,
-        "--src-creds",
-        `admin:${password}`,
-        `docker://${REGISTRY}/team/app:v1`,
-        `dir:${dir}`,
-    );
-    expect(r.code, r.stderr).toBe(0);
-    const manifest = fs.readFileSync(path.join(dir, "manifest.json"));
-    for (const layer of JSON.parse(manifest.toString()).layers as { digest: string }[]) {
-        const hex = layer.digest.replace("sha256:", "");
-        expect(
-            crypto
-                .createHash("sha256")
-                .update(fs.readFileSync(path.join(dir, hex)))
-                .digest("hex"),
-        ).toBe(hex);
-    }
-    return `sha256:${crypto.createHash("sha256").update(manifest).digest("hex")}`;
-}
-
 describe("S3 storage with two registry replicas", () => {
     beforeAll(async () => {
         run("docker", ["info"], { timeoutMs: 20_000 });
@@ -201,6 +174,7 @@ describe("S3 storage with two registry replicas", () => {
         fs.mkdirSync(certDir);
         fs.writeFileSync(path.join(certDir, "ca.crt"), rendered.outputs.caCertificate);
         fs.writeFileSync(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${HOST}\n`);
+        client = new RegistryClient({ work, hostsFile, certDir, registry: REGISTRY, user: "admin", password });
     });
 
     afterAll(() => {
@@ -209,32 +183,9 @@ describe("S3 storage with two registry replicas", () => {
     });
 
     it("pushes a multi-layer image through the proxy to the replicas and pulls it back", () => {
-        const ctx = path.join(work, "image");
-        fs.mkdirSync(ctx);
         // 12 MiB crosses the 5 MiB chunk size: the driver's multipart upload is used.
-        fs.writeFileSync(path.join(ctx, "big.bin"), crypto.randomBytes(12 * 1024 * 1024));
-        for (const n of [1, 2]) fs.writeFileSync(path.join(ctx, `small${n}.bin`), crypto.randomBytes(256 * 1024));
-        fs.writeFileSync(path.join(ctx, "Dockerfile"), "FROM scratch\nCOPY big.bin /big\nCOPY small1.bin /a\nCOPY small2.bin /b\n");
-        const tag = `${PREFIX}-app:${crypto.randomUUID().slice(0, 8)}`;
-        run("docker", ["build", "-q", "-t", tag, ctx], { timeoutMs: 120_000 });
-        const tar = path.join(work, "app.tar");
-        docker("save", "-o", tar, tag);
-        docker("rmi", tag);
-        const digestFile = path.join(work, "digest");
-        const push = skopeo(
-            "copy",
-            "--dest-cert-dir",
-            certDir,
-            "--dest-creds",
-            `admin:${password}`,
-            "--digestfile",
-            digestFile,
-            `docker-archive:${tar}`,
-            `docker://${REGISTRY}/team/app:v1`,
-        );
-        expect(push.code, push.stderr).toBe(0);
-        pushedDigest = fs.readFileSync(digestFile, "utf8").trim();
-        expect(pullAndVerify()).toBe(pushedDigest);
+        pushedDigest = client.push(buildImageTar(work, PREFIX, [12 << 20, 256 << 10, 256 << 10]), "team/app:v1");
+        expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
     });
 
     it("completes a chunked upload whose requests alternate between the replicas", async () => {
@@ -320,7 +271,7 @@ describe("S3 storage with two registry replicas", () => {
         expect(replaced.sort()).toEqual(REPLICAS);
         await waitHealthy(REPLICAS);
         expect(REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r))).not.toEqual(before);
-        expect(pullAndVerify()).toBe(pushedDigest);
+        expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
         rendered = changed;
         destroy(rendered);
     });

@@ -80,6 +80,8 @@ describe("nginx.conf", () => {
         expect(conf).toContain("proxy_http_version 1.1;");
         expect(conf).toContain("proxy_request_buffering off;");
         expect(conf).toContain("proxy_buffering off;");
+        expect(conf).toContain("proxy_buffer_size 64k;");
+        expect(conf).toContain("proxy_buffers 4 64k;");
     });
 
     it("speaks TLS 1.2/1.3 only, with HSTS and security headers", () => {
