@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "./harness";
+import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually } from "./harness";
 
 const PREFIX = "rk-acme";
 const HOST = "registry.acme.test";
@@ -67,21 +67,6 @@ function servedCertificate(): { leaf: crypto.X509Certificate; chainPem: string }
     const [leafPem] = pems;
     if (leafPem === undefined) throw new Error(`no certificate served: ${r.stderr}`);
     return { leaf: new crypto.X509Certificate(leafPem), chainPem: pems.slice(1).join("\n") + "\n" };
-}
-
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        let v: T | undefined;
-        try {
-            v = fn();
-        } catch {
-            v = undefined;
-        }
-        if (v !== undefined) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
 }
 
 /** One GET on a fresh TLS connection to the proxy, trusting only Pebble's root. */
@@ -151,7 +136,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         );
         const pebbleCa = path.join(work, "pebble-ca.pem");
         fs.writeFileSync(pebbleCa, docker("run", "--rm", "--entrypoint", "cat", "registry-kit-test/pebble:2", "/etc/pebble/ca.pem") + "\n");
-        pebbleRoot = await until("Pebble's root", () => {
+        pebbleRoot = await eventually("Pebble's root", () => {
             const r = run("curl", ["-sSf", "--cacert", pebbleCa, `https://127.0.0.1:${PEBBLE_MGMT}/roots/0`], { allowFail: true });
             return r.code === 0 && r.stdout.includes("BEGIN CERTIFICATE") ? r.stdout : undefined;
         });
@@ -178,7 +163,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
     });
 
     it("serves a certificate issued by Pebble for the hostname, and push and pull work trusting Pebble's root", async () => {
-        const served = await until("the ACME certificate to replace the bootstrap one", () => {
+        const served = await eventually("the ACME certificate to replace the bootstrap one", () => {
             const s = servedCertificate();
             return s.leaf.issuer.includes("Pebble Intermediate") ? s : undefined;
         });
@@ -223,7 +208,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
             timeoutMs: 120_000,
         });
         expect(renew.stdout).toContain("Congratulations, all renewals succeeded");
-        const after = await until(
+        const after = await eventually(
             "the renewed certificate to be served",
             () => {
                 const serial = servedCertificate().leaf.serialNumber;
@@ -252,10 +237,10 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         expect(commands.map((c) => c.name)).toEqual([`${CERTBOT}-issued`]);
         await waitHealthy([`${PREFIX}-proxy`, CERTBOT]);
         expect(listing()).toBe(before);
-        await until("certbot to keep the certificate", () =>
+        await eventually("certbot to keep the certificate", () =>
             certbotLog().stdout.includes("Certificate not yet due for renewal; no action taken.") ? true : undefined,
         );
-        const served = await until("the proxy to serve the kept certificate", () => {
+        const served = await eventually("the proxy to serve the kept certificate", () => {
             const s = servedCertificate().leaf;
             return s.issuer.includes("Pebble Intermediate") ? s : undefined;
         });

@@ -310,3 +310,19 @@ export class RegistryClient {
         return { code: r.code, digest: r.stdout.trim(), stderr: r.stderr };
     }
 }
+
+/** Polls `fn` (sync or async) until it returns a value other than undefined; a throw counts as not yet. */
+export async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        let v: T | undefined;
+        try {
+            v = await fn();
+        } catch {
+            v = undefined;
+        }
+        if (v !== undefined) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, intervalMs));
+    }
+}

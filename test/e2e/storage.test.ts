@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "./harness";
+import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually } from "./harness";
 
 const PREFIX = "rk-s3";
 const HOST = "registry.s3.test";
@@ -248,20 +248,12 @@ describe("S3 storage with two registry replicas", () => {
     });
 
     it("has Prometheus scraping both replicas", async () => {
-        const deadline = Date.now() + 60_000;
-        for (;;) {
+        const up = await eventually("both registry targets up", async () => {
             const body = (await (await fetch("http://127.0.0.1:49090/api/v1/targets")).json()) as { data: { activeTargets: any[] } };
-            const up = body.data.activeTargets
-                .filter((t) => t.labels.job === "registry" && t.health === "up")
-                .map((t) => t.labels.instance)
-                .sort();
-            if (up.length === 2) {
-                expect(up).toEqual(["registry-0:5001", "registry-1:5001"]);
-                break;
-            }
-            if (Date.now() > deadline) throw new Error(`registry targets up: ${up.join(", ")}`);
-            await new Promise((r) => setTimeout(r, 1000));
-        }
+            const instances = body.data.activeTargets.filter((t) => t.labels.job === "registry" && t.health === "up").map((t) => t.labels.instance);
+            return instances.length === 2 ? instances.sort() : undefined;
+        });
+        expect(up).toEqual(["registry-0:5001", "registry-1:5001"]);
     });
 
     it("loses nothing when every registry container is replaced", async () => {
