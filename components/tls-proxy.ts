@@ -2,6 +2,7 @@
  * TlsProxy: the Nginx container that terminates TLS in front of the registry, with its config
  * rendered from templates/nginx.conf.mustache and an ACME webroot volume on port 80.
  */
+import * as net from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
@@ -147,7 +148,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                     { internal: 80, external: httpPort, ip: hostIp },
                 ],
                 // The public name as an alias too: containers on the network reach the proxy by it.
-                networksAdvanced: [{ name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => ["proxy", h]) }],
+                networksAdvanced: [{ name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => (net.isIP(h) === 0 ? ["proxy", h] : ["proxy"])) }],
                 ...serviceContainerArgs(
                     "tls-proxy",
                     pulumi.concat(this.nginxConf, certificatePem),
