@@ -148,7 +148,9 @@ export class TlsProxy extends pulumi.ComponentResource {
                     { internal: 80, external: httpPort, ip: hostIp },
                 ],
                 // The public name as an alias too: containers on the network reach the proxy by it.
-                networksAdvanced: [{ name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => (net.isIP(h) === 0 ? ["proxy", h] : ["proxy"])) }],
+                networksAdvanced: [
+                    { name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => (net.isIP(h) === 0 ? ["proxy", h] : ["proxy"])) },
+                ],
                 ...serviceContainerArgs(
                     "tls-proxy",
                     pulumi.concat(this.nginxConf, certificatePem),
