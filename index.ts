@@ -14,6 +14,7 @@ export { renderNginxConf, NginxConfInput } from "./renderers/nginx-conf";
 export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, ScrapeJob } from "./renderers/prometheus-config";
 export { registryConfig, renderRegistryConfig, RegistryConfigInput, RegistryDialect, DIALECTS, StorageDriver } from "./renderers/registry-config";
 export { registryS3Policy } from "./renderers/s3-policy";
+export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./renderers/token-auth";
 export { runTopology } from "./stacks";
 export { loadSettings, parseSettings, ConfigError } from "./stacks/config";
 export { Settings, settingsSchema, inferDialect } from "./stacks/schema";
