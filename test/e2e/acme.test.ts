@@ -5,12 +5,11 @@
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually } from "./harness";
+import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually, proxyRequest } from "./harness";
 
 const PREFIX = "rk-acme";
 const HOST = "registry.acme.test";
@@ -70,33 +69,9 @@ function servedCertificate(): { leaf: crypto.X509Certificate; chainPem: string }
 }
 
 /** One GET on a fresh TLS connection to the proxy, trusting only Pebble's root. */
-function get(pathname: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            {
-                host: "127.0.0.1",
-                port: HTTPS,
-                servername: HOST,
-                path: pathname,
-                ca: pebbleRoot,
-                agent: false,
-                headers: {
-                    Host: REGISTRY,
-                    Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
-                    Accept: "application/vnd.docker.distribution.manifest.v2+json",
-                },
-                timeout: 20_000,
-            },
-            (res) => {
-                res.resume();
-                res.on("end", () => resolve(res.statusCode ?? 0));
-                res.on("error", reject);
-            },
-        );
-        req.on("error", reject);
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.end();
-    });
+async function get(pathname: string): Promise<number> {
+    const target = { port: HTTPS, hostname: HOST, ca: pebbleRoot, user: "admin", password };
+    return (await proxyRequest(target, "GET", pathname, undefined, { Accept: "application/vnd.docker.distribution.manifest.v2+json" })).status;
 }
 
 const certbotLog = () => run("docker", ["logs", CERTBOT], { allowFail: true });

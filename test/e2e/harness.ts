@@ -7,10 +7,12 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export const ROOT = path.resolve(__dirname, "..", "..");
+export { ROOT } from "../render-cli";
+import { renderCli } from "../render-cli";
 
 export interface ManifestResource {
     type: string;
@@ -43,24 +45,18 @@ export const docker = (...args: string[]) => run("docker", args).stdout.trim();
 
 /** Renders the stack config at `configPath` with the real program, keeping generated values in `stateFile`. */
 export function render(configPath: string, outDir: string, stateFile: string, stack = "e2e", secretKeys: string[] = []): Rendered {
-    execFileSync(
-        process.execPath,
-        [
-            path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
-            path.join(ROOT, "bin", "render.ts"),
-            "--stack",
-            stack,
-            "--config",
-            configPath,
-            "--out",
-            outDir,
-            "--state",
-            stateFile,
-            "--show-secrets",
-            ...secretKeys.flatMap((k) => ["--secret-key", k]),
-        ],
-        { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 },
-    );
+    renderCli([
+        "--stack",
+        stack,
+        "--config",
+        configPath,
+        "--out",
+        outDir,
+        "--state",
+        stateFile,
+        "--show-secrets",
+        ...secretKeys.flatMap((k) => ["--secret-key", k]),
+    ]);
     const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "manifest.json"), "utf8"));
     const outputs = JSON.parse(fs.readFileSync(path.join(outDir, "outputs.json"), "utf8"));
     return { dir: outDir, resources: manifest.resources, outputs };
@@ -325,4 +321,54 @@ export async function eventually<T>(what: string, fn: () => T | undefined | Prom
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
         await new Promise((r) => setTimeout(r, intervalMs));
     }
+}
+
+export interface ProxyTarget {
+    /** Host port of the proxy on 127.0.0.1. */
+    port: number;
+    /** The certificate's name: SNI and (with the port) the Host header. */
+    hostname: string;
+    /** PEM of the CA to trust, and nothing else. */
+    ca: string;
+    user: string;
+    password: string;
+}
+
+/** One request to the proxy on a fresh TLS connection (no keep-alive), with basic auth. */
+export function proxyRequest(
+    target: ProxyTarget,
+    method: string,
+    pathname: string,
+    body?: Buffer,
+    headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+        const req = https.request(
+            {
+                host: "127.0.0.1",
+                port: target.port,
+                servername: target.hostname,
+                method,
+                path: pathname.replace(/^https:\/\/[^/]+/, ""),
+                ca: target.ca,
+                agent: false,
+                timeout: 60_000,
+                headers: {
+                    Host: `${target.hostname}:${target.port}`,
+                    Authorization: `Basic ${Buffer.from(`${target.user}:${target.password}`).toString("base64")}`,
+                    "Content-Length": String(body?.length ?? 0),
+                    ...headers,
+                },
+            },
+            (res) => {
+                const parts: Buffer[] = [];
+                res.on("data", (d) => parts.push(d));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
+                res.on("error", reject);
+            },
+        );
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+        req.end(body);
+    });
 }

@@ -6,12 +6,25 @@
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually } from "./harness";
+import {
+    buildImageTar,
+    deploy,
+    destroy,
+    docker,
+    RegistryClient,
+    removeByPrefix,
+    render,
+    Rendered,
+    ROOT,
+    run,
+    waitHealthy,
+    eventually,
+    proxyRequest,
+} from "./harness";
 
 const PREFIX = "rk-s3";
 const HOST = "registry.s3.test";
@@ -65,43 +78,9 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
     return file;
 }
 
-/** One request to the proxy on a fresh TLS connection, trusting the stack's CA. */
-function proxyRequest(
-    method: string,
-    pathname: string,
-    body?: Buffer,
-    headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
-    return new Promise((resolve, reject) => {
-        const req = https.request(
-            {
-                host: "127.0.0.1",
-                port: HTTPS,
-                servername: HOST,
-                method,
-                path: pathname.replace(/^https:\/\/[^/]+/, ""),
-                ca: rendered.outputs.caCertificate,
-                agent: false,
-                timeout: 60_000,
-                headers: {
-                    Host: REGISTRY,
-                    Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
-                    "Content-Length": String(body?.length ?? 0),
-                    ...headers,
-                },
-            },
-            (res) => {
-                const parts: Buffer[] = [];
-                res.on("data", (d) => parts.push(d));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts) }));
-                res.on("error", reject);
-            },
-        );
-        req.on("error", reject);
-        req.on("timeout", () => req.destroy(new Error("timeout")));
-        req.end(body);
-    });
-}
+/** One request to the proxy, trusting the stack's CA. */
+const request = (method: string, pathname: string, body?: Buffer, headers: Record<string, string> = {}) =>
+    proxyRequest({ port: HTTPS, hostname: HOST, ca: rendered.outputs.caCertificate, user: "admin", password }, method, pathname, body, headers);
 
 /** JSON log lines of a registry replica that record a request. */
 function requests(container: string): { method: string; uri: string }[] {
@@ -194,20 +173,20 @@ describe("S3 storage with two registry replicas", () => {
         const CHUNKS = 16;
         const blob = crypto.randomBytes(CHUNKS * 256 * 1024);
         const digest = `sha256:${crypto.createHash("sha256").update(blob).digest("hex")}`;
-        let location = (await proxyRequest("POST", "/v2/team/chunked/blobs/uploads/")).headers.location as string;
+        let location = (await request("POST", "/v2/team/chunked/blobs/uploads/")).headers.location as string;
         const chunk = blob.length / CHUNKS;
         for (let i = 0; i < CHUNKS; i++) {
             const body = blob.subarray(i * chunk, (i + 1) * chunk);
-            const res = await proxyRequest("PATCH", location, body, {
+            const res = await request("PATCH", location, body, {
                 "Content-Type": "application/octet-stream",
                 "Content-Range": `${i * chunk}-${(i + 1) * chunk - 1}`,
             });
             expect(res.status).toBe(202);
             location = res.headers.location as string;
         }
-        const put = await proxyRequest("PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`);
+        const put = await request("PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`);
         expect(put.status).toBe(201);
-        const get = await proxyRequest("GET", `/v2/team/chunked/blobs/${digest}`);
+        const get = await request("GET", `/v2/team/chunked/blobs/${digest}`);
         expect(get.status).toBe(200);
         expect(`sha256:${crypto.createHash("sha256").update(get.body).digest("hex")}`).toBe(digest);
 

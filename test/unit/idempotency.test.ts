@@ -3,34 +3,17 @@
  * program run time, only from resources kept in state. Each render runs in a process of its own, as a
  * `pulumi up` would; the state file plays the Pulumi state's part.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { renderCli, ROOT } from "../render-cli";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-idem-"));
 const config = path.join(ROOT, "stacks", "Pulumi.local.yaml");
 
 function render(out: string, state: string): { manifest: string; outputs: string } {
-    execFileSync(
-        process.execPath,
-        [
-            path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
-            path.join(ROOT, "bin", "render.ts"),
-            "--stack",
-            "local",
-            "--config",
-            config,
-            "--out",
-            out,
-            "--state",
-            state,
-            "--show-secrets",
-        ],
-        { cwd: ROOT, stdio: "pipe", timeout: 120_000 },
-    );
+    renderCli(["--stack", "local", "--config", config, "--out", out, "--state", state, "--show-secrets"]);
     return { manifest: fs.readFileSync(path.join(out, "manifest.json"), "utf8"), outputs: fs.readFileSync(path.join(out, "outputs.json"), "utf8") };
 }
 

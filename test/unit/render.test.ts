@@ -1,33 +1,18 @@
 /**
  * The render command: every generated file and manifest.json, secrets masked unless --show-secrets.
  */
-import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCli } from "../render-cli";
 
-const ROOT = path.resolve(__dirname, "..", "..");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-render-"));
 const state = path.join(work, "state.json");
 
 function render(out: string, showSecrets: boolean): void {
-    execFileSync(
-        process.execPath,
-        [
-            path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
-            path.join(ROOT, "bin", "render.ts"),
-            "--stack",
-            "local",
-            "--out",
-            out,
-            "--state",
-            state,
-            ...(showSecrets ? ["--show-secrets"] : []),
-        ],
-        { cwd: ROOT, stdio: "pipe", timeout: 120_000 },
-    );
+    renderCli(["--stack", "local", "--out", out, "--state", state, ...(showSecrets ? ["--show-secrets"] : [])]);
 }
 
 /** Every file under a folder, relative path → content. */
