@@ -407,7 +407,7 @@ async function main(): Promise<void> {
         );
     }
     const rendered: Rendered = render(stackFile(), path.join(work, "render"), path.join(work, "state.json"), "bench", S3 ? ["registry"] : []);
-    deploy(rendered);
+    await deploy(rendered);
     await waitHealthy([REGISTRY, PROXY, `${PREFIX}-prometheus`], 120_000);
 
     const user: string = rendered.outputs.adminUser ?? "admin";

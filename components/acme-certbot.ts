@@ -122,7 +122,9 @@ export class AcmeCertbot extends pulumi.ComponentResource {
                 networksAdvanced: [{ name: args.networkName, aliases: ["certbot"] }],
                 ...serviceContainerArgs("certbot", pulumi.output(script), ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`], "300s"),
             },
-            { parent: this, deleteBeforeReplace: true },
+            // Children do not inherit the component's dependsOn: pass it on, so certbot starts only after
+            // what it was told to wait for (the proxy that answers the challenge).
+            { parent: this, deleteBeforeReplace: true, dependsOn: opts?.dependsOn },
         );
 
         // Waits for the first certificate (or an existing one) and reports why issuance failed. Runs when

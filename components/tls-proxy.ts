@@ -143,6 +143,9 @@ export class TlsProxy extends pulumi.ComponentResource {
                 uploads,
                 volumes,
                 envs,
+                // `pulumi up` goes on only once nginx answers: ACME's HTTP-01 challenge needs it.
+                wait: true,
+                waitTimeout: 60,
                 ports: [
                     { internal: 443, external: httpsPort, ip: hostIp },
                     { internal: 80, external: httpPort, ip: hostIp },
@@ -158,7 +161,8 @@ export class TlsProxy extends pulumi.ComponentResource {
                     "5s",
                 ),
             },
-            { parent: this, deleteBeforeReplace: true },
+            // Children do not inherit the component's dependsOn: pass it on.
+            { parent: this, deleteBeforeReplace: true, dependsOn: opts?.dependsOn },
         );
 
         this.acmeWebrootVolume = webroot.name;

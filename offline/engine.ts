@@ -31,6 +31,8 @@ export interface ResourceOptionsRecord {
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
+    /** Names of the resources this one waits for (dependsOn and inputs), sorted. */
+    dependsOn: string[];
 }
 
 export interface StateEntry {
@@ -120,6 +122,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 retainOnDelete: req.getRetainondelete?.() === true,
                 deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                dependsOn: [...new Set<string>((req.getDependenciesList?.() ?? []).map((urn: string) => urn.split("::").pop()!))].sort(),
             });
             return register(req, cb);
         };
@@ -136,7 +139,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             const generated = previous && previous.inputsHash === inputsHash ? previous.outputs : await this.generate(args.type, args.name, plain);
             this.state.set(urn, { inputsHash, outputs: generated });
             const outputs = { ...plain, ...generated };
-            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [] };
+            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [], dependsOn: [] };
             this.resources.push({
                 urn,
                 type: args.type,

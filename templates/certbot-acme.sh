@@ -30,7 +30,9 @@ hint() {
     esac
 }
 
+# issue [early|final]: one attempt; only a final attempt's failure is reported to `wait`.
 issue() {
+    mode=${1:-final}
     set -- certonly --webroot -w "$RK_WEBROOT" --cert-name "$RK_CERT_NAME" --non-interactive --agree-tos \
         --keep-until-expiring --expand --server "$RK_SERVER" --key-type "$RK_KEY_TYPE"
     for d in $(echo "$RK_DOMAINS" | tr ',' ' '); do set -- "$@" -d "$d"; done
@@ -42,7 +44,8 @@ issue() {
     if [ "$rc" -ne 0 ]; then
         msg="ACME issuance for $RK_DOMAINS from $RK_SERVER failed: $(echo "$out" | hint)"
         say "$msg"
-        echo "failed $msg" >"$status"
+        # Quick retries first (the proxy may still be starting): only then is the failure reported.
+        [ "$mode" = final ] && echo "failed $msg" >"$status"
         return 1
     fi
     echo ok >"$status"
@@ -84,8 +87,11 @@ case "${1:-run}" in
     run)
         trap 'exit 0' TERM INT
         echo pending >"$status"
-        until issue; do
-            sleep "$RK_RETRY_SECONDS" &
+        attempt=1
+        until issue "$([ "$attempt" -ge 3 ] && echo final || echo early)"; do
+            if [ "$attempt" -lt 3 ]; then pause=10; else pause=$RK_RETRY_SECONDS; fi
+            attempt=$((attempt + 1))
+            sleep "$pause" &
             wait $!
         done
         while :; do

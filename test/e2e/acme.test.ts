@@ -9,7 +9,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { buildImageTar, deploy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually, proxyRequest } from "./harness";
+import {
+    buildImageTar,
+    deploy,
+    prepare,
+    startSideService,
+    docker,
+    RegistryClient,
+    removeByPrefix,
+    render,
+    Rendered,
+    run,
+    waitHealthy,
+    eventually,
+    proxyRequest,
+} from "./harness";
 
 const PREFIX = "rk-acme";
 const HOST = "registry.acme.test";
@@ -78,37 +92,15 @@ const certbotLog = () => run("docker", ["logs", CERTBOT], { allowFail: true });
 
 describe("ACME certificates from a real ACME server (Pebble)", () => {
     beforeAll(async () => {
-        run("docker", ["info"], { timeoutMs: 20_000 });
-        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry", "nginx", "certbot", "pebble"], { timeoutMs: 900_000 });
-        removeByPrefix(`${PREFIX}-`);
-
-        // Pebble joins the stack's network before the stack exists: the deploy reuses the network.
-        docker("network", "create", `${PREFIX}-net`);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${PREFIX}-pebble`,
-            "--network",
-            `${PREFIX}-net`,
-            "--network-alias",
-            "pebble",
-            "--dns",
-            "127.0.0.1",
-            "-e",
-            "PEBBLE_VA_NOSLEEP=1",
-            "-e",
-            "PEBBLE_WFE_NONCEREJECT=0",
-            "-e",
-            "PEBBLE_AUTHZREUSE=0",
-            "-p",
-            `127.0.0.1:${PEBBLE_MGMT}:15000`,
-            "registry-kit-test/pebble:2",
-            "-config",
-            "/etc/pebble/pebble-config.json",
-            "-dnsserver",
-            "127.0.0.11:53",
-        );
+        prepare(PREFIX, ["registry", "nginx", "certbot", "pebble"]);
+        startSideService(`${PREFIX}-net`, {
+            name: `${PREFIX}-pebble`,
+            alias: "pebble",
+            image: "registry-kit-test/pebble:2",
+            env: { PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
+            publish: [`127.0.0.1:${PEBBLE_MGMT}:15000`],
+            args: ["-config", "/etc/pebble/pebble-config.json", "-dnsserver", "127.0.0.11:53"],
+        });
         const pebbleCa = path.join(work, "pebble-ca.pem");
         fs.writeFileSync(pebbleCa, docker("run", "--rm", "--entrypoint", "cat", "registry-kit-test/pebble:2", "/etc/pebble/ca.pem") + "\n");
         pebbleRoot = await eventually("Pebble's root", () => {
@@ -117,7 +109,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         });
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "acme");
-        const { commands } = deploy(rendered);
+        const { commands } = await deploy(rendered);
         issuedReport = commands.find((c) => c.name === `${CERTBOT}-issued`)?.stdout ?? "";
         await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`, CERTBOT]);
 
@@ -207,7 +199,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
             docker("exec", CERTBOT, "sh", "-c", "cd /etc/letsencrypt && find accounts archive -type f | sort && find accounts -name regr.json -exec cat {} +");
         const before = listing();
         const changed = render(stackFile({ reloadCheckSeconds: 3, renewIntervalHours: 11 }), path.join(work, "render-2"), stateFile, "acme");
-        const { replaced, commands } = deploy(changed, rendered);
+        const { replaced, commands } = await deploy(changed, rendered);
         expect(replaced.sort()).toEqual([CERTBOT, `${PREFIX}-proxy`]);
         expect(commands.map((c) => c.name)).toEqual([`${CERTBOT}-issued`]);
         await waitHealthy([`${PREFIX}-proxy`, CERTBOT]);

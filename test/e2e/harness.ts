@@ -11,14 +11,15 @@ import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 
-export { ROOT } from "../render-cli";
-import { renderCli } from "../render-cli";
+import { renderCli, ROOT } from "../render-cli";
+
+export { ROOT };
 
 export interface ManifestResource {
     type: string;
     name: string;
     custom: boolean;
-    options: { retainOnDelete: boolean; deleteBeforeReplace: boolean };
+    options: { retainOnDelete: boolean; deleteBeforeReplace: boolean; dependsOn: string[] };
     inputs: Record<string, any>;
 }
 
@@ -125,7 +126,7 @@ function copyUploads(container: string, uploads: { file: string; content: string
 }
 
 /** Creates what the rendered stack declares; containers whose inputs changed since `previous` are replaced. */
-export function deploy(current: Rendered, previous?: Rendered): { replaced: string[]; commands: { name: string; stdout: string }[] } {
+export async function deploy(current: Rendered, previous?: Rendered): Promise<{ replaced: string[]; commands: { name: string; stdout: string }[] }> {
     for (const img of byType(current, "remoteImage:RemoteImage")) {
         if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
     }
@@ -137,7 +138,7 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
             docker("volume", "create", ...(vol.inputs.labels ?? []).flatMap((l: any) => ["--label", `${l.label}=${l.value}`]), vol.inputs.name);
     }
     const replaced: string[] = [];
-    for (const c of byType(current, "container:Container")) {
+    for (const c of dependencyOrder(byType(current, "container:Container"))) {
         const before = previous && byType(previous, "container:Container").find((p) => p.name === c.name);
         const same = before && JSON.stringify(before.inputs) === JSON.stringify(c.inputs);
         if (exists("container", c.inputs.name)) {
@@ -149,6 +150,8 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
         docker(...createArgs(c.inputs));
         copyUploads(c.inputs.name, c.inputs.uploads ?? []);
         docker("start", c.inputs.name);
+        // The provider's `wait`: the resource is created only once the container is healthy.
+        if (c.inputs.wait) await waitHealthy([c.inputs.name], (c.inputs.waitTimeout ?? 60) * 1000);
     }
     // Local commands run when created or when their triggers change, as @pulumi/command does.
     const commands: { name: string; stdout: string }[] = [];
@@ -171,6 +174,22 @@ export function deploy(current: Rendered, previous?: Rendered): { replaced: stri
  */
 function replacedContainerTriggers(cmd: ManifestResource, replaced: string[]): boolean {
     return (cmd.inputs.triggers ?? []).some((t: unknown) => replaced.some((name) => t === `${name}-id`));
+}
+
+/** Containers after the containers they depend on, as the engine creates them. */
+function dependencyOrder(containers: ManifestResource[]): ManifestResource[] {
+    const names = new Set(containers.map((c) => c.name));
+    const done = new Set<string>();
+    const ordered: ManifestResource[] = [];
+    while (ordered.length < containers.length) {
+        const ready = containers.filter((c) => !done.has(c.name) && c.options.dependsOn.every((d) => !names.has(d) || done.has(d)));
+        if (ready.length === 0) throw new Error("containers depend on each other in a cycle");
+        for (const c of ready) {
+            done.add(c.name);
+            ordered.push(c);
+        }
+    }
+    return ordered;
 }
 
 /** What `pulumi destroy` does: removes everything but resources marked retainOnDelete. */
@@ -371,4 +390,25 @@ export function proxyRequest(
         req.on("timeout", () => req.destroy(new Error("timeout")));
         req.end(body);
     });
+}
+
+/** Checks the engine, builds (or finds cached) the stand-in images a test needs, and removes what an earlier run of it left. */
+export function prepare(prefix: string, roles: string[]): void {
+    run("docker", ["info"], { timeoutMs: 20_000 });
+    run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), ...roles], { timeoutMs: 900_000 });
+    removeByPrefix(`${prefix}-`);
+}
+
+/**
+ * A service the test brings (an ACME server, an S3 server) on the stack's network, which it creates
+ * first; the deploy then reuses the network. Its lookups stay on this machine (`--dns 127.0.0.1`).
+ */
+export function startSideService(
+    network: string,
+    o: { name: string; alias: string; image: string; env?: Record<string, string>; publish?: string[]; args?: string[] },
+): void {
+    if (run("docker", ["network", "inspect", network], { allowFail: true }).code !== 0) docker("network", "create", network);
+    const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    const ports = (o.publish ?? []).flatMap((p) => ["-p", p]);
+    docker("run", "-d", "--name", o.name, "--network", network, "--network-alias", o.alias, "--dns", "127.0.0.1", ...env, ...ports, o.image, ...(o.args ?? []));
 }

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { buildImageTar, deploy, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, ROOT, run, waitHealthy, eventually } from "./harness";
+import { buildImageTar, deploy, prepare, destroy, docker, RegistryClient, removeByPrefix, render, Rendered, run, waitHealthy, eventually } from "./harness";
 
 const PREFIX = "rk-e2e";
 const HOST = "registry.e2e.test";
@@ -61,12 +61,10 @@ async function prometheusQuery(query: string): Promise<any[]> {
 
 describe("small-team on a real Docker engine", () => {
     beforeAll(async () => {
-        run("docker", ["info"], { timeoutMs: 20_000 });
-        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry", "nginx", "prometheus"], { timeoutMs: 900_000 });
-        removeByPrefix(`${PREFIX}-`);
+        prepare(PREFIX, ["registry", "nginx", "prometheus"]);
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile);
-        deploy(rendered);
+        await deploy(rendered);
         await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`]);
 
         password = rendered.outputs.adminPassword;
@@ -157,7 +155,7 @@ describe("small-team on a real Docker engine", () => {
             path.join(work, "render-2"),
             stateFile,
         );
-        const { replaced } = deploy(changed, rendered);
+        const { replaced } = await deploy(changed, rendered);
         expect(replaced).toEqual([`${PREFIX}-registry`]);
         await waitHealthy([`${PREFIX}-registry`]);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);

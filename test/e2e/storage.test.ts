@@ -13,13 +13,14 @@ import { stringify } from "yaml";
 import {
     buildImageTar,
     deploy,
+    prepare,
+    startSideService,
     destroy,
     docker,
     RegistryClient,
     removeByPrefix,
     render,
     Rendered,
-    ROOT,
     run,
     waitHealthy,
     eventually,
@@ -121,33 +122,17 @@ function getFromReplica(container: string, pathname: string): Buffer {
 
 describe("S3 storage with two registry replicas", () => {
     beforeAll(async () => {
-        run("docker", ["info"], { timeoutMs: 20_000 });
-        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry", "nginx", "prometheus", "s3", "redis"], { timeoutMs: 900_000 });
-        removeByPrefix(`${PREFIX}-`);
-        // The S3 service is the test's, not the stack's: it joins the stack's network first.
-        docker("network", "create", `${PREFIX}-net`);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${PREFIX}-s3`,
-            "--network",
-            `${PREFIX}-net`,
-            "--network-alias",
-            "s3",
-            "--dns",
-            "127.0.0.1",
-            "-e",
-            `S3_ACCESS_KEY=${S3_KEY}`,
-            "-e",
-            `S3_SECRET_KEY=${S3_SECRET}`,
-            "-e",
-            "S3_BUCKET=images",
-            "registry-kit-test/s3:1",
-        );
+        prepare(PREFIX, ["registry", "nginx", "prometheus", "s3", "redis"]);
+        // The S3 service is the test's, not the stack's.
+        startSideService(`${PREFIX}-net`, {
+            name: `${PREFIX}-s3`,
+            alias: "s3",
+            image: "registry-kit-test/s3:1",
+            env: { S3_ACCESS_KEY: S3_KEY, S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
+        });
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "s3", ["registry"]);
-        deploy(rendered);
+        await deploy(rendered);
         await waitHealthy([...REPLICAS, `${PREFIX}-redis`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`], 120_000);
         password = rendered.outputs.adminPassword;
         fs.mkdirSync(certDir);
@@ -238,7 +223,7 @@ describe("S3 storage with two registry replicas", () => {
     it("loses nothing when every registry container is replaced", async () => {
         const before = REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r));
         const changed = render(stackFile({ logLevel: "debug" }), path.join(work, "render-2"), stateFile, "s3", ["registry"]);
-        const { replaced } = deploy(changed, rendered);
+        const { replaced } = await deploy(changed, rendered);
         expect(replaced.sort()).toEqual(REPLICAS);
         await waitHealthy(REPLICAS);
         expect(REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r))).not.toEqual(before);

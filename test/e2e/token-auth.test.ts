@@ -12,7 +12,7 @@ import { stringify } from "yaml";
 import { selfSignedCert } from "../../offline/crypto";
 import { registryConfig } from "../../renderers/registry-config";
 import { libtrustKeyId, TOKEN_CERT_PATH, tokenAuthSection } from "../../renderers/token-auth";
-import { docker, eventually, removeByPrefix, ROOT, run, waitHealthy } from "./harness";
+import { docker, eventually, prepare, removeByPrefix, waitHealthy } from "./harness";
 
 const PREFIX = "rk-token";
 const PORT = 58500;
@@ -46,8 +46,7 @@ async function status(bearer: string): Promise<number> {
 
 describe("registry token auth with a GitLab-style issuer key", () => {
     beforeAll(async () => {
-        run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), "registry"], { timeoutMs: 900_000 });
-        removeByPrefix(`${PREFIX}-`);
+        prepare(PREFIX, ["registry"]);
         const cert = await selfSignedCert({
             privateKeyPem: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
             subject: { commonName: "gitlab-registry-token-issuer" },

@@ -147,6 +147,13 @@ describe("ACME resources", () => {
         expect(p.networksAdvanced[0].aliases).toEqual(["proxy", "registry.example.com"]);
     });
 
+    it("starts certbot only after the proxy container that answers the challenge", () => {
+        const certbot = ev.resources.find((r) => r.name === "rk-acme-unit-certbot" && r.type === "docker:index/container:Container")!;
+        expect(certbot.options.dependsOn).toContain("rk-acme-unit-proxy");
+        const proxy = ev.resources.find((r) => r.name === "rk-acme-unit-proxy" && r.type === "docker:index/container:Container")!;
+        expect((unwrapSecrets(proxy.inputs) as any).wait).toBe(true);
+    });
+
     it("keeps the ACME account and certificates on destroy", () => {
         expect(byName("rk-acme-unit-proxy-letsencrypt").options.retainOnDelete).toBe(true);
     });
