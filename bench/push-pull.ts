@@ -23,7 +23,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import * as zlib from "node:zlib";
-import { deploy, docker, removeByPrefix, render, Rendered, ROOT, run, waitHealthy } from "../test/e2e/harness";
+import { deploy, docker, removeByPrefix, render, Rendered, ROOT, run, startSideService, waitHealthy } from "../test/e2e/harness";
 
 const PREFIX = "rk-bench";
 const HOST = "registry.bench.test"; // registry-kit:hostname in bench/Pulumi.bench.yaml
@@ -385,26 +385,12 @@ async function main(): Promise<void> {
     log(`rendering ${path.relative(ROOT, STACK_FILE)} and deploying ${PREFIX}`);
     if (S3) {
         // The S3 server is the bench's, not the stack's: it joins the stack's network first.
-        docker("network", "create", NETWORK);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            `${PREFIX}-s3`,
-            "--network",
-            NETWORK,
-            "--network-alias",
-            "s3",
-            "--dns",
-            "127.0.0.1",
-            "-e",
-            "S3_ACCESS_KEY=rk-bench",
-            "-e",
-            `S3_SECRET_KEY=${S3_SECRET}`,
-            "-e",
-            "S3_BUCKET=images",
-            "registry-kit-test/s3:1",
-        );
+        startSideService(NETWORK, {
+            name: `${PREFIX}-s3`,
+            alias: "s3",
+            image: "registry-kit-test/s3:1",
+            env: { S3_ACCESS_KEY: "rk-bench", S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
+        });
     }
     const rendered: Rendered = render(stackFile(), path.join(work, "render"), path.join(work, "state.json"), "bench", S3 ? ["registry"] : []);
     await deploy(rendered);
