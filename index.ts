@@ -9,13 +9,26 @@ export * from "./components/s3-bucket";
 export * from "./components/storage";
 export * from "./components/registry";
 export * from "./components/tls-proxy";
+export * from "./components/gitlab";
+export * from "./components/token-signing-key";
 export { renderHtpasswd, bcryptSalt } from "./renderers/htpasswd";
 export { renderNginxConf, NginxConfInput } from "./renderers/nginx-conf";
 export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, ScrapeJob } from "./renderers/prometheus-config";
-export { registryConfig, renderRegistryConfig, RegistryConfigInput, RegistryDialect, DIALECTS, StorageDriver } from "./renderers/registry-config";
+export {
+    registryConfig,
+    renderRegistryConfig,
+    RegistryConfigInput,
+    RegistryDialect,
+    DIALECTS,
+    StorageDriver,
+    notificationEndpointsYaml,
+    NOTIFICATIONS_ENV,
+} from "./renderers/registry-config";
+export { renderGitlabRb, gitlabScrapeJobs, GitlabRbInput, GITLAB_ENV } from "./renderers/gitlab-rb";
 export { registryS3Policy } from "./renderers/s3-policy";
 export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./renderers/token-auth";
 export { runTopology } from "./stacks";
 export { loadSettings, parseSettings, ConfigError } from "./stacks/config";
 export { Settings, settingsSchema, inferDialect } from "./stacks/schema";
 export { smallTeam, SmallTeamOutputs } from "./stacks/small-team";
+export { gitlabTopology, GitlabOutputs } from "./stacks/gitlab";

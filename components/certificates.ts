@@ -28,6 +28,17 @@ export interface CertificatesArgs {
     privateKeyPem?: pulumi.Input<string>;
     /** PEM of the CA clients should trust (provided mode, optional). Default: none. */
     caCertificatePem?: pulumi.Input<string>;
+    /**
+     * Sign the server certificate with this CA (another Certificates' `ca`) instead of making one, so
+     * that clients trust one CA for several hosts (self-signed mode). Default: a CA of its own.
+     */
+    ca?: CertificateAuthority;
+}
+
+/** A private CA: its certificate, and its key (secret). */
+export interface CertificateAuthority {
+    certificatePem: pulumi.Input<string>;
+    privateKeyPem: pulumi.Input<string>;
 }
 
 /** Splits SANs into DNS names and IP addresses, hostname first, without duplicates. */
@@ -43,6 +54,8 @@ export class Certificates extends pulumi.ComponentResource {
     public readonly privateKeyPem: pulumi.Output<string>;
     /** PEM of the CA clients should trust: the private CA (self-signed), the given one (provided), or empty (acme: a public CA). */
     public readonly caCertificatePem: pulumi.Output<string>;
+    /** Self-signed mode: the CA, to sign more hosts' certificates with (its key is secret). */
+    public readonly ca: CertificateAuthority | undefined;
 
     constructor(name: string, args: CertificatesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:certificates:Certificates", name, {}, opts);
@@ -60,20 +73,12 @@ export class Certificates extends pulumi.ComponentResource {
             this.certificatePem = pulumi.output(args.certificatePem);
             this.privateKeyPem = pulumi.secret(args.privateKeyPem);
             this.caCertificatePem = pulumi.output(args.caCertificatePem ?? "");
+            this.ca = undefined;
         } else if (mode === "self-signed" || mode === "acme") {
             const days = pulumi.output(args.validityDays ?? 365);
-            const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-            const ca = new tls.SelfSignedCert(
-                `${name}-ca`,
-                {
-                    privateKeyPem: caKey.privateKeyPem,
-                    isCaCertificate: true,
-                    subject: { commonName: pulumi.interpolate`registry-kit CA for ${args.hostname}`, organization: "registry-kit" },
-                    validityPeriodHours: days.apply((d) => d * 24 * 10),
-                    allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                },
-                { parent: this },
-            );
+            const ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } = args.ca
+                ? { certPem: pulumi.output(args.ca.certificatePem), keyPem: pulumi.secret(args.ca.privateKeyPem) }
+                : this.newCa(name, args.hostname, days);
             const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const sans = pulumi.all([args.hostname, args.extraSans ?? []]).apply(([h, extra]) => splitSans([h, ...extra]));
             const csr = new tls.CertRequest(
@@ -90,7 +95,7 @@ export class Certificates extends pulumi.ComponentResource {
                 `${name}-server`,
                 {
                     certRequestPem: csr.certRequestPem,
-                    caPrivateKeyPem: caKey.privateKeyPem,
+                    caPrivateKeyPem: ca.keyPem,
                     caCertPem: ca.certPem,
                     validityPeriodHours: days.apply((d) => d * 24),
                     // `pulumi up` within 30 days of expiry issues a fresh certificate.
@@ -102,6 +107,7 @@ export class Certificates extends pulumi.ComponentResource {
             this.certificatePem = server.certPem;
             this.privateKeyPem = pulumi.secret(serverKey.privateKeyPem);
             this.caCertificatePem = mode === "acme" ? pulumi.output("") : ca.certPem;
+            this.ca = mode === "acme" ? undefined : { certificatePem: ca.certPem, privateKeyPem: ca.keyPem };
         } else {
             throw new Error(`Certificates ${name}: mode ${JSON.stringify(mode)} is not one of "self-signed", "provided", "acme"`);
         }
@@ -110,5 +116,22 @@ export class Certificates extends pulumi.ComponentResource {
             privateKeyPem: this.privateKeyPem,
             caCertificatePem: this.caCertificatePem,
         });
+    }
+
+    /** A private ECDSA CA living ten times as long as the server certificates it signs. */
+    private newCa(name: string, hostname: pulumi.Input<string>, days: pulumi.Output<number>) {
+        const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+        const ca = new tls.SelfSignedCert(
+            `${name}-ca`,
+            {
+                privateKeyPem: caKey.privateKeyPem,
+                isCaCertificate: true,
+                subject: { commonName: pulumi.interpolate`registry-kit CA for ${hostname}`, organization: "registry-kit" },
+                validityPeriodHours: days.apply((d) => d * 24 * 10),
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            },
+            { parent: this },
+        );
+        return { certPem: ca.certPem, keyPem: pulumi.secret(caKey.privateKeyPem) };
     }
 }

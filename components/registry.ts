@@ -8,9 +8,13 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
 import { validateArgs } from "./validate";
+import { createPublicKey } from "node:crypto";
+import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
     DIALECTS,
     HTPASSWD_PATH,
+    notificationEndpointsYaml,
+    NOTIFICATIONS_ENV,
     REGISTRY_DATA_DIR,
     REGISTRY_DEBUG_PORT,
     REGISTRY_PORT,
@@ -55,6 +59,28 @@ export interface S3StorageArgs {
     secretKey: pulumi.Input<string>;
 }
 
+/** Bearer-token auth against an issuer such as GitLab's `/jwt/auth` (instead of htpasswd). */
+export interface RegistryTokenAuthArgs {
+    /** Where clients get tokens: `https://<issuer host>/jwt/auth`. Required. */
+    realm: pulumi.Input<string>;
+    /** The tokens' `iss`. Required. */
+    issuer: pulumi.Input<string>;
+    /** The tokens' `aud`. Default: container_registry (GitLab's). */
+    service?: pulumi.Input<string>;
+    /** PEM certificate of the issuer's RSA signing key (a TokenSigningKey's). Required. */
+    certificatePem: pulumi.Input<string>;
+}
+
+/** A notification endpoint; the registry posts its events there with `Authorization: <secret>`. */
+export interface RegistryNotificationArgs {
+    /** Endpoint name in the registry's logs and metrics. Required. */
+    name: pulumi.Input<string>;
+    /** URL of the endpoint. Required. */
+    url: pulumi.Input<string>;
+    /** Value of the Authorization header, made secret here. Required. */
+    secret: pulumi.Input<string>;
+}
+
 export interface RegistryArgs {
     /** Docker network the registry joins. Required. */
     networkName: pulumi.Input<string>;
@@ -84,8 +110,12 @@ export interface RegistryArgs {
      * Plain value: it is a resource option.
      */
     retainDataOnDelete?: boolean;
-    /** htpasswd file content (secret). Default: none, which leaves the registry without auth. */
+    /** htpasswd file content (secret). Default: none, which leaves the registry without auth unless `tokenAuth` is set. */
     htpasswd?: pulumi.Input<string>;
+    /** Token auth (exclusive with htpasswd). Default: none. Plain object: it decides which files exist. */
+    tokenAuth?: RegistryTokenAuthArgs;
+    /** Endpoints notified of pushes, pulls and deletes. Default: none. Plain list: it decides the config. */
+    notifications?: RegistryNotificationArgs[];
     /** Allow deleting manifests and blobs through the API. Default: true. */
     deleteEnabled?: pulumi.Input<boolean>;
     /** Purging of abandoned uploads. Default: enabled, age 168h, every 24h. */
@@ -136,6 +166,9 @@ export class Registry extends pulumi.ComponentResource {
         const replicas = args.replicas ?? 1;
         if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16)
             throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
+        if (args.htpasswd !== undefined && args.tokenAuth !== undefined) {
+            throw new Error(`Registry "${name}": invalid arguments:\nargs.tokenAuth: got an object; allowed: tokenAuth or htpasswd, not both`);
+        }
         if (replicas > 1 && !args.s3) {
             throw new Error(
                 `Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 without args.s3 (replicas must share object storage, not a volume)`,
@@ -180,9 +213,25 @@ export class Registry extends pulumi.ComponentResource {
         // One secret per deployment, kept in state: replicas and restarts sign upload state alike.
         const httpSecret = new random.RandomPassword(`${name}-http-secret`, { length: 48, special: false }, { parent: this });
 
+        const token = args.tokenAuth;
+        const tokenAuth = token
+            ? pulumi
+                  .all([token.realm, token.issuer, token.service ?? GITLAB_REGISTRY_SERVICE])
+                  .apply(([realm, issuer, service]) => ({ realm, issuer, service }))
+            : pulumi.output(undefined);
+        const notifications = args.notifications ?? [];
         this.configYaml = pulumi
-            .all([dialect, storage, args.redisAddress, args.deleteEnabled ?? true, args.uploadPurging ?? {}, args.logLevel ?? "info", args.extraConfig ?? {}])
-            .apply(([d, storageDriver, redisAddress, deleteEnabled, purging, logLevel, extraConfig]) =>
+            .all([
+                dialect,
+                storage,
+                args.redisAddress,
+                args.deleteEnabled ?? true,
+                args.uploadPurging ?? {},
+                args.logLevel ?? "info",
+                args.extraConfig ?? {},
+                tokenAuth,
+            ])
+            .apply(([d, storageDriver, redisAddress, deleteEnabled, purging, logLevel, extraConfig, tokenAuthValue]) =>
                 renderRegistryConfig({
                     dialect: d,
                     storage: storageDriver,
@@ -196,6 +245,8 @@ export class Registry extends pulumi.ComponentResource {
                     },
                     logLevel,
                     htpasswdPath: args.htpasswd !== undefined ? HTPASSWD_PATH : undefined,
+                    tokenAuth: tokenAuthValue,
+                    notifications: notifications.length > 0,
                     extraConfig,
                 }),
             );
@@ -205,6 +256,15 @@ export class Registry extends pulumi.ComponentResource {
         if (args.htpasswd !== undefined) {
             uploads.push({ file: HTPASSWD_PATH, content: pulumi.secret(args.htpasswd), permissions: "0644" });
         }
+        if (token) {
+            const certificatePem = pulumi.output(token.certificatePem);
+            uploads.push({ file: TOKEN_CERT_PATH, content: certificatePem, permissions: "0644" });
+            // Registry 3 matches a token's kid through this JWKS; registry 2 derives it from the certificate.
+            const jwks = certificatePem.apply(
+                (pem) => JSON.stringify(issuerJwks(createPublicKey(pem).export({ type: "spki", format: "pem" }).toString()), null, 2) + "\n",
+            );
+            uploads.push({ file: TOKEN_JWKS_PATH, content: jwks, permissions: "0644" });
+        }
 
         // Secrets reach the registry as env vars: the config file stays reviewable.
         const envs: pulumi.Input<string>[] = [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)];
@@ -213,6 +273,12 @@ export class Registry extends pulumi.ComponentResource {
                 pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`,
                 pulumi.secret(pulumi.interpolate`REGISTRY_STORAGE_S3_SECRETKEY=${s3.secretKey}`),
             );
+        }
+        if (notifications.length > 0) {
+            const endpoints = pulumi
+                .all(notifications.map((n) => pulumi.all([n.name, n.url, n.secret])))
+                .apply((list) => notificationEndpointsYaml(list.map(([n, url, secret]) => ({ name: n, url, secret }))));
+            envs.push(pulumi.secret(pulumi.interpolate`${NOTIFICATIONS_ENV}=${endpoints}`));
         }
         if (args.redisPassword !== undefined) envs.push(pulumi.secret(pulumi.interpolate`REGISTRY_REDIS_PASSWORD=${args.redisPassword}`));
 

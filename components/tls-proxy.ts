@@ -8,6 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
     ACME_WEBROOT,
+    APP_CERT_PATH,
+    APP_HTTPS_PORT,
+    APP_KEY_PATH,
     LETSENCRYPT_DIR,
     NGINX_ACTIVE_CERT_PATH,
     NGINX_ACTIVE_KEY_PATH,
@@ -15,6 +18,7 @@ import {
     NGINX_CERT_PATH,
     NGINX_CONFIG_PATH,
     NGINX_KEY_PATH,
+    NginxAppSite,
     renderNginxConf,
 } from "../renderers/nginx-conf";
 import { templateText } from "../renderers/template";
@@ -30,6 +34,20 @@ export interface TlsProxyAcmeArgs {
     reloadCheckSeconds?: number;
     /** Keep the letsencrypt volume (account and certificates) on destroy. Default: true. */
     retainOnDelete?: boolean;
+}
+
+/** A second virtual host on the same proxy for a web application such as GitLab. */
+export interface TlsProxyAppArgs {
+    /** Its public name. Required. */
+    hostname: pulumi.Input<string>;
+    /** `host:port` of the application on the network. Required. */
+    upstream: pulumi.Input<string>;
+    /** Host port for its HTTPS; the same as the registry's shares port 443 by name (SNI). Default: the registry's httpsPort. */
+    httpsPort?: pulumi.Input<number>;
+    /** PEM certificate chain for its name. Default: the registry's (which must then name it too; ACME mode always uses the one certificate). */
+    certificatePem?: pulumi.Input<string>;
+    /** PEM private key of that certificate, made secret here. Default: the registry's. */
+    privateKeyPem?: pulumi.Input<string>;
 }
 
 export interface TlsProxyArgs {
@@ -63,6 +81,8 @@ export interface TlsProxyArgs {
      * Plain value: it decides which resources exist.
      */
     acme?: TlsProxyAcmeArgs;
+    /** A second virtual host for a web application (GitLab). Default: none. Plain object: it decides the ports and files. */
+    app?: TlsProxyAppArgs;
 }
 
 export class TlsProxy extends pulumi.ComponentResource {
@@ -89,21 +109,32 @@ export class TlsProxy extends pulumi.ComponentResource {
         if (typeof args.httpsPort === "number" && args.httpsPort === args.httpPort) {
             throw new Error(`TlsProxy "${name}": invalid arguments:\nargs.httpPort: got ${args.httpPort}; allowed: a port other than args.httpsPort`);
         }
+        const app = args.app;
+        if (app) validateArgs("TlsProxy", name, app, { hostname, httpsPort: port });
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
+        const appPort = app ? pulumi.all([app.httpsPort, httpsPort]).apply(([a, r]) => a ?? r) : undefined;
+        // The application listens on 443 beside the registry when it shares the public port, else on a port of its own.
+        const appListenPort = appPort && pulumi.all([appPort, httpsPort]).apply(([a, r]) => (a === r ? 443 : APP_HTTPS_PORT));
+        const ownAppCert = app?.certificatePem !== undefined && !args.acme;
         const httpPort = pulumi.output(args.httpPort ?? 80);
         const hostIp = pulumi.output(args.hostIp ?? "0.0.0.0");
 
+        const certFiles = args.acme ? { certificatePath: NGINX_ACTIVE_CERT_PATH, privateKeyPath: NGINX_ACTIVE_KEY_PATH } : {};
+        // Without a certificate of its own the application is served the registry's (in ACME mode, certbot's for both names).
+        const appCertFiles = ownAppCert ? {} : { certificatePath: NGINX_CERT_PATH, privateKeyPath: NGINX_KEY_PATH, ...certFiles };
+        const appSite: pulumi.Output<NginxAppSite | undefined> = app
+            ? pulumi.all([app.hostname, app.upstream, appPort!, appListenPort!]).apply(([appHostname, appUpstream, publicHttpsPort, listenPort]) => ({
+                  hostname: appHostname,
+                  upstream: appUpstream,
+                  publicHttpsPort,
+                  listenPort,
+                  ...appCertFiles,
+              }))
+            : pulumi.output(undefined);
         this.nginxConf = pulumi
-            .all([args.hostname, args.upstream, httpsPort, args.allowCidrs ?? [], args.hstsMaxAge ?? 31536000])
-            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge]) =>
-                renderNginxConf({
-                    hostname,
-                    upstream,
-                    publicHttpsPort,
-                    allowCidrs,
-                    hstsMaxAge,
-                    ...(args.acme ? { certificatePath: NGINX_ACTIVE_CERT_PATH, privateKeyPath: NGINX_ACTIVE_KEY_PATH } : {}),
-                }),
+            .all([args.hostname, args.upstream, httpsPort, args.allowCidrs ?? [], args.hstsMaxAge ?? 31536000, appSite])
+            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site]) =>
+                renderNginxConf({ hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, ...certFiles, app: site }),
             );
 
         const webroot = new docker.Volume(`${name}-acme-webroot`, { name: `${name}-acme-webroot` }, { parent: this });
@@ -135,6 +166,24 @@ export class TlsProxy extends pulumi.ComponentResource {
             );
         }
 
+        if (app && ownAppCert) {
+            uploads.push(
+                { file: APP_CERT_PATH, content: pulumi.output(app.certificatePem!), permissions: "0644" },
+                { file: APP_KEY_PATH, content: pulumi.secret(app.privateKeyPem!), permissions: "0600" },
+            );
+        }
+        const ports = pulumi
+            .all([httpsPort, httpPort, hostIp, appPort])
+            .apply(([https, http, ip, appHttps]) => [
+                { internal: 443, external: https, ip },
+                { internal: 80, external: http, ip },
+                ...(appHttps !== undefined && appHttps !== https ? [{ internal: APP_HTTPS_PORT, external: appHttps, ip }] : []),
+            ]);
+        // The public names as aliases too: containers on the network reach the proxy by them.
+        const aliases = pulumi
+            .all([args.hostname, app?.hostname])
+            .apply((names) => ["proxy", ...names.filter((h): h is string => h !== undefined && net.isIP(h) === 0)]);
+
         this.container = new docker.Container(
             name,
             {
@@ -146,17 +195,11 @@ export class TlsProxy extends pulumi.ComponentResource {
                 // `pulumi up` goes on only once nginx answers: ACME's HTTP-01 challenge needs it.
                 wait: true,
                 waitTimeout: 60,
-                ports: [
-                    { internal: 443, external: httpsPort, ip: hostIp },
-                    { internal: 80, external: httpPort, ip: hostIp },
-                ],
-                // The public name as an alias too: containers on the network reach the proxy by it.
-                networksAdvanced: [
-                    { name: args.networkName, aliases: pulumi.output(args.hostname).apply((h) => (net.isIP(h) === 0 ? ["proxy", h] : ["proxy"])) },
-                ],
+                ports,
+                networksAdvanced: [{ name: args.networkName, aliases }],
                 ...serviceContainerArgs(
                     "tls-proxy",
-                    pulumi.concat(this.nginxConf, certificatePem),
+                    pulumi.concat(this.nginxConf, certificatePem, app?.certificatePem ?? ""),
                     ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
                     "5s",
                 ),

@@ -200,8 +200,14 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 return { id: `${name}-id`, stdout: "", stderr: "" };
             case "docker:index/remoteImage:RemoteImage":
                 return { id: `${inputs.name}`, imageId: inputs.name, repoDigest: "" };
-            case "docker:index/volume:Volume":
             case "docker:index/network:Network":
+                // Docker assigns a subnet when none is asked for; offline, a fixed stand-in.
+                return {
+                    id: `${inputs.name ?? name}-id`,
+                    name: inputs.name ?? name,
+                    ipamConfigs: inputs.ipamConfigs ?? [{ subnet: "172.31.0.0/16", gateway: "172.31.0.1" }],
+                };
+            case "docker:index/volume:Volume":
             case "docker:index/container:Container":
                 return { id: `${inputs.name ?? name}-id`, name: inputs.name ?? name };
             default:

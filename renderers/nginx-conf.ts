@@ -29,7 +29,29 @@ export interface NginxConfInput {
     /** Certificate chain and key files inside the container. Default: NGINX_CERT_PATH, NGINX_KEY_PATH. */
     certificatePath?: string;
     privateKeyPath?: string;
+    /** A second virtual host for a web application (GitLab) on its own name. Default: none. */
+    app?: NginxAppSite;
 }
+
+/** A web application's virtual host: TLS, HTTP → HTTPS, WebSockets, X-Forwarded-Proto https. */
+export interface NginxAppSite {
+    /** Its public name; must differ from the registry's unless the port does. */
+    hostname: string;
+    /** `host:port` of the application on the Docker network. */
+    upstream: string;
+    /** Port nginx listens on inside the container: 443 when it shares the registry's public port, APP_HTTPS_PORT otherwise. */
+    listenPort: number;
+    /** Host port clients use, for redirects. */
+    publicHttpsPort: number;
+    /** Default: APP_CERT_PATH, APP_KEY_PATH. */
+    certificatePath?: string;
+    privateKeyPath?: string;
+}
+
+/** The application's certificate files, and its HTTPS port inside the container when it has a port of its own. */
+export const APP_CERT_PATH = "/etc/nginx/tls/app.crt";
+export const APP_KEY_PATH = "/etc/nginx/tls/app.key";
+export const APP_HTTPS_PORT = 8443;
 
 /** Renders nginx.conf; throws on a value that could break out of its directive. */
 export function renderNginxConf(input: NginxConfInput): string {
@@ -41,6 +63,14 @@ export function renderNginxConf(input: NginxConfInput): string {
     if (!Number.isInteger(input.publicHttpsPort) || input.publicHttpsPort < 1 || input.publicHttpsPort > 65535) {
         throw new Error(`nginx: publicHttpsPort ${input.publicHttpsPort} is not a port from 1 to 65535`);
     }
+    const app = input.app;
+    if (app) {
+        if (!isHostname(app.hostname)) throw new Error(`nginx: app hostname ${JSON.stringify(app.hostname)} is not a DNS name or IP address`);
+        if (!/^[a-z0-9.-]+:\d+$/i.test(app.upstream)) throw new Error(`nginx: app upstream ${JSON.stringify(app.upstream)} is not host:port`);
+        if (app.listenPort === 443 && app.hostname.toLowerCase() === input.hostname.toLowerCase()) {
+            throw new Error(`nginx: the app and the registry both answer to ${app.hostname} on port 443`);
+        }
+    }
     const view = {
         hostname: input.hostname,
         upstream: input.upstream,
@@ -51,6 +81,16 @@ export function renderNginxConf(input: NginxConfInput): string {
         acmeWebroot: ACME_WEBROOT,
         certificatePath: input.certificatePath ?? NGINX_CERT_PATH,
         privateKeyPath: input.privateKeyPath ?? NGINX_KEY_PATH,
+        app: app && {
+            hostname: app.hostname,
+            upstream: app.upstream,
+            listenPort: String(app.listenPort),
+            httpsPortSuffix: app.publicHttpsPort === 443 ? "" : `:${app.publicHttpsPort}`,
+            acmeWebroot: ACME_WEBROOT,
+            hstsMaxAge: input.hstsMaxAge > 0 ? String(input.hstsMaxAge) : "",
+            certificatePath: app.certificatePath ?? APP_CERT_PATH,
+            privateKeyPath: app.privateKeyPath ?? APP_KEY_PATH,
+        },
     };
     return renderTemplate("nginx.conf", view);
 }

@@ -3,6 +3,7 @@
  * Pure: no Pulumi, no I/O.
  */
 import { stringify } from "yaml";
+import { tokenAuthSection } from "./token-auth";
 
 export type RegistryDialect = "v2" | "v3";
 
@@ -76,6 +77,10 @@ export interface RegistryConfigInput {
     logLevel: string;
     /** Path of the htpasswd file inside the container; undefined turns auth off. */
     htpasswdPath?: string;
+    /** Token auth against an issuer such as GitLab (instead of htpasswd). Default: none. */
+    tokenAuth?: { realm: string; issuer: string; service?: string };
+    /** Whether notification endpoints are set (through NOTIFICATIONS_ENV, which keeps their secret out of this file). Default: false. */
+    notifications?: boolean;
     /** Raw configuration merged last, over everything generated. */
     extraConfig?: Record<string, unknown>;
 }
@@ -110,8 +115,16 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
     if (input.redisAddress) {
         config.redis = DIALECTS[input.dialect].redis(input.redisAddress);
     }
+    if (input.htpasswdPath && input.tokenAuth) throw new Error("registry config: htpasswd and token auth are exclusive");
     if (input.htpasswdPath) {
         config.auth = { htpasswd: { realm: "registry-kit", path: input.htpasswdPath } };
+    }
+    if (input.tokenAuth) {
+        config.auth = tokenAuthSection({ dialect: input.dialect, ...input.tokenAuth });
+    }
+    if (input.notifications) {
+        // Tag events name the tag (GitLab's registry view needs it); the endpoints come from NOTIFICATIONS_ENV.
+        config.notifications = { events: { includereferences: true } };
     }
     return deepMerge(config, input.extraConfig ?? {});
 }
@@ -150,4 +163,34 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** A registry notification endpoint; `secret` is sent verbatim as the Authorization header. */
+export interface NotificationEndpoint {
+    name: string;
+    url: string;
+    secret: string;
+}
+
+/**
+ * The registry reads `notifications.endpoints` from this environment variable (YAML), so the secret
+ * header stays out of config.yml, which is printed and diffed.
+ */
+export const NOTIFICATIONS_ENV = "REGISTRY_NOTIFICATIONS_ENDPOINTS";
+
+/** The value of NOTIFICATIONS_ENV: the endpoints list as one line of YAML. */
+export function notificationEndpointsYaml(endpoints: NotificationEndpoint[]): string {
+    for (const e of endpoints) {
+        if (!/^https?:\/\/[^\s]+$/.test(e.url)) throw new Error(`registry notifications: ${JSON.stringify(e.url)} is not an http(s) URL`);
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.name)) throw new Error(`registry notifications: ${JSON.stringify(e.name)} is not a simple name`);
+    }
+    const list = endpoints.map((e) => ({
+        name: e.name,
+        url: e.url,
+        headers: { Authorization: [e.secret] },
+        timeout: "500ms",
+        threshold: 5,
+        backoff: "1s",
+    }));
+    return stringify(list, { collectionStyle: "flow", lineWidth: 0 }).trim();
 }

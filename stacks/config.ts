@@ -22,6 +22,8 @@ const SECRET_PATHS = [
     "registry.storage.s3.secretKey",
     "registry.storage.minio.rootPassword",
     "registry.redis.password",
+    "gitlab.rootPassword",
+    "gitlab.privateKey",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

@@ -3,12 +3,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Settings } from "./schema";
+import { gitlabTopology } from "./gitlab";
 import { smallTeam } from "./small-team";
 
 export type StackOutputs = Record<string, pulumi.Output<unknown> | undefined>;
 
 const TOPOLOGIES: Record<Settings["topology"], (s: Settings) => StackOutputs> = {
     "small-team": (s) => ({ ...smallTeam(s) }),
+    gitlab: (s) => ({ ...gitlabTopology(s) }),
 };
 
 export function runTopology(settings: Settings): StackOutputs {

@@ -42,7 +42,7 @@ export const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: 
 /** Docker object names: containers, volumes, networks. */
 export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
 
-export const topologies = ["small-team"] as const;
+export const topologies = ["small-team", "gitlab"] as const;
 export const storageTypes = ["filesystem", "s3", "minio"] as const;
 
 /** S3 bucket naming rules (general purpose buckets). */
@@ -99,6 +99,90 @@ export function isHttpsUrl(value: string): boolean {
 export const dialects = ["v2", "v3"] as const;
 export const logLevels = ["error", "warn", "info", "debug"] as const;
 
+/** The GitLab CE image we test the gitlab.rb against. */
+export const GITLAB_IMAGE = "gitlab/gitlab-ce:19.4.1-ce.0";
+/** Default `iss` of GitLab's registry tokens; one setting feeds both sides. */
+export const GITLAB_DEFAULT_ISSUER = "registry-kit-gitlab-issuer";
+
+/**
+ * Why GitLab would refuse this initial root password, or undefined. GitLab (15.7+) wants 8 to 128
+ * characters and, below 64 characters, none of the words "gitlab" or "devops" nor the user's name,
+ * username or email parts of four or more characters (root, Administrator); it also refuses about
+ * 4500 known breached passwords, which are not checked here.
+ */
+export function gitlabPasswordProblem(password: string, rootEmail: string): string | undefined {
+    if (password.length < 8) return "at least 8 characters";
+    if (password.length > 128) return "at most 128 characters";
+    if (password.length >= 64) return undefined;
+    const lower = password.toLowerCase();
+    const words = [
+        "gitlab",
+        "devops",
+        "root",
+        "administrator",
+        ...rootEmail
+            .toLowerCase()
+            .split(/[^a-z0-9]+/)
+            .filter((w) => w.length >= 4),
+    ];
+    const found = [...new Set(words)].find((w) => lower.includes(w));
+    return found ? `no "${found}" in it (GitLab refuses passwords containing gitlab, devops or the root user's name, username or email parts)` : undefined;
+}
+
+/** gitlab.rb settings that registry-kit owns: an extra line must not set them a second way. */
+export const GITLAB_OWNED_SETTINGS = [
+    "external_url",
+    "registry_external_url",
+    "registry['enable']",
+    "registry_enabled",
+    "registry_host",
+    "registry_port",
+    "registry_api_url",
+    "registry_issuer",
+    "registry_key_path",
+    "internal_key",
+    "registry_notification_secret",
+    "initial_root_password",
+    "monitoring_whitelist",
+];
+
+const gitlabSchema = z
+    .strictObject({
+        /** GitLab's URL, `https://<name>[:port]` (topology gitlab). Its port is published by the proxy. Required there. */
+        externalUrl: z.string().optional(),
+        /** GitLab CE image. Default: gitlab/gitlab-ce:19.4.1-ce.0. */
+        image: image.default(GITLAB_IMAGE),
+        /** Initial root password, a secret (used once, when GitLab first seeds its database). Default: generated (64 characters, kept in state). */
+        rootPassword: z.string().optional(),
+        /** Email of the root user. Default: `admin@<GitLab host name>`. */
+        rootEmail: z.email({ message: "an email address such as admin@example.com" }).optional(),
+        /** `iss` of the registry tokens GitLab signs; the registry is configured with the same value. Default: registry-kit-gitlab-issuer. */
+        registryIssuer: z
+            .string()
+            .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { message: "letters, digits, '.', '_', ':' and '-', such as gitlab-issuer" })
+            .default(GITLAB_DEFAULT_ISSUER),
+        /** Host port of GitLab's SSH (git over SSH); 0 leaves SSH unpublished. Default: 2222. */
+        sshPort: z
+            .number()
+            .int()
+            .min(0, { message: "0 (not published) or a port from 1 to 65535" })
+            .max(65535, { message: "0 (not published) or a port from 1 to 65535" })
+            .default(2222),
+        /** Shared memory of the GitLab container in MiB (GitLab's documented minimum is 256). Default: 256. */
+        shmSizeMb: z.number().int().min(256, { message: "at least 256 (GitLab's documented minimum)" }).default(256),
+        /** How long `pulumi up` waits for GitLab to become healthy (its first start takes minutes). Default: 900. */
+        startTimeoutSeconds: z.number().int().min(60).max(7200).default(900),
+        /** Keep GitLab's config, logs and data volumes on destroy. Default: true. */
+        retainOnDelete: z.boolean().default(true),
+        /** PEM certificate chain for GitLab's host (tls.mode provided). Default: the registry's certificate. */
+        certificate: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "a PEM certificate chain" }).optional(),
+        /** PEM private key of that certificate, a secret (tls.mode provided). */
+        privateKey: z.string().optional(),
+        /** More gitlab.rb lines (Ruby), appended after registry-kit's; they may not touch the registry wiring. Default: none. */
+        extraConfig: z.string().optional(),
+    })
+    .prefault({});
+
 const dockerSchema = z
     .strictObject({
         /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
@@ -108,6 +192,8 @@ const dockerSchema = z
             .optional(),
         /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
         namePrefix: dockerName.optional(),
+        /** Subnet of the stack's network, e.g. 172.30.0.0/24. Default: one Docker picks. */
+        subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
     })
     .prefault({});
 
@@ -344,6 +430,8 @@ export const settingsSchema = z
         tls: tlsSchema,
         auth: authSchema,
         monitoring: monitoringSchema,
+        /** GitLab CE, the registry's token issuer (topology gitlab). */
+        gitlab: gitlabSchema,
     })
     .superRefine(checkCrossSettings);
 
@@ -356,6 +444,13 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     ];
     if (settings.monitoring.enabled) {
         published.push({ path: ["monitoring", "port"], ip: settings.monitoring.hostIp, port: settings.monitoring.port });
+    }
+    const gitlab = settings.topology === "gitlab" ? checkGitlab(settings, ctx) : undefined;
+    if (gitlab && gitlab.port !== settings.proxy.httpsPort) {
+        published.push({ path: ["gitlab", "externalUrl"], ip: settings.proxy.hostIp, port: gitlab.port });
+    }
+    if (gitlab && settings.gitlab.sshPort !== 0) {
+        published.push({ path: ["gitlab", "sshPort"], ip: settings.proxy.hostIp, port: settings.gitlab.sshPort });
     }
     published.forEach((a, i) => {
         const clash = published.slice(0, i).find((b) => b.port === a.port && overlaps(a.ip, b.ip));
@@ -383,6 +478,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     if (settings.tls.mode === "acme" && settings.tls.acme.directory in ACME_DIRECTORIES) {
         const names: [string, (string | number)[]][] = [
             [settings.hostname, ["hostname"]],
+            ...(gitlab ? [[gitlab.hostname, ["gitlab", "externalUrl"]] as [string, (string | number)[]]] : []),
             ...settings.tls.extraSans.map((n, i): [string, (string | number)[]] => [n, ["tls", "extraSans", i]]),
         ];
         for (const [name, path] of names) {
@@ -450,6 +546,82 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset`,
         });
     }
+}
+
+/** GitLab's public name and HTTPS port, from `gitlab.externalUrl`; undefined when it is not a usable https:// URL. */
+export function gitlabEndpoint(externalUrl: string | undefined): { hostname: string; port: number; url: string } | undefined {
+    if (externalUrl === undefined) return undefined;
+    let u: URL;
+    try {
+        u = new URL(externalUrl);
+    } catch {
+        return undefined;
+    }
+    if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return undefined;
+    const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
+    if (!isHostname(hostname)) return undefined;
+    const port = u.port === "" ? 443 : Number(u.port);
+    return { hostname, port, url: `https://${u.host}` };
+}
+
+/** The gitlab topology's own rules; returns GitLab's endpoint when the URL is usable. */
+function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname: string; port: number } | undefined {
+    const g = settings.gitlab;
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    if (g.externalUrl === undefined) {
+        issue(["gitlab", "externalUrl"], undefined, 'GitLab\'s https:// URL, such as https://gitlab.example.com: required when topology is "gitlab"');
+        return undefined;
+    }
+    const endpoint = gitlabEndpoint(g.externalUrl);
+    if (!endpoint) {
+        const http = /^http:/i.test(g.externalUrl);
+        issue(
+            ["gitlab", "externalUrl"],
+            g.externalUrl,
+            http
+                ? "an https:// URL: the proxy terminates TLS for GitLab, and GitLab builds its links, OAuth callbacks and registry realm from this URL"
+                : "an https:// URL with a host name and optional port only (no path, user, query or fragment), such as https://gitlab.example.com",
+        );
+        return undefined;
+    }
+    if (endpoint.hostname.toLowerCase() === settings.hostname.toLowerCase() && endpoint.port === settings.proxy.httpsPort) {
+        issue(
+            ["gitlab", "externalUrl"],
+            g.externalUrl,
+            `a host name or port other than the registry's (${settings.hostname}:${settings.proxy.httpsPort}): GitLab and the registry are two virtual hosts on one proxy`,
+        );
+    }
+    const rootEmail = g.rootEmail ?? `admin@${endpoint.hostname}`;
+    const problem = g.rootPassword === undefined ? undefined : gitlabPasswordProblem(g.rootPassword, rootEmail);
+    if (problem) issue(["gitlab", "rootPassword"], "(secret)", `a password GitLab accepts: ${problem}`);
+    if (g.extraConfig !== undefined) {
+        const owned = GITLAB_OWNED_SETTINGS.filter((k) => g.extraConfig!.includes(k));
+        if (owned.length > 0) {
+            issue(
+                ["gitlab", "extraConfig"],
+                "(Ruby)",
+                `lines that leave registry-kit's settings alone (found ${owned.join(", ")}; set them through registry-kit:hostname, gitlab.externalUrl, gitlab.registryIssuer and gitlab.rootPassword, so both sides agree)`,
+            );
+        }
+    }
+    if (settings.auth.users.length > 0 || settings.auth.adminPassword !== undefined) {
+        issue(
+            ["auth", settings.auth.users.length > 0 ? "users" : "adminPassword"],
+            "(set)",
+            'no htpasswd users with topology "gitlab": GitLab issues the registry\'s tokens, so manage access with GitLab users, deploy tokens and CI job tokens',
+        );
+    }
+    if (settings.tls.mode === "provided" && (g.certificate === undefined) !== (g.privateKey === undefined)) {
+        issue(
+            ["gitlab", g.certificate === undefined ? "certificate" : "privateKey"],
+            undefined,
+            "both gitlab.certificate and gitlab.privateKey, or neither (then the registry's certificate must also name GitLab's host)",
+        );
+    }
+    if (settings.tls.mode !== "provided" && (g.certificate !== undefined || g.privateKey !== undefined)) {
+        issue(["gitlab", "certificate"], "(PEM)", `no certificate of your own with tls.mode "${settings.tls.mode}" (set tls.mode "provided")`);
+    }
+    return endpoint;
 }
 
 /** Two bind addresses overlap when either is the wildcard of the same family, or they are equal. */

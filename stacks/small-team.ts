@@ -2,18 +2,15 @@
  * small-team: one Docker host running the registry behind the Nginx TLS proxy, htpasswd users,
  * filesystem storage and Prometheus, on a network of its own.
  */
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AcmeCertbot } from "../components/acme-certbot";
 import { Certificates } from "../components/certificates";
 import { Htpasswd } from "../components/htpasswd";
 import { Monitoring } from "../components/monitoring";
-import { Redis } from "../components/redis";
 import { Registry } from "../components/registry";
-import { Storage } from "../components/storage";
 import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
-import { ACME_DIRECTORIES, Settings } from "./schema";
+import { ACME_CERT_NAME, acmeCertbot, certificateNote, registryStorage, stackTarget } from "./common";
+import { Settings } from "./schema";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -31,8 +28,7 @@ export interface SmallTeamOutputs {
     certificateNotAfter: pulumi.Output<string> | undefined;
 }
 
-/** certbot's name for the registry's certificate: /etc/letsencrypt/live/registry-kit/. */
-export const ACME_CERT_NAME = "registry-kit";
+export { ACME_CERT_NAME };
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
 export function registryHost(hostname: string, httpsPort: number): string {
@@ -51,18 +47,8 @@ export function clientSetupText(host: string, selfSigned: boolean): string {
 }
 
 export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
-    const prefix = settings.docker.namePrefix ?? `rk-${pulumi.getStack()}`;
-    const providerOpts: pulumi.CustomResourceOptions = {};
-    if (settings.docker.host) {
-        providerOpts.provider = new docker.Provider(`${prefix}-docker`, { host: settings.docker.host });
-    }
-    const childOpts = pulumi.mergeOptions(opts, providerOpts.provider ? { providers: [providerOpts.provider] } : {});
-
-    const network = new docker.Network(
-        `${prefix}-net`,
-        { name: `${prefix}-net`, driver: "bridge", labels: [{ label: "registry-kit.stack", value: prefix }] },
-        pulumi.mergeOptions(opts, providerOpts),
-    );
+    const target = stackTarget(settings, opts);
+    const { prefix, childOpts, network } = target;
 
     const certs = new Certificates(
         `${prefix}-tls`,
@@ -90,40 +76,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     );
 
     const reg = settings.registry;
-    const { s3: s3Settings, minio: minioSettings } = reg.storage;
-    const storage = new Storage(
-        `${prefix}-storage`,
-        {
-            kind: reg.storage.type,
-            networkName: network.name,
-            rootDirectory: s3Settings.rootDirectory,
-            create: s3Settings.create,
-            bucket: reg.storage.type === "minio" ? minioSettings.bucket : (s3Settings.bucket ?? `${prefix}-registry`),
-            region: s3Settings.region,
-            regionEndpoint: s3Settings.regionEndpoint,
-            forcePathStyle: s3Settings.forcePathStyle,
-            encrypt: s3Settings.encrypt,
-            secure: s3Settings.secure,
-            chunkSize: s3Settings.chunkSize,
-            versioning: s3Settings.versioning,
-            abortIncompleteUploadDays: s3Settings.abortIncompleteUploadDays,
-            accessKey: s3Settings.accessKey,
-            secretKey: s3Settings.secretKey === undefined ? undefined : pulumi.secret(s3Settings.secretKey),
-            retainOnDelete: reg.storage.type === "minio" ? minioSettings.retainOnDelete : true,
-            minioImage: minioSettings.image,
-            mcImage: minioSettings.mcImage,
-            rootUser: minioSettings.rootUser,
-            rootPassword: minioSettings.rootPassword === undefined ? undefined : pulumi.secret(minioSettings.rootPassword),
-            volumeName: minioSettings.volumeName ?? `${prefix}-minio-data`,
-        },
-        childOpts,
-    );
-    // Replicas share a blob-descriptor cache: your Redis, or a container of ours.
-    const redis = reg.redis.address
-        ? { address: pulumi.output(reg.redis.address), password: reg.redis.password === undefined ? undefined : pulumi.secret(reg.redis.password) }
-        : reg.replicas > 1
-          ? new Redis(`${prefix}-redis`, { networkName: network.name, image: reg.redis.image }, childOpts)
-          : undefined;
+    const { storage, redis } = registryStorage(settings, target);
     const registry = new Registry(
         `${prefix}-registry`,
         {
@@ -165,30 +118,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
     );
 
-    const certbot = acme
-        ? new AcmeCertbot(
-              `${prefix}-certbot`,
-              {
-                  networkName: network.name,
-                  webrootVolume: proxy.acmeWebrootVolume,
-                  letsencryptVolume: proxy.letsencryptVolume!,
-                  domains: [settings.hostname, ...settings.tls.extraSans],
-                  directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
-                  certName: ACME_CERT_NAME,
-                  caBundle: acme.caBundle,
-                  email: acme.email,
-                  keyType: acme.keyType,
-                  rsaKeySize: acme.rsaKeySize,
-                  ellipticCurve: acme.ellipticCurve,
-                  image: acme.image,
-                  renewIntervalHours: acme.renewIntervalHours,
-                  issueTimeoutSeconds: acme.issueTimeoutSeconds,
-                  dockerHost: settings.docker.host,
-              },
-              // HTTP-01 is answered by the proxy: it must be up first.
-              pulumi.mergeOptions(childOpts, { dependsOn: [proxy] }),
-          )
-        : undefined;
+    const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans]);
 
     const mon = settings.monitoring;
     const monitoring = mon.enabled
@@ -210,11 +140,6 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
-    const certificateNote = acme
-        ? "issued by the ACME directory; certbot renews it 30 days before expiry"
-        : selfSigned
-          ? "self-signed: clients must trust caCertificate"
-          : "provided";
     return {
         registryUrl: pulumi.output(`https://${host}`),
         registryHost: pulumi.output(host),
@@ -226,7 +151,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         adminUser: htpasswd.adminUser,
         adminPassword: htpasswd.adminPassword,
         dataVolume: registry.volumeName,
-        certificate: pulumi.output(certificateNote),
+        certificate: pulumi.output(certificateNote(settings)),
         certificateIssuer: certbot?.issuer,
         certificateNotAfter: certbot?.notAfter,
     };

@@ -131,7 +131,8 @@ export async function deploy(current: Rendered, previous?: Rendered): Promise<{ 
         if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
     }
     for (const net of byType(current, "network:Network")) {
-        if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", net.inputs.name);
+        const subnets = (net.inputs.ipamConfigs ?? []).flatMap((c: { subnet?: string }) => (c.subnet ? ["--subnet", c.subnet] : []));
+        if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", ...subnets, net.inputs.name);
     }
     for (const vol of byType(current, "volume:Volume")) {
         if (!exists("volume", vol.inputs.name))

@@ -1,0 +1,206 @@
+/**
+ * gitlab: GitLab CE and registry-kit's registry on one Docker host, GitLab issuing the registry's
+ * tokens and receiving its notifications, both behind one TLS proxy (two virtual hosts), with
+ * Prometheus scraping the registry and GitLab.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Certificates } from "../components/certificates";
+import { Gitlab } from "../components/gitlab";
+import { Monitoring } from "../components/monitoring";
+import { Registry } from "../components/registry";
+import { TlsProxy } from "../components/tls-proxy";
+import { TokenSigningKey } from "../components/token-signing-key";
+import { GITLAB_EVENTS_PATH, GITLAB_HTTP_PORT, gitlabScrapeJobs } from "../renderers/gitlab-rb";
+import { REGISTRY_PORT } from "../renderers/registry-config";
+import { ACME_CERT_NAME, acmeCertbot, certificateNote, networkSubnets, registryStorage, stackTarget } from "./common";
+import { gitlabEndpoint, Settings } from "./schema";
+import { registryHost } from "./small-team";
+
+/** GitLab's and the registry's aliases on the stack's network. */
+const GITLAB_ALIAS = "gitlab";
+const REGISTRY_ALIAS = "registry";
+
+export interface GitlabOutputs {
+    gitlabUrl: pulumi.Output<string>;
+    registryUrl: pulumi.Output<string>;
+    registryHost: pulumi.Output<string>;
+    rootUser: pulumi.Output<string>;
+    rootPassword: pulumi.Output<string>;
+    caCertificate: pulumi.Output<string>;
+    tokenIssuer: pulumi.Output<string>;
+    tokenKeyId: pulumi.Output<string>;
+    tokenCertificate: pulumi.Output<string>;
+    gitlabRb: pulumi.Output<string>;
+    gitlabVolumes: pulumi.Output<string[]>;
+    dataVolume: pulumi.Output<string> | undefined;
+    prometheusUrl: pulumi.Output<string> | undefined;
+    certificate: pulumi.Output<string>;
+    certificateIssuer: pulumi.Output<string> | undefined;
+    certificateNotAfter: pulumi.Output<string> | undefined;
+}
+
+export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): GitlabOutputs {
+    const endpoint = gitlabEndpoint(settings.gitlab.externalUrl);
+    // The schema refuses the stack before this point; a library caller gets the same reason.
+    if (!endpoint) throw new Error('gitlab topology: registry-kit:gitlab.externalUrl must be an https:// URL such as "https://gitlab.example.com"');
+    const target = stackTarget(settings, opts);
+    const { prefix, childOpts, network } = target;
+    const g = settings.gitlab;
+    const subnets = networkSubnets(network);
+
+    // One key pair for both sides: GitLab signs with the key, the registry trusts its certificate.
+    const signingKey = new TokenSigningKey(`${prefix}-token-key`, { commonName: "gitlab registry token issuer" }, opts);
+    const notificationSecret = new random.RandomPassword(`${prefix}-registry-notification-secret`, { length: 48, special: false }, opts);
+    // GitLab recommends a secret that starts with a letter.
+    const notificationValue = pulumi.secret(pulumi.interpolate`rk${notificationSecret.result}`);
+    // 64 characters: GitLab skips its word checks at that length, and no breached-password list has it.
+    const rootPassword =
+        g.rootPassword !== undefined
+            ? pulumi.secret(g.rootPassword)
+            : pulumi.secret(new random.RandomPassword(`${prefix}-gitlab-root-password`, { length: 64, special: false }, opts).result);
+
+    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
+    const certs = new Certificates(
+        `${prefix}-tls`,
+        {
+            mode: settings.tls.mode,
+            hostname: settings.hostname,
+            // ACME: one certificate names both hosts; the bootstrap one does too.
+            extraSans: acme ? [...settings.tls.extraSans, endpoint.hostname] : settings.tls.extraSans,
+            validityDays: settings.tls.validityDays,
+            certificatePem: settings.tls.certificate,
+            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
+        },
+        opts,
+    );
+    // Self-signed: GitLab's own certificate from the same CA, so clients trust one CA for both hosts.
+    const gitlabCerts =
+        settings.tls.mode === "self-signed"
+            ? new Certificates(
+                  `${prefix}-gitlab-tls`,
+                  { mode: "self-signed", hostname: endpoint.hostname, validityDays: settings.tls.validityDays, ca: certs.ca },
+                  opts,
+              )
+            : settings.tls.mode === "provided" && g.certificate !== undefined
+              ? { certificatePem: pulumi.output(g.certificate), privateKeyPem: pulumi.secret(g.privateKey!) }
+              : undefined;
+
+    const reg = settings.registry;
+    const { storage, redis } = registryStorage(settings, target);
+    const registry = new Registry(
+        `${prefix}-registry`,
+        {
+            networkName: network.name,
+            alias: REGISTRY_ALIAS,
+            image: reg.image,
+            dialect: reg.dialect,
+            volumeName: reg.storage.filesystem.volumeName,
+            retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
+            s3: storage.s3,
+            replicas: reg.replicas,
+            redisAddress: redis?.address,
+            redisPassword: redis?.password,
+            tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
+            notifications: [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }],
+            deleteEnabled: reg.deleteEnabled,
+            uploadPurging: reg.uploadPurging,
+            logLevel: reg.logLevel,
+            extraConfig: reg.extraConfig,
+        },
+        childOpts,
+    );
+
+    const gitlab = new Gitlab(
+        `${prefix}-gitlab`,
+        {
+            networkName: network.name,
+            alias: GITLAB_ALIAS,
+            externalUrl: endpoint.url,
+            registryHost: settings.hostname,
+            registryPort: settings.proxy.httpsPort,
+            registryApiUrl: `http://${REGISTRY_ALIAS}:${REGISTRY_PORT}`,
+            registryIssuer: g.registryIssuer,
+            tokenKeyPem: signingKey.privateKeyPem,
+            notificationSecret: notificationValue,
+            rootPassword,
+            rootEmail: g.rootEmail,
+            trustedCidrs: subnets,
+            image: g.image,
+            sshHostIp: settings.proxy.hostIp,
+            sshPort: g.sshPort,
+            shmSizeMb: g.shmSizeMb,
+            startTimeoutSeconds: g.startTimeoutSeconds,
+            retainOnDelete: g.retainOnDelete,
+            extraConfig: g.extraConfig,
+        },
+        childOpts,
+    );
+
+    const proxy = new TlsProxy(
+        `${prefix}-proxy`,
+        {
+            networkName: network.name,
+            hostname: settings.hostname,
+            upstream: registry.address,
+            certificatePem: certs.certificatePem,
+            privateKeyPem: certs.privateKeyPem,
+            image: settings.proxy.image,
+            hostIp: settings.proxy.hostIp,
+            httpsPort: settings.proxy.httpsPort,
+            httpPort: settings.proxy.httpPort,
+            allowCidrs: settings.proxy.allowCidrs,
+            hstsMaxAge: settings.proxy.hstsMaxAge,
+            acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
+            app: {
+                hostname: endpoint.hostname,
+                upstream: gitlab.address,
+                httpsPort: endpoint.port,
+                certificatePem: gitlabCerts?.certificatePem,
+                privateKeyPem: gitlabCerts?.privateKeyPem,
+            },
+        },
+        // The proxy does not wait for GitLab (minutes on a first start): the registry vhost works before.
+        pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
+    );
+    const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, endpoint.hostname, ...settings.tls.extraSans]);
+
+    const mon = settings.monitoring;
+    const monitoring = mon.enabled
+        ? new Monitoring(
+              `${prefix}-prometheus`,
+              {
+                  networkName: network.name,
+                  registryTargets: registry.metricsAddresses,
+                  extraJobs: gitlabScrapeJobs(GITLAB_ALIAS),
+                  image: mon.image,
+                  hostIp: mon.hostIp,
+                  port: mon.port,
+                  retentionTime: mon.retentionTime,
+                  retentionSize: mon.retentionSize,
+                  scrapeInterval: mon.scrapeInterval,
+              },
+              childOpts,
+          )
+        : undefined;
+
+    const host = registryHost(settings.hostname, settings.proxy.httpsPort);
+    return {
+        gitlabUrl: pulumi.output(endpoint.url),
+        registryUrl: pulumi.output(`https://${host}`),
+        registryHost: pulumi.output(host),
+        rootUser: pulumi.output("root"),
+        rootPassword,
+        caCertificate: certs.caCertificatePem,
+        tokenIssuer: pulumi.output(g.registryIssuer),
+        tokenKeyId: signingKey.keyId,
+        tokenCertificate: signingKey.certificatePem,
+        gitlabRb: gitlab.gitlabRb,
+        gitlabVolumes: pulumi.all(gitlab.volumeNames),
+        dataVolume: registry.volumeName,
+        prometheusUrl: monitoring?.url,
+        certificate: pulumi.output(certificateNote(settings)),
+        certificateIssuer: certbot?.issuer,
+        certificateNotAfter: certbot?.notAfter,
+    };
+}
