@@ -126,7 +126,14 @@ function copyUploads(container: string, uploads: { file: string; content: string
 }
 
 /** Creates what the rendered stack declares; containers whose inputs changed since `previous` are replaced. */
-export async function deploy(current: Rendered, previous?: Rendered): Promise<{ replaced: string[]; commands: { name: string; stdout: string }[] }> {
+export async function deploy(
+    current: Rendered,
+    previous?: Rendered,
+    o: { skipImages?: string[] } = {},
+): Promise<{ replaced: string[]; commands: { name: string; stdout: string }[] }> {
+    // Resources whose image cannot run here (GitLab's) are left out, with their volumes, as a test's choice.
+    const skip = (r: ManifestResource) => (o.skipImages ?? []).includes(r.type.endsWith("Container") ? r.inputs.image : r.inputs.name);
+    current = { ...current, resources: current.resources.filter((r) => !skip(r)) };
     for (const img of byType(current, "remoteImage:RemoteImage")) {
         if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
     }
@@ -406,10 +413,27 @@ export function prepare(prefix: string, roles: string[]): void {
  */
 export function startSideService(
     network: string,
-    o: { name: string; alias: string; image: string; env?: Record<string, string>; publish?: string[]; args?: string[] },
+    o: {
+        name: string;
+        alias: string;
+        image: string;
+        env?: Record<string, string>;
+        publish?: string[];
+        args?: string[];
+        /** The network's subnet when this creates it (as the stack declares it). */
+        subnet?: string;
+        entrypoint?: string;
+        /** Files copied in before the start. */
+        files?: { path: string; content: string; permissions?: string }[];
+    },
 ): void {
-    if (run("docker", ["network", "inspect", network], { allowFail: true }).code !== 0) docker("network", "create", network);
+    if (run("docker", ["network", "inspect", network], { allowFail: true }).code !== 0) {
+        docker("network", "create", ...(o.subnet ? ["--subnet", o.subnet] : []), network);
+    }
     const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const ports = (o.publish ?? []).flatMap((p) => ["-p", p]);
-    docker("run", "-d", "--name", o.name, "--network", network, "--network-alias", o.alias, "--dns", "127.0.0.1", ...env, ...ports, o.image, ...(o.args ?? []));
+    const entrypoint = o.entrypoint ? ["--entrypoint", o.entrypoint] : [];
+    docker("create", "--name", o.name, "--network", network, "--network-alias", o.alias, "--dns", "127.0.0.1", ...env, ...ports, ...entrypoint, o.image, ...(o.args ?? []));
+    copyUploads(o.name, (o.files ?? []).map((f) => ({ file: f.path, content: f.content, permissions: f.permissions })));
+    docker("start", o.name);
 }
