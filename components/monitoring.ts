@@ -13,8 +13,10 @@ import { validateArgs } from "./validate";
 export interface MonitoringArgs {
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
-    /** `host:port` addresses of registry debug servers to scrape. Required. */
+    /** `host:port` addresses of registry debug servers to scrape; an empty list adds no registry job. Required. */
     registryTargets: pulumi.Input<pulumi.Input<string>[]>;
+    /** More scrape jobs, e.g. `harborScrapeJobs(...)`. Default: []. */
+    extraJobs?: pulumi.Input<ScrapeJob[]>;
     /** Prometheus image. Default: prom/prometheus:v2.55.1. */
     image?: pulumi.Input<string>;
     /** Container name. Default: the component name. */
@@ -57,8 +59,10 @@ export class Monitoring extends pulumi.ComponentResource {
         const hostIp = pulumi.output(args.hostIp ?? "127.0.0.1");
         this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));
         this.prometheusYaml = pulumi
-            .all([this.registryScrapeJob, args.scrapeInterval ?? "30s"])
-            .apply(([job, scrapeInterval]) => renderPrometheusConfig({ scrapeInterval, jobs: [job] }));
+            .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s"])
+            .apply(([job, extra, scrapeInterval]) =>
+                renderPrometheusConfig({ scrapeInterval, jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])] }),
+            );
 
         const data = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "prom/prometheus:v2.55.1", keepLocally: true }, { parent: this });
