@@ -1,6 +1,7 @@
 // registry-kit's public API: import components, renderers and topologies from the package root.
 export * from "./components/acme-certbot";
 export * from "./components/certificates";
+export * from "./components/harbor-installer";
 export * from "./components/htpasswd";
 export * from "./components/minio";
 export * from "./components/monitoring";
@@ -9,9 +10,11 @@ export * from "./components/s3-bucket";
 export * from "./components/storage";
 export * from "./components/registry";
 export * from "./components/tls-proxy";
+export { renderHarborYml, HarborYmlInput, harborInstallerUrl, HARBOR_DEFAULT_VERSION, HARBOR_STORAGE_DRIVERS } from "./renderers/harbor-yml";
+export { harborCommand, harborPaths, harborStdin } from "./renderers/harbor-scripts";
 export { renderHtpasswd, bcryptSalt } from "./renderers/htpasswd";
 export { renderNginxConf, NginxConfInput } from "./renderers/nginx-conf";
-export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, ScrapeJob } from "./renderers/prometheus-config";
+export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, ScrapeJob } from "./renderers/prometheus-config";
 export { registryConfig, renderRegistryConfig, RegistryConfigInput, RegistryDialect, DIALECTS, StorageDriver } from "./renderers/registry-config";
 export { registryS3Policy } from "./renderers/s3-policy";
 export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./renderers/token-auth";
@@ -19,3 +22,4 @@ export { runTopology } from "./stacks";
 export { loadSettings, parseSettings, ConfigError } from "./stacks/config";
 export { Settings, settingsSchema, inferDialect } from "./stacks/schema";
 export { smallTeam, SmallTeamOutputs } from "./stacks/small-team";
+export { harbor, HarborOutputs } from "./stacks/harbor";

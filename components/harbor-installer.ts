@@ -138,7 +138,9 @@ const harborVersionSchema = z.string().refine(
         const p = parseHarborVersion(v);
         return p !== undefined && `${p.major}.${p.minor}.0` === HARBOR_SCHEMA_VERSION;
     },
-    { message: `a Harbor ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")}.x release such as ${HARBOR_DEFAULT_VERSION} (registry-kit renders the ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")} harbor.yml; other minor versions need Harbor's migration: see the README)` },
+    {
+        message: `a Harbor ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")}.x release such as ${HARBOR_DEFAULT_VERSION} (registry-kit renders the ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")} harbor.yml; other minor versions need Harbor's migration: see the README)`,
+    },
 );
 export const harborHostname = hostnameSchema.superRefine((v, ctx) => {
     const problem = harborHostnameProblem(v);
@@ -200,7 +202,8 @@ export class HarborInstaller extends pulumi.ComponentResource {
         const useHttps = args.https ?? true;
         const driver = args.storageDriver ?? (args.s3 ? "s3" : "filesystem");
         const problems: string[] = [];
-        if (args.installerSha256 === undefined) problems.push("args.installerSha256: got nothing; allowed: the installer's SHA-256 (64 hex digits): required, there is no default");
+        if (args.installerSha256 === undefined)
+            problems.push("args.installerSha256: got nothing; allowed: the installer's SHA-256 (64 hex digits): required, there is no default");
         if (useHttps && (args.certificatePem === undefined || args.privateKeyPem === undefined)) {
             problems.push("args.certificatePem, args.privateKeyPem: got nothing; allowed: a PEM certificate and key: required when https is on (the default)");
         }
@@ -250,18 +253,25 @@ export class HarborInstaller extends pulumi.ComponentResource {
                 if (pw) checks.push(`args.adminPassword: got [secret]; allowed: ${pw}`);
                 const hn = harborHostnameProblem(host);
                 if (hn) checks.push(`args.hostname: got ${JSON.stringify(host)}; allowed: a name clients can reach, not ${hn}`);
-                if (!(HARBOR_LOG_LEVELS as readonly string[]).includes(lg[0])) checks.push(`args.log.level: got ${JSON.stringify(lg[0])}; allowed: one of ${HARBOR_LOG_LEVELS.join(", ")}`);
+                if (!(HARBOR_LOG_LEVELS as readonly string[]).includes(lg[0]))
+                    checks.push(`args.log.level: got ${JSON.stringify(lg[0])}; allowed: one of ${HARBOR_LOG_LEVELS.join(", ")}`);
                 const badComponent = px[3].find((c) => !(HARBOR_PROXY_COMPONENTS as readonly string[]).includes(c));
                 if (badComponent) checks.push(`args.proxy.components: got ${JSON.stringify(badComponent)}; allowed: ${HARBOR_PROXY_COMPONENTS.join(", ")}`);
-                for (const [key, value] of [["age", pu[1]], ["interval", pu[2]]] as const) {
-                    if (!duration.safeParse(value).success) checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: a duration such as 24h`);
+                for (const [key, value] of [
+                    ["age", pu[1]],
+                    ["interval", pu[2]],
+                ] as const) {
+                    if (!duration.safeParse(value).success)
+                        checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: a duration such as 24h`);
                 }
                 if (checks.length) throw new Error(`HarborInstaller "${name}": invalid arguments:\n${checks.join("\n")}`);
                 return renderHarborYml({
                     version,
                     hostname: host,
                     httpPort,
-                    https: useHttps ? { port: httpsPort, certificatePath: paths.certificate, privateKeyPath: paths.privateKey, strongSslCiphers: strong } : undefined,
+                    https: useHttps
+                        ? { port: httpsPort, certificatePath: paths.certificate, privateKeyPath: paths.privateKey, strongSslCiphers: strong }
+                        : undefined,
                     externalUrl,
                     adminPassword: admin,
                     databasePassword: db,
@@ -300,17 +310,15 @@ export class HarborInstaller extends pulumi.ComponentResource {
         this.configDigest = pulumi.unsecret(pulumi.all([hashKey, files]).apply(([key, f]) => configDigest(key, f)));
         const params = pulumi
             .all([args.installerUrl ?? harborInstallerUrl(version), args.installerSha256, this.configDigest])
-            .apply(
-                ([installerUrl, sha, digest]): HarborScriptParams => ({
-                    version,
-                    installerUrl,
-                    installerSha256: sha,
-                    installDir: this.installDir,
-                    dataVolume: this.dataVolume,
-                    configSha256: digest,
-                    prepareArgs: ["--with-trivy"],
-                }),
-            );
+            .apply(([installerUrl, sha, digest]): HarborScriptParams => ({
+                version,
+                installerUrl,
+                installerSha256: sha,
+                installDir: this.installDir,
+                dataVolume: this.dataVolume,
+                configSha256: digest,
+                prepareArgs: ["--with-trivy"],
+            }));
         const commandArgs = {
             create: params.apply((p) => harborCommand("create", p)),
             update: params.apply((p) => harborCommand("update", p)),
@@ -330,7 +338,9 @@ export class HarborInstaller extends pulumi.ComponentResource {
             const host = h.includes(":") ? `[${h}]` : h;
             return (scheme === "https" && p === 443) || (scheme === "http" && p === 80) ? `${scheme}://${host}` : `${scheme}://${host}:${p}`;
         });
-        this.scrapeJobs = pulumi.all([args.hostname, metricsPort, metricsPath]).apply(([h, p, path]) => harborScrapeJobs(`${h.includes(":") ? `[${h}]` : h}:${p}`, path));
+        this.scrapeJobs = pulumi
+            .all([args.hostname, metricsPort, metricsPath])
+            .apply(([h, p, path]) => harborScrapeJobs(`${h.includes(":") ? `[${h}]` : h}:${p}`, path));
         this.registerOutputs({
             url: this.url,
             adminUser: this.adminUser,

@@ -35,7 +35,8 @@ export function harborHostnameProblem(hostname: string): string | undefined {
     const lower = hostname.toLowerCase().replace(/\.$/, "");
     if (lower === "localhost" || lower.endsWith(".localhost")) return "localhost, which clients on other machines cannot reach (Harbor's installer refuses it)";
     if (lower === "reg.mydomain.com") return "the installer template's placeholder (Harbor's prepare refuses it)";
-    if (net.isIP(lower) === 4 && (lower.startsWith("127.") || lower === "0.0.0.0")) return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
+    if (net.isIP(lower) === 4 && (lower.startsWith("127.") || lower === "0.0.0.0"))
+        return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
     if (net.isIP(lower) === 6 && (lower === "::1" || lower === "::")) return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
     return undefined;
 }

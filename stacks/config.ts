@@ -22,6 +22,10 @@ const SECRET_PATHS = [
     "registry.storage.s3.secretKey",
     "registry.storage.minio.rootPassword",
     "registry.redis.password",
+    "harbor.adminPassword",
+    "harbor.databasePassword",
+    "harbor.ssh.privateKey",
+    "harbor.ssh.password",
 ];
 
 /** Whether a secret path holds a value in `raw`. */
