@@ -121,7 +121,7 @@ export interface HarborInstallerArgs {
     };
     /** Prometheus metrics (always on), served by Harbor's proxy on the host. */
     metrics?: {
-        /** Host port. Default: 9090. */
+        /** Host port. Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
         port?: pulumi.Input<number>;
         /** Path. Default: /metrics. */
         path?: pulumi.Input<string>;
@@ -226,7 +226,7 @@ export class HarborInstaller extends pulumi.ComponentResource {
         const metrics = args.metrics ?? {};
         const purge = args.uploadPurging ?? {};
         const s3 = driver === "s3" && args.s3 ? pulumi.output(args.s3) : pulumi.output(undefined);
-        const metricsPort = pulumi.output(metrics.port ?? 9090);
+        const metricsPort = pulumi.output(metrics.port ?? 9091);
         const metricsPath = pulumi.output(metrics.path ?? "/metrics");
 
         const rendered = pulumi

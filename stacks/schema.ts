@@ -454,8 +454,8 @@ const harborSchema = z
             .prefault({}),
         metrics: z
             .strictObject({
-                /** Host port of Harbor's metrics (always on). Default: 9090. */
-                port: port.default(9090),
+                /** Host port of Harbor's metrics (always on). Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
+                port: port.default(9091),
                 /** Metrics path. Default: /metrics. */
                 path: z
                     .string()

@@ -113,7 +113,12 @@ describe("harbor.yml against the installer's template", () => {
     it("keeps passwords with YAML and HTML special characters exactly", () => {
         const ours = parse(renderHarborYml(input));
         expect(ours.harbor_admin_password).toBe("Adm1n&<>\"'#: {x}");
-        expect(ours.proxy).toEqual({ http_proxy: "http://proxy.internal:3128", https_proxy: null, no_proxy: null, components: ["core", "jobservice", "trivy"] });
+        expect(ours.proxy).toEqual({
+            http_proxy: "http://proxy.internal:3128",
+            https_proxy: null,
+            no_proxy: null,
+            components: ["core", "jobservice", "trivy"],
+        });
     });
 
     it("writes s3 as a storage_service driver the installer knows, filesystem as nothing (data_volume)", () => {
@@ -121,7 +126,14 @@ describe("harbor.yml against the installer's template", () => {
         const ours = parse(
             renderHarborYml({
                 ...input,
-                s3: { bucket: "b", region: "eu-west-1", regionEndpoint: "https://minio.internal:9000", accessKey: "AK", secretKey: "s&<\"'ecret", chunkSize: 5242880 },
+                s3: {
+                    bucket: "b",
+                    region: "eu-west-1",
+                    regionEndpoint: "https://minio.internal:9000",
+                    accessKey: "AK",
+                    secretKey: "s&<\"'ecret",
+                    chunkSize: 5242880,
+                },
             }),
         );
         const drivers = Object.keys(ours.storage_service);

@@ -154,7 +154,9 @@ describe("harbor resources", () => {
     it("has Prometheus scrape Harbor's exporter, core, registry and job service on the metrics port", () => {
         const c = plain(find("docker:index/container:Container", "rk-hu-prometheus").inputs);
         const prom = parse(c.uploads[0].content);
-        expect(prom.scrape_configs.map((j: any) => `${j.job_name} ${j.metrics_path}${j.params ? `?comp=${j.params.comp}` : ""} ${j.static_configs[0].targets}`)).toEqual([
+        expect(
+            prom.scrape_configs.map((j: any) => `${j.job_name} ${j.metrics_path}${j.params ? `?comp=${j.params.comp}` : ""} ${j.static_configs[0].targets}`),
+        ).toEqual([
             "prometheus /metrics localhost:9090",
             "harbor-exporter /metrics harbor.example.com:9095",
             "harbor-core /metrics?comp=core harbor.example.com:9095",
@@ -188,7 +190,14 @@ describe("harbor secrets", () => {
     it("never appear in plain text once secrets are masked: not in the commands, not in the outputs", () => {
         const files = stdinFiles();
         const visible = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), maskSecrets(ev.outputs)]);
-        for (const secret of [ADMIN, DB, JSON.stringify(ADMIN).slice(1, -1), SSH_KEY.split("\n")[1], files["server.key"].split("\n")[1], Buffer.from(files["harbor.yml"]).toString("base64").slice(0, 40)]) {
+        for (const secret of [
+            ADMIN,
+            DB,
+            JSON.stringify(ADMIN).slice(1, -1),
+            SSH_KEY.split("\n")[1],
+            files["server.key"].split("\n")[1],
+            Buffer.from(files["harbor.yml"]).toString("base64").slice(0, 40),
+        ]) {
             expect(secret.length).toBeGreaterThan(8);
             expect(visible).not.toContain(secret);
         }
