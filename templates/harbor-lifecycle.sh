@@ -103,7 +103,7 @@ load_images() {
     for f in "$RK_HARBOR_DIR"/harbor.*.tar.gz; do
         if [ -f "$f" ]; then
             say "loading images from $f"
-            docker load -i "$f" >/dev/null
+            (cd "$RK_HARBOR_DIR" && docker load -i "$f" >/dev/null)
         fi
     done
 }
@@ -135,18 +135,18 @@ main() {
     case "${1:-}" in
         create)
             read_files
+            check_version_change "$(installed_version)"
             tools
             mkdir -p "$RK_DIR"
-            check_version_change "$(installed_version)"
             install_version
             ;;
         update)
             read_files
-            tools
-            mkdir -p "$RK_DIR"
             local current
             current="$(installed_version)"
             check_version_change "$current"
+            tools
+            mkdir -p "$RK_DIR"
             if [ "$current" != "$RK_VERSION" ] || [ ! -f "$RK_HARBOR_DIR/prepare" ]; then
                 install_version
             else
