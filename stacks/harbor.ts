@@ -5,11 +5,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { Certificates } from "../components/certificates";
 import { HarborInstaller } from "../components/harbor-installer";
 import { Monitoring } from "../components/monitoring";
 import { Storage } from "../components/storage";
 import { ScrapeJob } from "../renderers/prometheus-config";
+import { certificatesFromSettings, s3StorageArgs } from "./common";
 import { Settings } from "./schema";
 import { clientSetupText, registryHost } from "./small-team";
 
@@ -31,42 +31,11 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
     const prefix = settings.docker.namePrefix ?? `rk-${pulumi.getStack()}`;
     const h = settings.harbor;
 
-    const certs = new Certificates(
-        `${prefix}-tls`,
-        {
-            mode: settings.tls.mode,
-            hostname: settings.hostname,
-            extraSans: settings.tls.extraSans,
-            validityDays: settings.tls.validityDays,
-            certificatePem: settings.tls.certificate,
-            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
-        },
-        opts,
-    );
-
+    const certs = certificatesFromSettings(settings, prefix, opts);
     const st = settings.registry.storage;
     const storage =
         st.type === "s3"
-            ? new Storage(
-                  `${prefix}-storage`,
-                  {
-                      kind: "s3",
-                      rootDirectory: st.s3.rootDirectory,
-                      create: st.s3.create,
-                      bucket: st.s3.bucket ?? `${prefix}-registry`,
-                      region: st.s3.region,
-                      regionEndpoint: st.s3.regionEndpoint,
-                      forcePathStyle: st.s3.forcePathStyle,
-                      encrypt: st.s3.encrypt,
-                      secure: st.s3.secure,
-                      chunkSize: st.s3.chunkSize,
-                      versioning: st.s3.versioning,
-                      abortIncompleteUploadDays: st.s3.abortIncompleteUploadDays,
-                      accessKey: st.s3.accessKey,
-                      secretKey: st.s3.secretKey === undefined ? undefined : pulumi.secret(st.s3.secretKey),
-                  },
-                  opts,
-              )
+            ? new Storage(`${prefix}-storage`, { ...s3StorageArgs(settings), kind: "s3", bucket: st.s3.bucket ?? `${prefix}-registry` }, opts)
             : undefined;
 
     const ssh = h.ssh;

@@ -211,6 +211,18 @@ const storageSchema = z
     })
     .prefault({});
 
+/** Purging of abandoned uploads (the registry's, and Harbor's upload_purging). */
+const uploadPurgingSchema = z
+    .strictObject({
+        enabled: z.boolean().default(true),
+        /** Purge uploads older than this. Default: 168h. */
+        age: duration.default("168h"),
+        /** How often to look. Default: 24h. */
+        interval: duration.default("24h"),
+        dryrun: z.boolean().default(false),
+    })
+    .prefault({});
+
 const registrySchema = z
     .strictObject({
         /** Distribution image. Default: registry:3. */
@@ -224,16 +236,7 @@ const registrySchema = z
         redis: redisSchema,
         /** Allow manifest and blob deletion through the API. Default: true. */
         deleteEnabled: z.boolean().default(true),
-        uploadPurging: z
-            .strictObject({
-                enabled: z.boolean().default(true),
-                /** Purge uploads older than this. Default: 168h. */
-                age: duration.default("168h"),
-                /** How often to look. Default: 24h. */
-                interval: duration.default("24h"),
-                dryrun: z.boolean().default(false),
-            })
-            .prefault({}),
+        uploadPurging: uploadPurgingSchema,
         /** Registry log level. Default: info. */
         logLevel: z.enum(logLevels).default("info"),
         /** Raw registry configuration deep-merged over the generated one (escape hatch). Default: {}. */
@@ -463,16 +466,7 @@ const harborSchema = z
                     .default("/metrics"),
             })
             .prefault({}),
-        uploadPurging: z
-            .strictObject({
-                enabled: z.boolean().default(true),
-                /** Purge uploads older than this. Default: 168h. */
-                age: duration.default("168h"),
-                /** How often to look. Default: 24h. */
-                interval: duration.default("24h"),
-                dryrun: z.boolean().default(false),
-            })
-            .prefault({}),
+        uploadPurging: uploadPurgingSchema,
     })
     .prefault({});
 

@@ -5,7 +5,6 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
-import { Certificates } from "../components/certificates";
 import { Htpasswd } from "../components/htpasswd";
 import { Monitoring } from "../components/monitoring";
 import { Redis } from "../components/redis";
@@ -13,6 +12,7 @@ import { Registry } from "../components/registry";
 import { Storage } from "../components/storage";
 import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
+import { certificatesFromSettings, s3StorageArgs } from "./common";
 import { ACME_DIRECTORIES, Settings } from "./schema";
 
 export interface SmallTeamOutputs {
@@ -64,18 +64,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         pulumi.mergeOptions(opts, providerOpts),
     );
 
-    const certs = new Certificates(
-        `${prefix}-tls`,
-        {
-            mode: settings.tls.mode,
-            hostname: settings.hostname,
-            extraSans: settings.tls.extraSans,
-            validityDays: settings.tls.validityDays,
-            certificatePem: settings.tls.certificate,
-            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
-        },
-        opts,
-    );
+    const certs = certificatesFromSettings(settings, prefix, opts);
 
     const auth = settings.auth;
     const htpasswd = new Htpasswd(
@@ -94,21 +83,10 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const storage = new Storage(
         `${prefix}-storage`,
         {
+            ...s3StorageArgs(settings),
             kind: reg.storage.type,
             networkName: network.name,
-            rootDirectory: s3Settings.rootDirectory,
-            create: s3Settings.create,
             bucket: reg.storage.type === "minio" ? minioSettings.bucket : (s3Settings.bucket ?? `${prefix}-registry`),
-            region: s3Settings.region,
-            regionEndpoint: s3Settings.regionEndpoint,
-            forcePathStyle: s3Settings.forcePathStyle,
-            encrypt: s3Settings.encrypt,
-            secure: s3Settings.secure,
-            chunkSize: s3Settings.chunkSize,
-            versioning: s3Settings.versioning,
-            abortIncompleteUploadDays: s3Settings.abortIncompleteUploadDays,
-            accessKey: s3Settings.accessKey,
-            secretKey: s3Settings.secretKey === undefined ? undefined : pulumi.secret(s3Settings.secretKey),
             retainOnDelete: reg.storage.type === "minio" ? minioSettings.retainOnDelete : true,
             minioImage: minioSettings.image,
             mcImage: minioSettings.mcImage,
