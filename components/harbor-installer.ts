@@ -327,10 +327,10 @@ export class HarborInstaller extends pulumi.ComponentResource {
         };
         // No `triggers`: they replace the resource, and a replacement runs the old delete (stopping Harbor)
         // after the new create. A changed harbor.yml changes stdin and the digest: an update.
-        const commandOpts: pulumi.CustomResourceOptions = { parent: this, additionalSecretOutputs: ["stdin", "connection"] };
+        const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({ parent: this, additionalSecretOutputs: ["stdin", ...extra] });
         this.command = args.connection
-            ? new command.remote.Command(name, { connection: pulumi.secret(args.connection), ...commandArgs }, commandOpts)
-            : new command.local.Command(name, commandArgs, commandOpts);
+            ? new command.remote.Command(name, { connection: pulumi.secret(args.connection), ...commandArgs }, secretOutputs("connection"))
+            : new command.local.Command(name, commandArgs, secretOutputs());
 
         const port = useHttps ? pulumi.output(args.httpsPort ?? 443) : pulumi.output(args.httpPort ?? 80);
         const scheme = useHttps ? "https" : "http";
