@@ -103,21 +103,19 @@ export class Gitlab extends pulumi.ComponentResource {
                 sshPort,
             ])
             .apply(([externalUrl, registryHost, registryPort, registryApiUrl, issuer, trustedCidrs, monitoringCidrs, ssh]) =>
-                pulumi
-                    .output(args.extraConfig)
-                    .apply((extraConfig) =>
-                        renderGitlabRb({
-                            externalUrl,
-                            registryHost,
-                            registryPort,
-                            registryApiUrl,
-                            issuer,
-                            trustedCidrs,
-                            monitoringCidrs,
-                            sshPort: ssh,
-                            extraConfig,
-                        }),
-                    ),
+                pulumi.output(args.extraConfig).apply((extraConfig) =>
+                    renderGitlabRb({
+                        externalUrl,
+                        registryHost,
+                        registryPort,
+                        registryApiUrl,
+                        issuer,
+                        trustedCidrs,
+                        monitoringCidrs,
+                        sshPort: ssh,
+                        extraConfig,
+                    }),
+                ),
             );
         const rootEmail = pulumi.all([args.rootEmail, args.externalUrl]).apply(([email, url]) => email ?? `admin@${new URL(url).hostname}`);
 

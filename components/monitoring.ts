@@ -13,9 +13,9 @@ import { validateArgs } from "./validate";
 export interface MonitoringArgs {
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
-    /** `host:port` addresses of registry debug servers to scrape. Required. */
+    /** `host:port` addresses of registry debug servers to scrape; an empty list adds no registry job. Required. */
     registryTargets: pulumi.Input<pulumi.Input<string>[]>;
-    /** More scrape jobs, e.g. GitLab's (gitlabScrapeJobs). Default: []. */
+    /** More scrape jobs, e.g. gitlabScrapeJobs(...) or harborScrapeJobs(...). Default: []. */
     extraJobs?: pulumi.Input<ScrapeJob[]>;
     /** Prometheus image. Default: prom/prometheus:v2.55.1. */
     image?: pulumi.Input<string>;
@@ -60,7 +60,9 @@ export class Monitoring extends pulumi.ComponentResource {
         this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));
         this.prometheusYaml = pulumi
             .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s"])
-            .apply(([job, extraJobs, scrapeInterval]) => renderPrometheusConfig({ scrapeInterval, jobs: [job, ...extraJobs] }));
+            .apply(([job, extra, scrapeInterval]) =>
+                renderPrometheusConfig({ scrapeInterval, jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])] }),
+            );
 
         const data = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
         const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "prom/prometheus:v2.55.1", keepLocally: true }, { parent: this });

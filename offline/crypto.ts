@@ -178,11 +178,28 @@ export function randomPassword(inputs: {
     lower?: boolean;
     numeric?: boolean;
     overrideSpecial?: string;
+    minUpper?: number;
+    minLower?: number;
+    minNumeric?: number;
+    minSpecial?: number;
 }): string {
-    let alphabet = "";
-    if (inputs.lower !== false) alphabet += "abcdefghijklmnopqrstuvwxyz";
-    if (inputs.upper !== false) alphabet += "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    if (inputs.numeric !== false) alphabet += "0123456789";
-    if (inputs.special !== false) alphabet += inputs.overrideSpecial ?? "!@#$%&*()-_=+[]{}<>:?";
-    return Array.from({ length: inputs.length }, () => alphabet[crypto.randomInt(alphabet.length)]).join("");
+    const classes = [
+        { on: inputs.lower !== false, chars: "abcdefghijklmnopqrstuvwxyz", min: inputs.minLower ?? 0 },
+        { on: inputs.upper !== false, chars: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", min: inputs.minUpper ?? 0 },
+        { on: inputs.numeric !== false, chars: "0123456789", min: inputs.minNumeric ?? 0 },
+        { on: inputs.special !== false, chars: inputs.overrideSpecial ?? "!@#$%&*()-_=+[]{}<>:?", min: inputs.minSpecial ?? 0 },
+    ];
+    const pick = (chars: string) => chars[crypto.randomInt(chars.length)];
+    // As the random provider does: the minimum of each class first, the rest from every enabled class, shuffled.
+    const chars = classes.flatMap((c) => Array.from({ length: c.min }, () => pick(c.chars)));
+    const alphabet = classes
+        .filter((c) => c.on)
+        .map((c) => c.chars)
+        .join("");
+    while (chars.length < inputs.length) chars.push(pick(alphabet));
+    for (let i = chars.length - 1; i > 0; i--) {
+        const j = crypto.randomInt(i + 1);
+        [chars[i], chars[j]] = [chars[j], chars[i]];
+    }
+    return chars.join("");
 }

@@ -196,6 +196,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return { id: `${name}-cert`, ...(await locallySignedCert(inputs as any)) };
             case "command:local:Command":
+            case "command:remote:Command":
                 // Offline nothing runs: the command's output is empty.
                 return { id: `${name}-id`, stdout: "", stderr: "" };
             case "docker:index/remoteImage:RemoteImage":

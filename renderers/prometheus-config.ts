@@ -11,6 +11,8 @@ export interface ScrapeJob {
     job_name: string;
     metrics_path: string;
     scheme: "http" | "https";
+    /** URL parameters of every scrape, e.g. Harbor's `comp`. */
+    params?: Record<string, string[]>;
     static_configs: { targets: string[]; labels?: Record<string, string> }[];
 }
 
@@ -22,6 +24,21 @@ export function registryScrapeJob(targets: string[], labels: Record<string, stri
         scheme: "http",
         static_configs: [{ targets: [...targets], ...(Object.keys(labels).length ? { labels } : {}) }],
     };
+}
+
+/**
+ * Harbor's four metrics endpoints, all behind its proxy's metrics port: the exporter at the metrics path,
+ * core, registry and job service at the same path with `?comp=<component>` (Harbor docs, "Access Metrics").
+ */
+export function harborScrapeJobs(target: string, metricsPath: string): ScrapeJob[] {
+    const job = (component: string | undefined): ScrapeJob => ({
+        job_name: `harbor-${component ?? "exporter"}`,
+        metrics_path: metricsPath,
+        scheme: "http",
+        ...(component ? { params: { comp: [component] } } : {}),
+        static_configs: [{ targets: [target] }],
+    });
+    return [job(undefined), job("core"), job("registry"), job("jobservice")];
 }
 
 export interface PrometheusConfigInput {

@@ -5,8 +5,9 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
+import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
-import { Storage } from "../components/storage";
+import { Storage, StorageArgs } from "../components/storage";
 import { TlsProxy } from "../components/tls-proxy";
 import { ACME_DIRECTORIES, Settings } from "./schema";
 
@@ -56,19 +57,8 @@ export function registryStorage(settings: Settings, { prefix, network, childOpts
         {
             kind: reg.storage.type,
             networkName: network.name,
-            rootDirectory: s3Settings.rootDirectory,
-            create: s3Settings.create,
+            ...s3StorageArgs(settings),
             bucket: reg.storage.type === "minio" ? minioSettings.bucket : (s3Settings.bucket ?? `${prefix}-registry`),
-            region: s3Settings.region,
-            regionEndpoint: s3Settings.regionEndpoint,
-            forcePathStyle: s3Settings.forcePathStyle,
-            encrypt: s3Settings.encrypt,
-            secure: s3Settings.secure,
-            chunkSize: s3Settings.chunkSize,
-            versioning: s3Settings.versioning,
-            abortIncompleteUploadDays: s3Settings.abortIncompleteUploadDays,
-            accessKey: s3Settings.accessKey,
-            secretKey: s3Settings.secretKey === undefined ? undefined : pulumi.secret(s3Settings.secretKey),
             retainOnDelete: reg.storage.type === "minio" ? minioSettings.retainOnDelete : true,
             minioImage: minioSettings.image,
             mcImage: minioSettings.mcImage,
@@ -120,4 +110,44 @@ export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: 
 export function certificateNote(settings: Settings): string {
     if (settings.tls.mode === "acme") return "issued by the ACME directory; certbot renews it 30 days before expiry";
     return settings.tls.mode === "self-signed" ? "self-signed: clients must trust caCertificate" : "provided";
+}
+
+/** The TLS certificate for `hostname` and `tls.extraSans` as `tls.mode` says. */
+export function certificatesFromSettings(
+    settings: Settings,
+    prefix: string,
+    opts: pulumi.ComponentResourceOptions,
+    extraSans: string[] = settings.tls.extraSans,
+): Certificates {
+    return new Certificates(
+        `${prefix}-tls`,
+        {
+            mode: settings.tls.mode,
+            hostname: settings.hostname,
+            extraSans,
+            validityDays: settings.tls.validityDays,
+            certificatePem: settings.tls.certificate,
+            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
+        },
+        opts,
+    );
+}
+
+/** Storage arguments from `registry.storage.s3` (the bucket is the caller's choice). */
+export function s3StorageArgs(settings: Settings): Omit<StorageArgs, "kind" | "bucket"> {
+    const s3 = settings.registry.storage.s3;
+    return {
+        rootDirectory: s3.rootDirectory,
+        create: s3.create,
+        region: s3.region,
+        regionEndpoint: s3.regionEndpoint,
+        forcePathStyle: s3.forcePathStyle,
+        encrypt: s3.encrypt,
+        secure: s3.secure,
+        chunkSize: s3.chunkSize,
+        versioning: s3.versioning,
+        abortIncompleteUploadDays: s3.abortIncompleteUploadDays,
+        accessKey: s3.accessKey,
+        secretKey: s3.secretKey === undefined ? undefined : pulumi.secret(s3.secretKey),
+    };
 }

@@ -24,6 +24,10 @@ const SECRET_PATHS = [
     "registry.redis.password",
     "gitlab.rootPassword",
     "gitlab.privateKey",
+    "harbor.adminPassword",
+    "harbor.databasePassword",
+    "harbor.ssh.privateKey",
+    "harbor.ssh.password",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

@@ -13,7 +13,7 @@ import { TlsProxy } from "../components/tls-proxy";
 import { TokenSigningKey } from "../components/token-signing-key";
 import { GITLAB_EVENTS_PATH, GITLAB_HTTP_PORT, gitlabScrapeJobs } from "../renderers/gitlab-rb";
 import { REGISTRY_PORT } from "../renderers/registry-config";
-import { ACME_CERT_NAME, acmeCertbot, certificateNote, networkSubnets, registryStorage, stackTarget } from "./common";
+import { ACME_CERT_NAME, acmeCertbot, certificateNote, certificatesFromSettings, networkSubnets, registryStorage, stackTarget } from "./common";
 import { gitlabEndpoint, Settings } from "./schema";
 import { registryHost } from "./small-team";
 
@@ -61,19 +61,8 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
             : pulumi.secret(new random.RandomPassword(`${prefix}-gitlab-root-password`, { length: 64, special: false }, opts).result);
 
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
-    const certs = new Certificates(
-        `${prefix}-tls`,
-        {
-            mode: settings.tls.mode,
-            hostname: settings.hostname,
-            // ACME: one certificate names both hosts; the bootstrap one does too.
-            extraSans: acme ? [...settings.tls.extraSans, endpoint.hostname] : settings.tls.extraSans,
-            validityDays: settings.tls.validityDays,
-            certificatePem: settings.tls.certificate,
-            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
-        },
-        opts,
-    );
+    // ACME: one certificate names both hosts; the bootstrap one does too.
+    const certs = certificatesFromSettings(settings, prefix, opts, acme ? [...settings.tls.extraSans, endpoint.hostname] : settings.tls.extraSans);
     // Self-signed: GitLab's own certificate from the same CA, so clients trust one CA for both hosts.
     const gitlabCerts =
         settings.tls.mode === "self-signed"

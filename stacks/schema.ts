@@ -6,6 +6,15 @@
  */
 import * as net from "node:net";
 import { z } from "zod";
+import {
+    HARBOR_DEFAULT_VERSION,
+    HARBOR_LOG_LEVELS,
+    HARBOR_PROXY_COMPONENTS,
+    HARBOR_SCHEMA_VERSION,
+    harborHostnameProblem,
+    harborPasswordProblem,
+    parseHarborVersion,
+} from "../renderers/harbor-yml";
 
 /** A DNS name (RFC 1123 labels) or an IP address. */
 export function isHostname(value: string): boolean {
@@ -42,7 +51,7 @@ export const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: 
 /** Docker object names: containers, volumes, networks. */
 export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
 
-export const topologies = ["small-team", "gitlab"] as const;
+export const topologies = ["small-team", "gitlab", "harbor"] as const;
 export const storageTypes = ["filesystem", "s3", "minio"] as const;
 
 /** S3 bucket naming rules (general purpose buckets). */
@@ -288,6 +297,18 @@ const storageSchema = z
     })
     .prefault({});
 
+/** Purging of abandoned uploads (the registry's, and Harbor's upload_purging). */
+const uploadPurgingSchema = z
+    .strictObject({
+        enabled: z.boolean().default(true),
+        /** Purge uploads older than this. Default: 168h. */
+        age: duration.default("168h"),
+        /** How often to look. Default: 24h. */
+        interval: duration.default("24h"),
+        dryrun: z.boolean().default(false),
+    })
+    .prefault({});
+
 const registrySchema = z
     .strictObject({
         /** Distribution image. Default: registry:3. */
@@ -301,16 +322,7 @@ const registrySchema = z
         redis: redisSchema,
         /** Allow manifest and blob deletion through the API. Default: true. */
         deleteEnabled: z.boolean().default(true),
-        uploadPurging: z
-            .strictObject({
-                enabled: z.boolean().default(true),
-                /** Purge uploads older than this. Default: 168h. */
-                age: duration.default("168h"),
-                /** How often to look. Default: 24h. */
-                interval: duration.default("24h"),
-                dryrun: z.boolean().default(false),
-            })
-            .prefault({}),
+        uploadPurging: uploadPurgingSchema,
         /** Registry log level. Default: info. */
         logLevel: z.enum(logLevels).default("info"),
         /** Raw registry configuration deep-merged over the generated one (escape hatch). Default: {}. */
@@ -418,6 +430,191 @@ const monitoringSchema = z
     })
     .prefault({});
 
+const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: "an absolute path such as /data" });
+
+/** The `harbor:` section (topology harbor): Harbor from its offline installer, over SSH or on this machine. */
+const harborSchema = z
+    .strictObject({
+        /** Harbor version, a 2.15 patch release (registry-kit renders Harbor 2.15's harbor.yml). Default: v2.15.0. */
+        version: z
+            .string()
+            .regex(/^v\d+\.\d+\.\d+$/, { message: "a Harbor release such as v2.15.0" })
+            .default(HARBOR_DEFAULT_VERSION),
+        /** Offline installer URL: https://, http:// or file://. Default: the GitHub release of `version`. */
+        installerUrl: z
+            .string()
+            .regex(/^(https?|file):\/\/\S+$/, { message: "an https://, http:// or file:// URL of the offline installer" })
+            .optional(),
+        /** SHA-256 of the installer (64 hex digits). Required: no default, a mismatch aborts the install. */
+        installerSha256: z
+            .string()
+            .regex(/^[0-9a-fA-F]{64}$/, { message: "the installer's SHA-256: 64 hex digits" })
+            .optional(),
+        /** SSH target for Harbor's host; unset installs on the machine running pulumi. Default: none. */
+        ssh: z
+            .strictObject({
+                /** Host name or address. Required. */
+                host: hostname,
+                /** SSH port. Default: 22. */
+                port: port.default(22),
+                /** Login user (needs docker and write access to installDir and dataVolume). Default: root. */
+                user: userName.default("root"),
+                /** PEM/OpenSSH private key, a secret. Default: none (then password). */
+                privateKey: z.string().includes("PRIVATE KEY", { message: "a PEM or OpenSSH private key" }).optional(),
+                /** Password, a secret. Default: none. */
+                password: z.string().min(1).optional(),
+            })
+            .optional(),
+        /** Directory on the host for the installer, harbor.yml, TLS files and downloads. Default: /opt/registry-kit/harbor. */
+        installDir: absolutePath.default("/opt/registry-kit/harbor"),
+        /** Harbor's data_volume (images on filesystem storage, database, job logs); kept on destroy. Default: /data. */
+        dataVolume: absolutePath.default("/data"),
+        /** Host port for HTTP (redirects to HTTPS). Default: 80. */
+        httpPort: port.default(80),
+        /** Host port for HTTPS. Default: 443. */
+        httpsPort: port.default(443),
+        /** Only strong TLS ciphers. Default: false. */
+        strongSslCiphers: z.boolean().default(false),
+        /** external_url, when Harbor sits behind another proxy. Default: none. */
+        externalUrl: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL" }).optional(),
+        /** Initial admin password, a secret (8-128 characters with an upper, a lower and a digit). Default: generated (kept in state). */
+        adminPassword: z
+            .string()
+            .superRefine((v, ctx) => {
+                const problem = harborPasswordProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .optional(),
+        /** Database password, a secret. Default: generated (kept in state). */
+        databasePassword: z.string().min(8, { message: "at least 8 characters" }).optional(),
+        trivy: z
+            .strictObject({
+                /** Only report fixed vulnerabilities. Default: false. */
+                ignoreUnfixed: z.boolean().default(false),
+                /** No vulnerability DB downloads (air-gapped). Default: false. */
+                skipUpdate: z.boolean().default(false),
+                /** No Java DB downloads. Default: false. */
+                skipJavaDbUpdate: z.boolean().default(false),
+                /** No API requests while scanning. Default: false. */
+                offlineScan: z.boolean().default(false),
+                /** Skip verifying the registry certificate. Default: false. */
+                insecure: z.boolean().default(false),
+                /** Scan timeout. Default: 5m0s. */
+                timeout: z
+                    .string()
+                    .regex(/^(\d+(ns|us|ms|s|m|h))+$/, { message: "a Go duration such as 5m0s" })
+                    .default("5m0s"),
+            })
+            .prefault({}),
+        jobservice: z
+            .strictObject({
+                /** Concurrent job workers. Default: 10. */
+                maxJobWorkers: z.number().int().min(1, { message: "1 to 100 workers" }).max(100, { message: "1 to 100 workers" }).default(10),
+                /** Longest task in hours. Default: 24. */
+                maxJobDurationHours: z.number().int().min(1).max(720).default(24),
+            })
+            .prefault({}),
+        log: z
+            .strictObject({
+                /** Harbor's log level. Default: info. */
+                level: z.enum(HARBOR_LOG_LEVELS).default("info"),
+                /** Rotated files kept. Default: 50. */
+                rotateCount: z.number().int().min(0).max(1000).default(50),
+                /** Size that triggers rotation: bytes, or with k, M or G. Default: 200M. */
+                rotateSize: z
+                    .string()
+                    .regex(/^\d+[kMG]?$/, { message: "a size such as 100, 100k, 200M or 1G" })
+                    .default("200M"),
+                /** Log directory on the host. Default: /var/log/harbor. */
+                location: absolutePath.default("/var/log/harbor"),
+            })
+            .prefault({}),
+        proxy: z
+            .strictObject({
+                /** Default: none. */
+                httpProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
+                /** Default: none. */
+                httpsProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
+                /** Comma-separated hosts reached directly. Default: none. */
+                noProxy: z.string().optional(),
+                /** Components that use the proxy. Default: [core, jobservice, trivy]. */
+                components: z.array(z.enum(HARBOR_PROXY_COMPONENTS)).default(["core", "jobservice", "trivy"]),
+            })
+            .prefault({}),
+        metrics: z
+            .strictObject({
+                /** Host port of Harbor's metrics (always on). Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
+                port: port.default(9091),
+                /** Metrics path. Default: /metrics. */
+                path: z
+                    .string()
+                    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: "a path such as /metrics" })
+                    .default("/metrics"),
+            })
+            .prefault({}),
+        uploadPurging: uploadPurgingSchema,
+    })
+    .prefault({});
+
+/** Checks of the harbor topology: what Harbor itself would refuse, and what registry-kit cannot wire to it. */
+function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const h = settings.harbor;
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    const v = parseHarborVersion(h.version);
+    if (v && `${v.major}.${v.minor}.0` !== HARBOR_SCHEMA_VERSION) {
+        issue(
+            ["harbor", "version"],
+            h.version,
+            `a ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")}.x release (registry-kit renders Harbor ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")}'s harbor.yml; another minor version needs Harbor's migration, see the README's "Upgrading Harbor")`,
+        );
+    }
+    if (!h.installerSha256) {
+        issue(
+            ["harbor", "installerSha256"],
+            undefined,
+            "the SHA-256 of the offline installer (64 hex digits, from the release page's .sha256 file or `sha256sum`): required, registry-kit never installs an unverified download",
+        );
+    }
+    const hostProblem = harborHostnameProblem(settings.hostname);
+    if (hostProblem) issue(["hostname"], settings.hostname, `a DNS name or IP address clients can reach (this is ${hostProblem})`);
+    if (settings.tls.mode === "acme") {
+        issue(
+            ["tls", "mode"],
+            "acme",
+            '"self-signed" or "provided" with topology harbor (Harbor\'s own proxy serves port 80 as a redirect, so certbot\'s HTTP-01 webroot is not wired)',
+        );
+    }
+    if (settings.registry.storage.type === "minio") {
+        issue(
+            ["registry", "storage", "type"],
+            "minio",
+            '"filesystem" or "s3" with topology harbor (registry-kit\'s MinIO runs on its own Docker network, which Harbor\'s compose network cannot reach; point s3.regionEndpoint at a MinIO Harbor can reach)',
+        );
+    }
+    if (h.ssh && !h.ssh.privateKey && !h.ssh.password) {
+        issue(["harbor", "ssh", "privateKey"], undefined, "a private key or harbor.ssh.password (set with --secret): required to log in over SSH");
+    }
+    const ports: [string, number][] = [
+        ["httpPort", h.httpPort],
+        ["httpsPort", h.httpsPort],
+        ["metrics.port", h.metrics.port],
+    ];
+    ports.forEach(([key, p], i) => {
+        const clash = ports.slice(0, i).find(([, q]) => q === p);
+        if (clash) issue(["harbor", ...key.split(".")], p, `a host port not already used by registry-kit:harbor.${clash[0]}`);
+    });
+    // Prometheus on this machine's Docker and Harbor on this machine share host ports.
+    if (settings.monitoring.enabled && !h.ssh && !settings.docker.host) {
+        const clash = ports.find(([, p]) => p === settings.monitoring.port);
+        if (clash)
+            issue(
+                ["monitoring", "port"],
+                settings.monitoring.port,
+                `a host port not already used by registry-kit:harbor.${clash[0]} (Harbor and Prometheus run on the same host)`,
+            );
+    }
+}
+
 export const settingsSchema = z
     .strictObject({
         /** Which topology to deploy. Default: small-team. */
@@ -432,12 +629,14 @@ export const settingsSchema = z
         monitoring: monitoringSchema,
         /** GitLab CE, the registry's token issuer (topology gitlab). */
         gitlab: gitlabSchema,
+        harbor: harborSchema,
     })
     .superRefine(checkCrossSettings);
 
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
+    if (settings.topology === "harbor") checkHarbor(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
@@ -640,7 +839,7 @@ export type Settings = z.output<typeof settingsSchema>;
 export type RawSettings = z.input<typeof settingsSchema>;
 
 /** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword"];
+const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword"];
 
 /** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {

@@ -3,13 +3,12 @@
  * filesystem storage and Prometheus, on a network of its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Certificates } from "../components/certificates";
 import { Htpasswd } from "../components/htpasswd";
 import { Monitoring } from "../components/monitoring";
 import { Registry } from "../components/registry";
 import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
-import { ACME_CERT_NAME, acmeCertbot, certificateNote, registryStorage, stackTarget } from "./common";
+import { ACME_CERT_NAME, acmeCertbot, certificateNote, certificatesFromSettings, registryStorage, stackTarget } from "./common";
 import { Settings } from "./schema";
 
 export interface SmallTeamOutputs {
@@ -50,18 +49,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const target = stackTarget(settings, opts);
     const { prefix, childOpts, network } = target;
 
-    const certs = new Certificates(
-        `${prefix}-tls`,
-        {
-            mode: settings.tls.mode,
-            hostname: settings.hostname,
-            extraSans: settings.tls.extraSans,
-            validityDays: settings.tls.validityDays,
-            certificatePem: settings.tls.certificate,
-            privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
-        },
-        opts,
-    );
+    const certs = certificatesFromSettings(settings, prefix, opts);
 
     const auth = settings.auth;
     const htpasswd = new Htpasswd(

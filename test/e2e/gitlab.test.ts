@@ -13,7 +13,6 @@ import { GITLAB_ENV } from "../../renderers/gitlab-rb";
 import {
     buildImageTar,
     deploy,
-
     eventually,
     prepare,
     proxyRequest,
@@ -46,8 +45,7 @@ let imageTar: string;
 let pushedDigest: string;
 
 const target = (hostname: string, user = "developer"): ProxyTarget => ({ port: HTTPS, hostname, ca, user, password: STUB_PASSWORD });
-const client = (user: string) =>
-    new RegistryClient({ work, hostsFile, certDir, registry: `${REGISTRY_HOST}:${HTTPS}`, user, password: STUB_PASSWORD });
+const client = (user: string) => new RegistryClient({ work, hostsFile, certDir, registry: `${REGISTRY_HOST}:${HTTPS}`, user, password: STUB_PASSWORD });
 
 async function tokenFor(user: string, scope: string): Promise<string> {
     const res = await proxyRequest(target(GITLAB_HOST, user), "GET", `/jwt/auth?service=container_registry&scope=${encodeURIComponent(scope)}`);
@@ -65,7 +63,13 @@ async function manifestStatus(token: string, repo = REPO): Promise<number> {
 
 function events(): { accepted: boolean; authorization: string; body: string }[] {
     const r = run("docker", ["exec", `${PREFIX}-gitlab-stub`, "cat", "/tmp/events.jsonl"], { allowFail: true });
-    return r.code === 0 ? r.stdout.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+    return r.code === 0
+        ? r.stdout
+              .trim()
+              .split("\n")
+              .filter(Boolean)
+              .map((l) => JSON.parse(l))
+        : [];
 }
 
 describe("gitlab topology: GitLab as the registry's token issuer", () => {
@@ -134,7 +138,16 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
         ]).stdout;
         expect(cert).toContain(`DNS:${GITLAB_HOST}`);
         expect(cert).not.toContain(`DNS:${REGISTRY_HOST}`);
-        const redirect = run("curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", `Host: ${GITLAB_HOST}:${HTTP}`, `http://127.0.0.1:${HTTP}/users/sign_in`]);
+        const redirect = run("curl", [
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{redirect_url}",
+            "-H",
+            `Host: ${GITLAB_HOST}:${HTTP}`,
+            `http://127.0.0.1:${HTTP}/users/sign_in`,
+        ]);
         expect(redirect.stdout).toBe(`301 https://${GITLAB_HOST}:${HTTPS}/users/sign_in`);
     });
 
@@ -196,7 +209,17 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
         expect(up).toEqual({ registry: "1", "gitlab-rails": "1" });
         const targets = (await (await fetch(`${PROMETHEUS}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: { job: string } }[] } };
         expect(targets.data.activeTargets.map((t) => t.labels.job).sort()).toEqual(
-            ["gitlab-exporter-database", "gitlab-exporter-sidekiq", "gitlab-postgres", "gitlab-rails", "gitlab-redis", "gitlab-sidekiq", "gitlab-workhorse", "prometheus", "registry"].sort(),
+            [
+                "gitlab-exporter-database",
+                "gitlab-exporter-sidekiq",
+                "gitlab-postgres",
+                "gitlab-rails",
+                "gitlab-redis",
+                "gitlab-sidekiq",
+                "gitlab-workhorse",
+                "prometheus",
+                "registry",
+            ].sort(),
         );
     });
 });

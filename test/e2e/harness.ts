@@ -433,7 +433,25 @@ export function startSideService(
     const env = Object.entries(o.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
     const ports = (o.publish ?? []).flatMap((p) => ["-p", p]);
     const entrypoint = o.entrypoint ? ["--entrypoint", o.entrypoint] : [];
-    docker("create", "--name", o.name, "--network", network, "--network-alias", o.alias, "--dns", "127.0.0.1", ...env, ...ports, ...entrypoint, o.image, ...(o.args ?? []));
-    copyUploads(o.name, (o.files ?? []).map((f) => ({ file: f.path, content: f.content, permissions: f.permissions })));
+    docker(
+        "create",
+        "--name",
+        o.name,
+        "--network",
+        network,
+        "--network-alias",
+        o.alias,
+        "--dns",
+        "127.0.0.1",
+        ...env,
+        ...ports,
+        ...entrypoint,
+        o.image,
+        ...(o.args ?? []),
+    );
+    copyUploads(
+        o.name,
+        (o.files ?? []).map((f) => ({ file: f.path, content: f.content, permissions: f.permissions })),
+    );
     docker("start", o.name);
 }

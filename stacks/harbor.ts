@@ -1,0 +1,118 @@
+/**
+ * harbor: Harbor from its offline installer on one host (over SSH, or this machine), with the TLS
+ * certificate from Certificates, images on the filesystem (data_volume) or S3 (Storage), and
+ * Prometheus scraping Harbor's exporter, core, registry and job service.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { HarborInstaller } from "../components/harbor-installer";
+import { Monitoring } from "../components/monitoring";
+import { Storage } from "../components/storage";
+import { ScrapeJob } from "../renderers/prometheus-config";
+import { certificatesFromSettings, s3StorageArgs } from "./common";
+import { Settings } from "./schema";
+import { clientSetupText, registryHost } from "./small-team";
+
+export interface HarborOutputs {
+    harborUrl: pulumi.Output<string>;
+    registryHost: pulumi.Output<string>;
+    adminUser: pulumi.Output<string>;
+    adminPassword: pulumi.Output<string>;
+    /** The CA to trust, when the certificate is self-signed. */
+    caCertificate: pulumi.Output<string> | undefined;
+    clientSetup: pulumi.Output<string>;
+    dataVolume: pulumi.Output<string>;
+    installDir: pulumi.Output<string>;
+    prometheusUrl: pulumi.Output<string> | undefined;
+    harborScrapeJobs: pulumi.Output<ScrapeJob[]>;
+}
+
+export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): HarborOutputs {
+    const prefix = settings.docker.namePrefix ?? `rk-${pulumi.getStack()}`;
+    const h = settings.harbor;
+
+    const certs = certificatesFromSettings(settings, prefix, opts);
+    const st = settings.registry.storage;
+    const storage =
+        st.type === "s3"
+            ? new Storage(`${prefix}-storage`, { ...s3StorageArgs(settings), kind: "s3", bucket: st.s3.bucket ?? `${prefix}-registry` }, opts)
+            : undefined;
+
+    const ssh = h.ssh;
+    const installer = new HarborInstaller(
+        `${prefix}-harbor`,
+        {
+            connection: ssh && {
+                host: ssh.host,
+                port: ssh.port,
+                user: ssh.user,
+                privateKey: ssh.privateKey === undefined ? undefined : pulumi.secret(ssh.privateKey),
+                password: ssh.password === undefined ? undefined : pulumi.secret(ssh.password),
+            },
+            version: h.version,
+            installerUrl: h.installerUrl,
+            installerSha256: h.installerSha256!,
+            hostname: settings.hostname,
+            installDir: h.installDir,
+            dataVolume: h.dataVolume,
+            httpPort: h.httpPort,
+            httpsPort: h.httpsPort,
+            certificatePem: certs.certificatePem,
+            privateKeyPem: certs.privateKeyPem,
+            strongSslCiphers: h.strongSslCiphers,
+            externalUrl: h.externalUrl,
+            adminPassword: h.adminPassword === undefined ? undefined : pulumi.secret(h.adminPassword),
+            databasePassword: h.databasePassword === undefined ? undefined : pulumi.secret(h.databasePassword),
+            s3: storage?.s3,
+            trivy: h.trivy,
+            jobservice: h.jobservice,
+            log: h.log,
+            proxy: h.proxy,
+            metrics: h.metrics,
+            uploadPurging: h.uploadPurging,
+        },
+        opts,
+    );
+
+    const mon = settings.monitoring;
+    let monitoring: Monitoring | undefined;
+    if (mon.enabled) {
+        const providerOpts: pulumi.CustomResourceOptions = {};
+        if (settings.docker.host) providerOpts.provider = new docker.Provider(`${prefix}-docker`, { host: settings.docker.host });
+        const network = new docker.Network(
+            `${prefix}-net`,
+            { name: `${prefix}-net`, driver: "bridge", labels: [{ label: "registry-kit.stack", value: prefix }] },
+            pulumi.mergeOptions(opts, providerOpts),
+        );
+        monitoring = new Monitoring(
+            `${prefix}-prometheus`,
+            {
+                networkName: network.name,
+                registryTargets: [],
+                extraJobs: installer.scrapeJobs,
+                image: mon.image,
+                hostIp: mon.hostIp,
+                port: mon.port,
+                retentionTime: mon.retentionTime,
+                retentionSize: mon.retentionSize,
+                scrapeInterval: mon.scrapeInterval,
+            },
+            pulumi.mergeOptions(opts, providerOpts.provider ? { providers: [providerOpts.provider] } : {}),
+        );
+    }
+
+    const host = registryHost(settings.hostname, h.httpsPort);
+    const selfSigned = settings.tls.mode === "self-signed";
+    return {
+        harborUrl: installer.url,
+        registryHost: pulumi.output(host),
+        adminUser: installer.adminUser,
+        adminPassword: installer.adminPassword,
+        caCertificate: selfSigned ? certs.caCertificatePem : undefined,
+        clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
+        dataVolume: pulumi.output(installer.dataVolume),
+        installDir: pulumi.output(installer.installDir),
+        prometheusUrl: monitoring?.url,
+        harborScrapeJobs: installer.scrapeJobs,
+    };
+}

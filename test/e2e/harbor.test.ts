@@ -1,0 +1,412 @@
+/**
+ * Harbor's lifecycle for real over SSH: the commands HarborInstaller declares are taken from the offline
+ * render (their create/update/delete scripts, stdin and connection) and run the way @pulumi/command's
+ * remote.Command runs them, with `ssh` against a real sshd this test starts on 127.0.0.1 (its own config,
+ * host key and authorized_keys in a temp dir). Harbor's images cannot be pulled here, so the installer
+ * tarball is a test one, served from a loopback HTTP server: its `prepare`, and a `docker` stub first on
+ * the session's PATH, record every call (arguments, working directory, the harbor.yml prepare saw).
+ */
+import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { ManifestResource, render, Rendered, ROOT } from "./harness";
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-harbor-e2e-"));
+const host = path.join(work, "host"); // what the "remote" host's install and data paths live under
+const installDir = path.join(host, "opt", "harbor");
+const dataVolume = path.join(host, "data");
+const callLog = path.join(work, "calls.log");
+const seenDir = path.join(work, "seen");
+let sshd: ChildProcess | undefined;
+let sshPort = 0;
+let server: http.Server | undefined;
+let httpPort = 0;
+let createdRunSshd = false;
+const sha: Record<string, string> = {};
+
+const sh = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+};
+
+/** A test Harbor offline installer: harbor/prepare, install.sh, common.sh, harbor.yml.tmpl and an images tarball. */
+function buildInstaller(version: string): string {
+    const dir = fs.mkdtempSync(path.join(work, "installer-"));
+    const h = path.join(dir, "harbor");
+    fs.mkdirSync(h);
+    fs.copyFileSync(path.join(ROOT, "test", "fixtures", "harbor-2.15.yml.tmpl"), path.join(h, "harbor.yml.tmpl"));
+    fs.writeFileSync(path.join(h, "common.sh"), "# test stand-in for the installer's helpers\n");
+    // install.sh runs `docker compose down -v`: it must never be called.
+    fs.writeFileSync(path.join(h, "install.sh"), `#!/bin/bash\nprintf '%s\\tinstall.sh %s\\n' "$PWD" "$*" >> ${callLog}\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(
+        path.join(h, "prepare"),
+        `#!/bin/bash
+# Test prepare (${version}): records its call and the harbor.yml it read, checks what the real one checks,
+# and writes docker-compose.yml and common/config as the real one does.
+set -e
+n=$(ls ${seenDir} | wc -l)
+cp harbor.yml ${seenDir}/harbor-$n.yml
+printf '%s\\tprepare %s\\n' "$PWD" "$*" >> ${callLog}
+host=$(sed -n 's/^hostname: "\\(.*\\)"$/\\1/p' harbor.yml)
+[ "$host" != "127.0.0.1" ] || { echo "127.0.0.1 can not be the hostname" >&2; exit 1; }
+cert=$(sed -n 's/^  certificate: "\\(.*\\)"$/\\1/p' harbor.yml)
+key=$(sed -n 's/^  private_key: "\\(.*\\)"$/\\1/p' harbor.yml)
+[ -f "$cert" ] && [ -f "$key" ] || { echo "Error: The protocol is https but attribute ssl_cert is not set" >&2; exit 1; }
+data=$(sed -n 's/^data_volume: "\\(.*\\)"$/\\1/p' harbor.yml)
+mkdir -p common/config
+printf 'name: harbor\\n# data_volume: %s\\n# version: ${version}\\n' "$data" > docker-compose.yml
+`,
+        { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(h, `harbor.${version}.tar.gz`), crypto.randomBytes(2048));
+    fs.mkdirSync(path.join(work, "www"), { recursive: true });
+    const tgz = path.join(work, "www", `harbor-offline-installer-${version}.tgz`);
+    sh("tar", ["-C", dir, "--owner=0", "--group=0", "-czf", tgz, "harbor"]);
+    sha[version] = crypto.createHash("sha256").update(fs.readFileSync(tgz)).digest("hex");
+    return tgz;
+}
+
+/** `docker` for the SSH session: records each call; compose up creates data under data_volume; down -v would delete it. */
+function writeDockerStub(): string {
+    const bin = path.join(work, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+        path.join(bin, "docker"),
+        `#!/bin/bash
+printf '%s\\tdocker %s\\n' "$PWD" "$*" >> ${callLog}
+data() { sed -n 's/^# data_volume: //p' docker-compose.yml; }
+case "$1 $2" in
+    "compose version") echo "Docker Compose version v2-test-stub" ;;
+    "compose up")
+        d=$(data); mkdir -p "$d/database" "$d/registry"
+        [ -f "$d/database/PG_VERSION" ] || echo 15 > "$d/database/PG_VERSION" ;;
+    "compose down")
+        for a in "$@"; do case "$a" in -v | --volumes) rm -rf "$(data)"/* ;; esac; done ;;
+    "load -i") [ -f "$3" ] || exit 1 ;;
+esac
+exit 0
+`,
+        { mode: 0o755 },
+    );
+    return bin;
+}
+
+async function freePort(): Promise<number> {
+    for (let i = 0; i < 50; i++) {
+        const p = 62000 + crypto.randomInt(1000);
+        const ok = await new Promise<boolean>((resolve) => {
+            const s = net.createServer();
+            s.once("error", () => resolve(false));
+            s.listen(p, "127.0.0.1", () => s.close(() => resolve(true)));
+        });
+        if (ok) return p;
+    }
+    throw new Error("no free port in 62000-62999");
+}
+
+async function startSshd(bin: string): Promise<void> {
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "host_key")]);
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "client_key")]);
+    fs.copyFileSync(path.join(work, "client_key.pub"), path.join(work, "authorized_keys"));
+    if (!fs.existsSync("/run/sshd")) {
+        fs.mkdirSync("/run/sshd", { mode: 0o755 });
+        createdRunSshd = true;
+    }
+    sshPort = await freePort();
+    const config = path.join(work, "sshd_config");
+    fs.writeFileSync(
+        config,
+        [
+            `Port ${sshPort}`,
+            "ListenAddress 127.0.0.1",
+            `HostKey ${path.join(work, "host_key")}`,
+            `PidFile ${path.join(work, "sshd.pid")}`,
+            `AuthorizedKeysFile ${path.join(work, "authorized_keys")}`,
+            "PermitRootLogin prohibit-password",
+            "PasswordAuthentication no",
+            "KbdInteractiveAuthentication no",
+            "UsePAM no",
+            "StrictModes no",
+            `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+            "LogLevel ERROR",
+            "",
+        ].join("\n"),
+    );
+    sshd = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", config], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    sshd.stderr!.on("data", (d) => (err += d));
+    for (let i = 0; i < 50; i++) {
+        if ((await ssh(["true"])).code === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`sshd did not start: ${err}`);
+}
+
+/**
+ * ssh to the test sshd as the rendered connection says, with the rendered private key. Asynchronous: the
+ * installer's HTTP server runs in this process and must keep answering while ssh runs.
+ */
+function ssh(
+    args: string[],
+    input?: string,
+    connection?: { host: string; port: number; user: string; privateKey: string },
+): Promise<{ code: number; stdout: string; stderr: string }> {
+    const keyFile = path.join(work, connection ? "connection_key" : "client_key");
+    if (connection) fs.writeFileSync(keyFile, connection.privateKey, { mode: 0o600 });
+    const c = connection ?? { host: "127.0.0.1", port: sshPort, user: "root" };
+    const child = spawn(
+        "ssh",
+        [
+            "-p",
+            String(c.port),
+            "-i",
+            keyFile,
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            `UserKnownHostsFile=${path.join(work, "known_hosts")}`,
+            "-o",
+            "LogLevel=ERROR",
+            `${c.user}@${c.host}`,
+            ...args,
+        ],
+        { stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdin.end(input ?? "");
+    return new Promise((resolve) => {
+        child.on("error", (e) => resolve({ code: -1, stdout, stderr: stderr + String(e) }));
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+}
+
+function stackConfig(name: string, harbor: Record<string, unknown>): string {
+    const file = path.join(work, `${name}.yaml`);
+    const config = {
+        "registry-kit:topology": "harbor",
+        "registry-kit:hostname": "harbor.e2e.test",
+        "registry-kit:docker": { namePrefix: "rk-he2e" },
+        "registry-kit:monitoring": { enabled: false },
+        "registry-kit:harbor": {
+            version: "v2.15.0",
+            installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.0.tgz`,
+            installerSha256: sha["v2.15.0"],
+            installDir,
+            dataVolume,
+            ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: fs.readFileSync(path.join(work, "client_key"), "utf8") },
+            adminPassword: "E2e-Admin-Pass1",
+            log: { location: path.join(host, "log") },
+            ...harbor,
+        },
+    };
+    fs.writeFileSync(file, stringify({ config }));
+    return file;
+}
+
+const state = path.join(work, "state.json");
+let renders = 0;
+function renderStack(name: string, harbor: Record<string, unknown> = {}): Rendered {
+    return render(stackConfig(name, harbor), path.join(work, `render-${renders++}`), state, "e2e", ["harbor"]);
+}
+const commandOf = (r: Rendered): ManifestResource => {
+    const c = r.resources.find((x) => x.type === "command:remote:Command");
+    if (!c) throw new Error("no remote command rendered");
+    return c;
+};
+
+/** What @pulumi/command does on `pulumi up`: create when new, update when any input changed, nothing otherwise. */
+async function up(current: Rendered, previous?: Rendered): Promise<{ ran: "create" | "update" | "nothing"; code: number; stdout: string; stderr: string }> {
+    const cmd = commandOf(current);
+    const before = previous && commandOf(previous);
+    if (before && JSON.stringify(before.inputs) === JSON.stringify(cmd.inputs)) return { ran: "nothing", code: 0, stdout: "", stderr: "" };
+    const action = before ? "update" : "create";
+    return { ran: action, ...(await ssh([cmd.inputs[action]], cmd.inputs.stdin, cmd.inputs.connection)) };
+}
+function destroy(current: Rendered) {
+    const cmd = commandOf(current);
+    return ssh([cmd.inputs.delete], "", cmd.inputs.connection);
+}
+
+const calls = () => (fs.existsSync(callLog) ? fs.readFileSync(callLog, "utf8").trim().split("\n").filter(Boolean) : []);
+const harborDir = path.join(installDir, "harbor");
+
+beforeAll(async () => {
+    fs.mkdirSync(seenDir);
+    fs.mkdirSync(host);
+    buildInstaller("v2.15.0");
+    buildInstaller("v2.15.1");
+    server = http.createServer((req, res) => {
+        const file = path.join(work, "www", path.basename(req.url ?? ""));
+        if (!fs.existsSync(file)) {
+            res.writeHead(404).end();
+            return;
+        }
+        res.writeHead(200, { "Content-Type": "application/gzip" });
+        fs.createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    httpPort = (server.address() as net.AddressInfo).port;
+    await startSshd(writeDockerStub());
+}, 60_000);
+
+afterAll(async () => {
+    sshd?.kill("SIGTERM");
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    if (createdRunSshd) fs.rmSync("/run/sshd", { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+});
+
+describe("Harbor over SSH", () => {
+    let deployed: Rendered;
+
+    it("aborts on a checksum mismatch before extracting or running anything", async () => {
+        const bad = renderStack("bad-checksum", { installerSha256: "0".repeat(64) });
+        const r = await up(bad);
+        expect(r.ran).toBe("create");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(
+            `checksum mismatch for http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.0.tgz: expected sha256 ${"0".repeat(64)}, got ${sha["v2.15.0"]}`,
+        );
+        expect(fs.existsSync(harborDir)).toBe(false);
+        expect(fs.readdirSync(path.join(installDir, "downloads"))).toEqual([]);
+        // Only the check that Compose is there ran: no load, no prepare, no compose up.
+        expect(calls()).toEqual([expect.stringMatching(/\tdocker compose version$/)]);
+    }, 60_000);
+
+    it("installs: downloads, verifies, extracts, writes harbor.yml and TLS files, loads images, runs prepare, starts the project", async () => {
+        deployed = renderStack("v2.15.0");
+        const before = calls().length;
+        const r = await up(deployed);
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain("installer checksum verified");
+        expect(calls().slice(before)).toEqual([
+            expect.stringMatching(/\tdocker compose version$/),
+            `${harborDir}\tdocker load -i ${harborDir}/harbor.v2.15.0.tar.gz`,
+            `${harborDir}\tprepare --with-trivy`,
+            `${harborDir}\tdocker compose up -d --remove-orphans`,
+        ]);
+        // The files land where the installer and prepare expect them.
+        const stdinYml = Buffer.from(commandOf(deployed).inputs.stdin.split("\n")[0].split(" ")[1], "base64").toString();
+        expect(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).toBe(stdinYml);
+        expect(fs.readFileSync(path.join(seenDir, "harbor-0.yml"), "utf8")).toBe(stdinYml);
+        const yml = parse(stdinYml);
+        expect(yml.https.certificate).toBe(path.join(installDir, "tls", "server.crt"));
+        expect(yml.data_volume).toBe(dataVolume);
+        expect(fs.statSync(path.join(harborDir, "harbor.yml")).mode & 0o777).toBe(0o600);
+        expect(fs.statSync(path.join(installDir, "tls", "server.key")).mode & 0o777).toBe(0o600);
+        expect(new crypto.X509Certificate(fs.readFileSync(path.join(installDir, "tls", "server.crt"))).subjectAltName).toContain("DNS:harbor.e2e.test");
+        expect(fs.readFileSync(path.join(installDir, "version"), "utf8").trim()).toBe("v2.15.0");
+        expect(fs.existsSync(path.join(dataVolume, "database", "PG_VERSION"))).toBe(true);
+        expect(r.stdout + r.stderr).not.toContain("E2e-Admin-Pass1");
+    }, 60_000);
+
+    it("changes nothing and runs no command on a second run with the same config", async () => {
+        const again = renderStack("v2.15.0");
+        const before = calls().length;
+        expect((await up(again, deployed)).ran).toBe("nothing");
+        expect(calls().length).toBe(before);
+        deployed = again;
+    }, 60_000);
+
+    it("updates harbor.yml: prepare again and the project up again, volumes and data kept, no download", async () => {
+        fs.writeFileSync(path.join(dataVolume, "registry", "image-layer"), "pushed before the update");
+        const changed = renderStack("warning", { log: { level: "warning", location: path.join(host, "log") } });
+        const before = calls().length;
+        const r = await up(changed, deployed);
+        expect(r.ran).toBe("update");
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        expect(r.stdout).not.toContain("downloading");
+        expect(calls().slice(before)).toEqual([
+            expect.stringMatching(/\tdocker compose version$/),
+            `${harborDir}\tprepare --with-trivy`,
+            `${harborDir}\tdocker compose up -d --force-recreate --remove-orphans`,
+        ]);
+        expect(parse(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).log.level).toBe("warning");
+        expect(fs.readFileSync(path.join(dataVolume, "registry", "image-layer"), "utf8")).toBe("pushed before the update");
+        expect(fs.existsSync(path.join(dataVolume, "database", "PG_VERSION"))).toBe(true);
+        deployed = changed;
+    }, 60_000);
+
+    it("upgrades to a patch release in place: verified download, project stopped without -v, new images, prepare, up", async () => {
+        const patch = renderStack("v2.15.1", {
+            version: "v2.15.1",
+            installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.1.tgz`,
+            installerSha256: sha["v2.15.1"],
+            log: { level: "warning", location: path.join(host, "log") },
+        });
+        const before = calls().length;
+        const r = await up(patch, deployed);
+        expect(r.code).toBe(0);
+        expect(calls().slice(before)).toEqual([
+            expect.stringMatching(/\tdocker compose version$/),
+            `${harborDir}\tdocker compose down`,
+            `${harborDir}\tdocker load -i ${harborDir}/harbor.v2.15.1.tar.gz`,
+            `${harborDir}\tprepare --with-trivy`,
+            `${harborDir}\tdocker compose up -d --remove-orphans`,
+        ]);
+        expect(fs.readFileSync(path.join(harborDir, "docker-compose.yml"), "utf8")).toContain("# version: v2.15.1");
+        expect(fs.existsSync(path.join(installDir, "previous", "harbor.v2.15.0.tar.gz"))).toBe(true);
+        expect(fs.readFileSync(path.join(installDir, "version"), "utf8").trim()).toBe("v2.15.1");
+        expect(fs.readFileSync(path.join(dataVolume, "registry", "image-layer"), "utf8")).toBe("pushed before the update");
+        deployed = patch;
+    }, 60_000);
+
+    it("refuses a minor version change on the host, saying what to do, and changes nothing", async () => {
+        // As if Harbor 2.14 were installed there: moving to 2.15 needs Harbor's migration.
+        fs.writeFileSync(path.join(installDir, "version"), "v2.14.3\n");
+        const ymlBefore = fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8");
+        const changed = renderStack("migration", {
+            version: "v2.15.1",
+            installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.1.tgz`,
+            installerSha256: sha["v2.15.1"],
+            jobservice: { maxJobWorkers: 3 },
+        });
+        const before = calls().length;
+        const r = await up(changed, deployed);
+        expect(r.ran).toBe("update");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain("refusing to change Harbor v2.14.3 to v2.15.1: a minor or major version change needs Harbor's migration");
+        expect(r.stderr).toContain(`docker run -it --rm -v /:/hostfs goharbor/prepare:v2.15.1 migrate -i ${harborDir}/harbor.yml`);
+        expect(r.stderr).toContain("Nothing was changed");
+        expect(calls().length).toBe(before);
+        expect(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).toBe(ymlBefore);
+        fs.writeFileSync(path.join(installDir, "version"), "v2.15.1\n");
+    }, 60_000);
+
+    it("deletes: stops the project without -v and keeps data_volume, the database and harbor.yml", async () => {
+        const before = calls().length;
+        const r = await destroy(deployed);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain(`kept ${dataVolume} (images, database)`);
+        expect(calls().slice(before)).toEqual([`${harborDir}\tdocker compose down`]);
+        expect(fs.readFileSync(path.join(dataVolume, "registry", "image-layer"), "utf8")).toBe("pushed before the update");
+        expect(fs.existsSync(path.join(dataVolume, "database", "PG_VERSION"))).toBe(true);
+        expect(fs.existsSync(path.join(harborDir, "harbor.yml"))).toBe(true);
+    }, 60_000);
+
+    it("never called install.sh or anything that deletes volumes", async () => {
+        const all = calls();
+        expect(all.length).toBeGreaterThan(8);
+        for (const c of all) {
+            expect(c).not.toMatch(/install\.sh/);
+            expect(c).not.toMatch(/down .*(-v|--volumes)\b/);
+            expect(c).not.toMatch(/volume (rm|prune)/);
+        }
+    });
+});

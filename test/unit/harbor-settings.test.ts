@@ -1,0 +1,147 @@
+/**
+ * Bad input for Harbor, refused before anything runs: in the stack settings (naming the setting, the
+ * value unless secret, and what is allowed) and in HarborInstaller's arguments for library users.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { OfflineEngine, unwrapSecrets } from "../../offline/engine";
+import { ConfigError, parseSettings } from "../../stacks/config";
+
+const SHA = "ab".repeat(32);
+const base = { topology: "harbor", hostname: "harbor.example.com", harbor: { installerSha256: SHA } };
+const secretKeys = ["harbor", "tls"];
+
+function failure(raw: Record<string, unknown>, keys = secretKeys): string {
+    try {
+        parseSettings(raw, keys);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+    }
+    throw new Error("expected the settings to be refused");
+}
+const withHarbor = (harbor: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...base, ...extra, harbor: { ...base.harbor, ...harbor } });
+
+describe("harbor settings", () => {
+    it("fills Harbor's defaults from a hostname and the installer checksum", () => {
+        const s = parseSettings(base, secretKeys);
+        expect(s.harbor).toMatchObject({
+            version: "v2.15.0",
+            installDir: "/opt/registry-kit/harbor",
+            dataVolume: "/data",
+            httpPort: 80,
+            httpsPort: 443,
+            jobservice: { maxJobWorkers: 10, maxJobDurationHours: 24 },
+            log: { level: "info", rotateCount: 50, rotateSize: "200M", location: "/var/log/harbor" },
+            metrics: { port: 9091, path: "/metrics" },
+            proxy: { components: ["core", "jobservice", "trivy"] },
+            uploadPurging: { enabled: true, age: "168h", interval: "24h", dryrun: false },
+        });
+        expect(s.harbor.installerUrl).toBeUndefined();
+        expect(s.monitoring.port).toBe(9090);
+    });
+
+    it("refuses an installer without a checksum", () => {
+        expect(failure({ ...base, harbor: { installerUrl: "https://mirror.internal/harbor.tgz" } }, secretKeys)).toContain(
+            "registry-kit:harbor.installerSha256: got nothing; allowed: the SHA-256 of the offline installer",
+        );
+        expect(failure(withHarbor({ installerSha256: "abc" }))).toContain(
+            'registry-kit:harbor.installerSha256: got "abc"; allowed: the installer\'s SHA-256: 64 hex digits',
+        );
+    });
+
+    it("refuses hostnames Harbor refuses: localhost and loopback addresses", () => {
+        expect(failure({ ...base, hostname: "localhost" })).toContain(
+            'registry-kit:hostname: got "localhost"; allowed: a DNS name or IP address clients can reach (this is localhost',
+        );
+        expect(failure({ ...base, hostname: "127.0.0.1" })).toContain("Harbor's prepare refuses 127.0.0.1");
+    });
+
+    it("refuses an admin password Harbor refuses, without showing it", () => {
+        const msg = failure(withHarbor({ adminPassword: "weakpassword" }));
+        expect(msg).toContain("registry-kit:harbor.adminPassword: got [secret]; allowed: Harbor's password rules: an uppercase letter, a digit");
+        expect(msg).not.toContain("weakpassword");
+        // Set in plain text: refused as well.
+        expect(failure(withHarbor({ adminPassword: "Harbor12345" }), [])).toContain(
+            "registry-kit:harbor.adminPassword: got a plain-text value; allowed: a secret",
+        );
+    });
+
+    it("refuses a storage kind registry-kit cannot give Harbor, and ACME", () => {
+        expect(failure({ ...base, registry: { storage: { type: "minio" } } })).toContain(
+            'registry-kit:registry.storage.type: got "minio"; allowed: "filesystem" or "s3" with topology harbor',
+        );
+        expect(failure({ ...base, registry: { storage: { type: "gcs" } } })).toContain('allowed: one of "filesystem", "s3", "minio"');
+        expect(failure({ ...base, tls: { mode: "acme" }, hostname: "harbor.example.org" })).toContain('registry-kit:tls.mode: got "acme"');
+    });
+
+    it("refuses https without a certificate (provided mode without one)", () => {
+        expect(failure({ ...base, tls: { mode: "provided" } })).toContain(
+            'registry-kit:tls.certificate: got nothing; allowed: a PEM certificate chain: required when tls.mode is "provided"',
+        );
+    });
+
+    it("refuses another minor version, which needs Harbor's migration", () => {
+        expect(failure(withHarbor({ version: "v2.14.2" }))).toContain('registry-kit:harbor.version: got "v2.14.2"; allowed: a 2.15.x release');
+        expect(failure(withHarbor({ version: "2.15.0" }))).toContain("a Harbor release such as v2.15.0");
+    });
+
+    it("refuses clashing host ports, SSH without credentials, and unknown keys", () => {
+        expect(failure(withHarbor({ metrics: { port: 443 } }))).toContain(
+            "registry-kit:harbor.metrics.port: got 443; allowed: a host port not already used by registry-kit:harbor.httpsPort",
+        );
+        expect(failure(withHarbor({ ssh: { host: "h.internal" } }))).toContain("registry-kit:harbor.ssh.privateKey: got nothing");
+        expect(failure(withHarbor({ dataVolum: "/x" }))).toContain("registry-kit:harbor.dataVolum: unknown setting");
+        expect(failure({ ...base, monitoring: { port: 9091 } })).toContain(
+            "registry-kit:monitoring.port: got 9091; allowed: a host port not already used by registry-kit:harbor.metrics.port (Harbor and Prometheus run on the same host)",
+        );
+    });
+});
+
+describe("HarborInstaller arguments", () => {
+    const engine = new OfflineEngine({}, "registry-kit", "harbor-args");
+    let kit: typeof import("../../index");
+    beforeAll(async () => {
+        await engine.install();
+        kit = await import("../../index");
+    });
+    const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\n", privateKeyPem: pulumi.secret("-----BEGIN PRIVATE KEY-----\n") };
+    const make = (args: Record<string, unknown>) => () =>
+        new kit.HarborInstaller("lib-harbor", { installerSha256: SHA, hostname: "harbor.example.com", ...cert, ...args } as any);
+
+    it("refuses https without a certificate", () => {
+        expect(make({ certificatePem: undefined, privateKeyPem: undefined })).toThrow(
+            'HarborInstaller "lib-harbor": invalid arguments:\nargs.certificatePem, args.privateKeyPem: got nothing; allowed: a PEM certificate and key: required when https is on',
+        );
+    });
+
+    it("refuses a missing checksum, a bad hostname, a weak password, an unsupported storage driver, another minor version", () => {
+        expect(make({ installerSha256: undefined })).toThrow("args.installerSha256: got nothing");
+        expect(make({ hostname: "localhost" })).toThrow('args.hostname: got "localhost"; allowed: a DNS name or IP address clients can reach');
+        const weak = make({ adminPassword: "password" });
+        expect(weak).toThrow("args.adminPassword: got [secret]; allowed: Harbor's password rules: an uppercase letter, a digit");
+        expect(make({ storageDriver: "inmemory" })).toThrow(
+            'args.storageDriver: got "inmemory"; allowed: one of "filesystem", "s3" (Harbor\'s storage_service knows filesystem, azure, gcs, s3, swift, oss',
+        );
+        expect(make({ storageDriver: "s3" })).toThrow("args.s3: got nothing");
+        expect(make({ version: "v2.16.0" })).toThrow('args.version: got "v2.16.0"; allowed: a Harbor 2.15.x release');
+    });
+
+    it("generates passwords Harbor accepts, serves plain HTTP when asked, and runs locally without a connection", async () => {
+        const h = new kit.HarborInstaller("lib-harbor-http", { installerSha256: SHA, hostname: "10.0.0.5", https: false, httpPort: 8080 });
+        const [url, password] = await new Promise<[string, string]>((r) =>
+            pulumi.all([h.url, h.adminPassword]).apply((v) => {
+                r(v);
+                return v;
+            }),
+        );
+        expect(url).toBe("http://10.0.0.5:8080");
+        expect(password).toMatch(/^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9]).{32}$/);
+        await engine.settle();
+        const c = engine.resources.find((r) => r.name === "lib-harbor-http" && r.custom)!;
+        expect(c.type).toBe("command:local:Command");
+        const stdin = unwrapSecrets(c.inputs.stdin) as string;
+        expect(stdin.split("\n")[0].split(" ")[0]).toBe("harbor.yml");
+        expect(stdin).not.toContain("server.key");
+    });
+});
