@@ -1,0 +1,153 @@
+/**
+ * The gitlab topology's settings: every bad input refused with the setting, the value (never a
+ * secret) and what is allowed; GitLab's password rules; the renderers' own guards.
+ */
+import { describe, expect, it } from "vitest";
+import { renderGitlabRb, rubyString } from "../../renderers/gitlab-rb";
+import { renderNginxConf } from "../../renderers/nginx-conf";
+import { ConfigError, parseSettings } from "../../stacks/config";
+import { gitlabEndpoint, gitlabPasswordProblem } from "../../stacks/schema";
+
+const base = { topology: "gitlab", hostname: "registry.example.com", gitlab: { externalUrl: "https://gitlab.example.com" } };
+
+function failure(raw: Record<string, unknown>, keys = ["gitlab", "auth", "tls"]): string {
+    try {
+        parseSettings(raw, keys);
+    } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as Error).message;
+    }
+    throw new Error("expected the settings to be refused");
+}
+const withGitlab = (gitlab: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ ...base, ...rest, gitlab: { ...base.gitlab, ...gitlab } });
+
+describe("gitlab settings", () => {
+    it("accepts the example and fills GitLab's defaults", () => {
+        const s = parseSettings(base);
+        expect(s.gitlab).toMatchObject({
+            image: "gitlab/gitlab-ce:19.4.1-ce.0",
+            registryIssuer: "registry-kit-gitlab-issuer",
+            sshPort: 2222,
+            shmSizeMb: 256,
+            startTimeoutSeconds: 900,
+            retainOnDelete: true,
+        });
+        expect(gitlabEndpoint("https://gitlab.example.com:8443")).toEqual({
+            hostname: "gitlab.example.com",
+            port: 8443,
+            url: "https://gitlab.example.com:8443",
+        });
+        expect(gitlabEndpoint("https://gitlab.example.com/")).toEqual({ hostname: "gitlab.example.com", port: 443, url: "https://gitlab.example.com" });
+    });
+
+    it("refuses GitLab and the registry on the same host name and port, allows another port", () => {
+        expect(failure(withGitlab({ externalUrl: "https://registry.example.com" }))).toContain(
+            'registry-kit:gitlab.externalUrl: got "https://registry.example.com"; allowed: a host name or port other than the registry\'s (registry.example.com:443): GitLab and the registry are two virtual hosts on one proxy',
+        );
+        expect(parseSettings(withGitlab({ externalUrl: "https://registry.example.com:8443" })).gitlab.externalUrl).toBe("https://registry.example.com:8443");
+    });
+
+    it("refuses an external URL that is not https, has a path, or is missing", () => {
+        expect(failure(withGitlab({ externalUrl: "http://gitlab.example.com" }))).toContain(
+            'registry-kit:gitlab.externalUrl: got "http://gitlab.example.com"; allowed: an https:// URL: the proxy terminates TLS for GitLab',
+        );
+        expect(failure(withGitlab({ externalUrl: "https://gitlab.example.com/gitlab" }))).toContain(
+            'registry-kit:gitlab.externalUrl: got "https://gitlab.example.com/gitlab"; allowed: an https:// URL with a host name and optional port only (no path, user, query or fragment)',
+        );
+        expect(failure({ topology: "gitlab", hostname: "registry.example.com" })).toContain(
+            'registry-kit:gitlab.externalUrl: got nothing; allowed: GitLab\'s https:// URL, such as https://gitlab.example.com: required when topology is "gitlab"',
+        );
+    });
+
+    it("refuses a root password GitLab would refuse, without echoing it", () => {
+        const cases: [string, string][] = [
+            ["Sh0rt!", "at least 8 characters"],
+            ["MyGitLab-2026!", 'no "gitlab" in it'],
+            ["DevOps-forever-1", 'no "devops" in it'],
+            ["theroot-is-9x", 'no "root" in it'],
+            ["Administrator1!", 'no "administrator" in it'],
+            ["x".repeat(129), "at most 128 characters"],
+        ];
+        for (const [pw, why] of cases) {
+            const message = failure(withGitlab({ rootPassword: pw }));
+            expect(message).toContain(`registry-kit:gitlab.rootPassword: got [secret]; allowed: a password GitLab accepts: ${why}`);
+            expect(message).not.toContain(pw);
+        }
+        // The root email's parts count too (4+ characters); 64+ characters skip the word checks.
+        expect(failure(withGitlab({ rootPassword: "Opsteam-2026-x", rootEmail: "opsteam@corp.io" }))).toContain('no "opsteam" in it');
+        expect(gitlabPasswordProblem(`gitlab${"a".repeat(58)}`, "admin@gitlab.example.com")).toBeUndefined();
+        expect(parseSettings(withGitlab({ rootPassword: "Tr4il-Blazing-Otter" }), ["gitlab"]).gitlab.rootPassword).toBe("Tr4il-Blazing-Otter");
+    });
+
+    it("refuses a root password or GitLab key in plain text", () => {
+        expect(failure(withGitlab({ rootPassword: "Tr4il-Blazing-Otter" }), [])).toContain(
+            "registry-kit:gitlab.rootPassword: got a plain-text value; allowed: a secret (pulumi config set --secret --path 'registry-kit:gitlab.rootPassword' ...)",
+        );
+    });
+
+    it("makes a second issuer impossible: extra gitlab.rb lines may not touch the registry wiring", () => {
+        expect(failure(withGitlab({ extraConfig: "gitlab_rails['registry_issuer'] = 'other'" }))).toContain(
+            'registry-kit:gitlab.extraConfig: got "(Ruby)"; allowed: lines that leave registry-kit\'s settings alone (found registry_issuer;',
+        );
+        expect(failure(withGitlab({ extraConfig: "registry['internal_key'] = File.read('/k')\nexternal_url 'http://x'" }))).toContain(
+            "found external_url, internal_key;",
+        );
+        expect(parseSettings(withGitlab({ extraConfig: "gitlab_rails['time_zone'] = 'UTC'" })).gitlab.extraConfig).toContain("time_zone");
+    });
+
+    it("refuses htpasswd users (GitLab manages access) and clashing host ports", () => {
+        expect(failure({ ...base, auth: { users: [{ name: "ci", password: "x" }] } })).toContain(
+            'registry-kit:auth.users: got "(set)"; allowed: no htpasswd users with topology "gitlab"',
+        );
+        expect(failure(withGitlab({ externalUrl: "https://gitlab.example.com:9090" }))).toContain(
+            "registry-kit:gitlab.externalUrl: got 9090; allowed: a host port not already used by registry-kit:monitoring.port",
+        );
+        expect(failure(withGitlab({ sshPort: 80 }))).toContain(
+            "registry-kit:gitlab.sshPort: got 80; allowed: a host port not already used by registry-kit:proxy.httpPort",
+        );
+    });
+
+    it("asks for a public name in ACME mode, and for both or neither of GitLab's certificate and key", () => {
+        expect(failure(withGitlab({ externalUrl: "https://gitlab.internal" }, { tls: { mode: "acme" } }))).toContain(
+            'registry-kit:gitlab.externalUrl: got "gitlab.internal"; allowed: a public DNS name in tls.mode "acme"',
+        );
+        const provided = { tls: { mode: "provided", certificate: "-----BEGIN CERTIFICATE-----x", privateKey: "k" } };
+        expect(failure(withGitlab({ certificate: "-----BEGIN CERTIFICATE-----y" }, provided))).toContain(
+            "registry-kit:gitlab.privateKey: got nothing; allowed: both gitlab.certificate and gitlab.privateKey, or neither",
+        );
+        expect(failure(withGitlab({ certificate: "-----BEGIN CERTIFICATE-----y", privateKey: "k" }))).toContain(
+            'registry-kit:gitlab.certificate: got "(PEM)"; allowed: no certificate of your own with tls.mode "self-signed"',
+        );
+    });
+});
+
+describe("gitlab renderers' guards", () => {
+    const input = {
+        externalUrl: "https://gitlab.example.com",
+        registryHost: "registry.example.com",
+        registryPort: 5050,
+        registryApiUrl: "http://registry:5000",
+        issuer: "iss",
+        trustedCidrs: ["172.30.5.0/24"],
+        monitoringCidrs: ["172.30.5.0/24"],
+        sshPort: 0,
+    };
+
+    it("quotes Ruby strings so a value cannot end its literal", () => {
+        expect(rubyString(`a'b\\c`)).toBe(`'a\\'b\\\\c'`);
+        const rb = renderGitlabRb({ ...input, issuer: `x'; system('id'); '` });
+        expect(rb).toContain(`gitlab_rails['registry_issuer'] = 'x\\'; system(\\'id\\'); \\''`);
+        expect(rb).toContain("gitlab_rails['registry_port'] = '5050'");
+        expect(rb).not.toContain("gitlab_shell_ssh_port");
+    });
+
+    it("refuses an http external URL, a bad CIDR, no trusted proxy, and one vhost for two sites", () => {
+        expect(() => renderGitlabRb({ ...input, externalUrl: "http://gitlab.example.com" })).toThrow("is not https://<host>[:port]");
+        expect(() => renderGitlabRb({ ...input, trustedCidrs: ["10.0.0.0/33"] })).toThrow('"10.0.0.0/33" is not an IP address or CIDR block');
+        expect(() => renderGitlabRb({ ...input, trustedCidrs: [] })).toThrow("no trusted proxy address");
+        const nginx = { hostname: "a.example.com", upstream: "registry:5000", publicHttpsPort: 443, allowCidrs: [], hstsMaxAge: 0 };
+        expect(() => renderNginxConf({ ...nginx, app: { hostname: "a.example.com", upstream: "gitlab:80", listenPort: 443, publicHttpsPort: 443 } })).toThrow(
+            "the app and the registry both answer to a.example.com on port 443",
+        );
+    });
+});
