@@ -2,7 +2,10 @@
  * The gitlab topology's settings: every bad input refused with the setting, the value (never a
  * secret) and what is allowed; GitLab's password rules; the renderers' own guards.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { renderGitlabRb, rubyString } from "../../renderers/gitlab-rb";
 import { renderNginxConf } from "../../renderers/nginx-conf";
 import { ConfigError, parseSettings } from "../../stacks/config";
@@ -149,5 +152,18 @@ describe("gitlab renderers' guards", () => {
         expect(() => renderNginxConf({ ...nginx, app: { hostname: "a.example.com", upstream: "gitlab:80", listenPort: 443, publicHttpsPort: 443 } })).toThrow(
             "the app and the registry both answer to a.example.com on port 443",
         );
+    });
+});
+
+describe("the .gitlab-ci.yml example in the docs", () => {
+    it("is YAML a runner reads, logging in and pushing with GitLab's registry variables", () => {
+        const doc = parse(fs.readFileSync(path.join(__dirname, "..", "..", "docs", "gitlab-ci.yml"), "utf8"));
+        const job = doc["build-image"];
+        expect(doc.stages).toEqual(["build"]);
+        expect(job.stage).toBe("build");
+        const script = [...job.before_script, ...job.script, job.variables.IMAGE].join("\n");
+        expect(script).toMatch(/docker login "\$CI_REGISTRY" /);
+        for (const v of ["$CI_REGISTRY_IMAGE", "$CI_REGISTRY_USER", "$CI_REGISTRY_PASSWORD"]) expect(script).toContain(v);
+        expect(job.script).toContain('docker push "$IMAGE"');
     });
 });
