@@ -83,7 +83,7 @@ describe("harbor resources", () => {
     });
 
     it("connects over SSH with the configured host, port, user and key", () => {
-        expect(plain(cmd().inputs.connection)).toEqual({ host: "harbor-1.internal", port: 2222, user: "deploy", privateKey: SSH_KEY });
+        expect(plain(cmd().inputs.connection)).toMatchObject({ host: "harbor-1.internal", port: 2222, user: "deploy", privateKey: SSH_KEY });
     });
 
     it("runs the lifecycle script for create, update and delete with the pinned installer and paths", () => {
