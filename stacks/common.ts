@@ -8,7 +8,10 @@ import { AcmeCertbot } from "../components/acme-certbot";
 import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
-import { TlsProxy } from "../components/tls-proxy";
+import { Monitoring } from "../components/monitoring";
+import { Registry, RegistryArgs } from "../components/registry";
+import { TlsProxy, TlsProxyAppArgs } from "../components/tls-proxy";
+import { ScrapeJob } from "../renderers/prometheus-config";
 import { ACME_DIRECTORIES, Settings } from "./schema";
 
 /** certbot's name for the stack's certificate: /etc/letsencrypt/live/registry-kit/. */
@@ -49,7 +52,7 @@ export function networkSubnets(network: docker.Network): pulumi.Output<string[]>
 }
 
 /** The registry's storage (volume, S3 or MinIO) and, for replicas, the shared Redis. */
-export function registryStorage(settings: Settings, { prefix, network, childOpts }: StackTarget) {
+function registryStorage(settings: Settings, { prefix, network, childOpts }: StackTarget) {
     const reg = settings.registry;
     const { s3: s3Settings, minio: minioSettings } = reg.storage;
     const storage = new Storage(
@@ -75,6 +78,82 @@ export function registryStorage(settings: Settings, { prefix, network, childOpts
           ? new Redis(`${prefix}-redis`, { networkName: network.name, image: reg.redis.image }, childOpts)
           : undefined;
     return { storage, redis };
+}
+
+/** The registry from `registry.*` settings, on its storage; `auth` adds htpasswd or token auth. */
+export function registryFromSettings(
+    settings: Settings,
+    target: StackTarget,
+    auth: Pick<RegistryArgs, "alias" | "htpasswd" | "tokenAuth" | "notifications">,
+): Registry {
+    const reg = settings.registry;
+    const { storage, redis } = registryStorage(settings, target);
+    return new Registry(
+        `${target.prefix}-registry`,
+        {
+            networkName: target.network.name,
+            ...auth,
+            image: reg.image,
+            dialect: reg.dialect,
+            volumeName: reg.storage.filesystem.volumeName,
+            retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
+            s3: storage.s3,
+            replicas: reg.replicas,
+            redisAddress: redis?.address,
+            redisPassword: redis?.password,
+            deleteEnabled: reg.deleteEnabled,
+            uploadPurging: reg.uploadPurging,
+            logLevel: reg.logLevel,
+            extraConfig: reg.extraConfig,
+        },
+        target.childOpts,
+    );
+}
+
+/** The TLS proxy from `proxy.*` and `tls.*` settings in front of the registry; `app` adds GitLab's virtual host. */
+export function proxyFromSettings(settings: Settings, target: StackTarget, registry: Registry, certs: Certificates, app?: TlsProxyAppArgs): TlsProxy {
+    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
+    return new TlsProxy(
+        `${target.prefix}-proxy`,
+        {
+            networkName: target.network.name,
+            hostname: settings.hostname,
+            upstream: registry.address,
+            certificatePem: certs.certificatePem,
+            privateKeyPem: certs.privateKeyPem,
+            image: settings.proxy.image,
+            hostIp: settings.proxy.hostIp,
+            httpsPort: settings.proxy.httpsPort,
+            httpPort: settings.proxy.httpPort,
+            allowCidrs: settings.proxy.allowCidrs,
+            hstsMaxAge: settings.proxy.hstsMaxAge,
+            acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
+            app,
+        },
+        // Only the registry is waited for (GitLab's first start takes minutes; its vhost follows when it is up).
+        pulumi.mergeOptions(target.childOpts, { dependsOn: [registry] }),
+    );
+}
+
+/** Prometheus from `monitoring.*` settings, scraping the registry and `extraJobs`; undefined when disabled. */
+export function monitoringFromSettings(settings: Settings, target: StackTarget, registry: Registry, extraJobs: ScrapeJob[] = []): Monitoring | undefined {
+    const mon = settings.monitoring;
+    if (!mon.enabled) return undefined;
+    return new Monitoring(
+        `${target.prefix}-prometheus`,
+        {
+            networkName: target.network.name,
+            registryTargets: registry.metricsAddresses,
+            extraJobs,
+            image: mon.image,
+            hostIp: mon.hostIp,
+            port: mon.port,
+            retentionTime: mon.retentionTime,
+            retentionSize: mon.retentionSize,
+            scrapeInterval: mon.scrapeInterval,
+        },
+        target.childOpts,
+    );
 }
 
 /** ACME mode: certbot on the proxy's volumes, for these names; undefined otherwise. */

@@ -7,13 +7,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Certificates } from "../components/certificates";
 import { Gitlab } from "../components/gitlab";
-import { Monitoring } from "../components/monitoring";
-import { Registry } from "../components/registry";
-import { TlsProxy } from "../components/tls-proxy";
 import { TokenSigningKey } from "../components/token-signing-key";
 import { GITLAB_EVENTS_PATH, GITLAB_HTTP_PORT, gitlabScrapeJobs } from "../renderers/gitlab-rb";
 import { REGISTRY_PORT } from "../renderers/registry-config";
-import { ACME_CERT_NAME, acmeCertbot, certificateNote, certificatesFromSettings, networkSubnets, registryStorage, stackTarget } from "./common";
+import {
+    acmeCertbot,
+    certificateNote,
+    certificatesFromSettings,
+    monitoringFromSettings,
+    networkSubnets,
+    proxyFromSettings,
+    registryFromSettings,
+    stackTarget,
+} from "./common";
 import { gitlabEndpoint, Settings } from "./schema";
 import { registryHost } from "./small-team";
 
@@ -75,30 +81,11 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
               ? { certificatePem: pulumi.output(g.certificate), privateKeyPem: pulumi.secret(g.privateKey!) }
               : undefined;
 
-    const reg = settings.registry;
-    const { storage, redis } = registryStorage(settings, target);
-    const registry = new Registry(
-        `${prefix}-registry`,
-        {
-            networkName: network.name,
-            alias: REGISTRY_ALIAS,
-            image: reg.image,
-            dialect: reg.dialect,
-            volumeName: reg.storage.filesystem.volumeName,
-            retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
-            s3: storage.s3,
-            replicas: reg.replicas,
-            redisAddress: redis?.address,
-            redisPassword: redis?.password,
-            tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
-            notifications: [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }],
-            deleteEnabled: reg.deleteEnabled,
-            uploadPurging: reg.uploadPurging,
-            logLevel: reg.logLevel,
-            extraConfig: reg.extraConfig,
-        },
-        childOpts,
-    );
+    const registry = registryFromSettings(settings, target, {
+        alias: REGISTRY_ALIAS,
+        tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
+        notifications: [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }],
+    });
 
     const gitlab = new Gitlab(
         `${prefix}-gitlab`,
@@ -126,52 +113,16 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
         childOpts,
     );
 
-    const proxy = new TlsProxy(
-        `${prefix}-proxy`,
-        {
-            networkName: network.name,
-            hostname: settings.hostname,
-            upstream: registry.address,
-            certificatePem: certs.certificatePem,
-            privateKeyPem: certs.privateKeyPem,
-            image: settings.proxy.image,
-            hostIp: settings.proxy.hostIp,
-            httpsPort: settings.proxy.httpsPort,
-            httpPort: settings.proxy.httpPort,
-            allowCidrs: settings.proxy.allowCidrs,
-            hstsMaxAge: settings.proxy.hstsMaxAge,
-            acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
-            app: {
-                hostname: endpoint.hostname,
-                upstream: gitlab.address,
-                httpsPort: endpoint.port,
-                certificatePem: gitlabCerts?.certificatePem,
-                privateKeyPem: gitlabCerts?.privateKeyPem,
-            },
-        },
-        // The proxy does not wait for GitLab (minutes on a first start): the registry vhost works before.
-        pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
-    );
+    const proxy = proxyFromSettings(settings, target, registry, certs, {
+        hostname: endpoint.hostname,
+        upstream: gitlab.address,
+        httpsPort: endpoint.port,
+        certificatePem: gitlabCerts?.certificatePem,
+        privateKeyPem: gitlabCerts?.privateKeyPem,
+    });
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, endpoint.hostname, ...settings.tls.extraSans]);
 
-    const mon = settings.monitoring;
-    const monitoring = mon.enabled
-        ? new Monitoring(
-              `${prefix}-prometheus`,
-              {
-                  networkName: network.name,
-                  registryTargets: registry.metricsAddresses,
-                  extraJobs: gitlabScrapeJobs(GITLAB_ALIAS),
-                  image: mon.image,
-                  hostIp: mon.hostIp,
-                  port: mon.port,
-                  retentionTime: mon.retentionTime,
-                  retentionSize: mon.retentionSize,
-                  scrapeInterval: mon.scrapeInterval,
-              },
-              childOpts,
-          )
-        : undefined;
+    const monitoring = monitoringFromSettings(settings, target, registry, gitlabScrapeJobs(GITLAB_ALIAS));
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     return {

@@ -4,11 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { Htpasswd } from "../components/htpasswd";
-import { Monitoring } from "../components/monitoring";
-import { Registry } from "../components/registry";
-import { TlsProxy } from "../components/tls-proxy";
 import { registryScrapeJob } from "../renderers/prometheus-config";
-import { ACME_CERT_NAME, acmeCertbot, certificateNote, certificatesFromSettings, registryStorage, stackTarget } from "./common";
+import { acmeCertbot, certificateNote, certificatesFromSettings, monitoringFromSettings, proxyFromSettings, registryFromSettings, stackTarget } from "./common";
 import { Settings } from "./schema";
 
 export interface SmallTeamOutputs {
@@ -26,8 +23,6 @@ export interface SmallTeamOutputs {
     certificateIssuer: pulumi.Output<string> | undefined;
     certificateNotAfter: pulumi.Output<string> | undefined;
 }
-
-export { ACME_CERT_NAME };
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
 export function registryHost(hostname: string, httpsPort: number): string {
@@ -47,7 +42,7 @@ export function clientSetupText(host: string, selfSigned: boolean): string {
 
 export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
     const target = stackTarget(settings, opts);
-    const { prefix, childOpts, network } = target;
+    const { prefix } = target;
 
     const certs = certificatesFromSettings(settings, prefix, opts);
 
@@ -63,68 +58,13 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         opts,
     );
 
-    const reg = settings.registry;
-    const { storage, redis } = registryStorage(settings, target);
-    const registry = new Registry(
-        `${prefix}-registry`,
-        {
-            networkName: network.name,
-            image: reg.image,
-            dialect: reg.dialect,
-            volumeName: reg.storage.filesystem.volumeName,
-            retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
-            s3: storage.s3,
-            replicas: reg.replicas,
-            redisAddress: redis?.address,
-            redisPassword: redis?.password,
-            htpasswd: htpasswd.content,
-            deleteEnabled: reg.deleteEnabled,
-            uploadPurging: reg.uploadPurging,
-            logLevel: reg.logLevel,
-            extraConfig: reg.extraConfig,
-        },
-        childOpts,
-    );
+    const registry = registryFromSettings(settings, target, { htpasswd: htpasswd.content });
 
-    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
-    const proxy = new TlsProxy(
-        `${prefix}-proxy`,
-        {
-            networkName: network.name,
-            hostname: settings.hostname,
-            upstream: registry.address,
-            certificatePem: certs.certificatePem,
-            privateKeyPem: certs.privateKeyPem,
-            image: settings.proxy.image,
-            hostIp: settings.proxy.hostIp,
-            httpsPort: settings.proxy.httpsPort,
-            httpPort: settings.proxy.httpPort,
-            allowCidrs: settings.proxy.allowCidrs,
-            hstsMaxAge: settings.proxy.hstsMaxAge,
-            acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
-        },
-        pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
-    );
+    const proxy = proxyFromSettings(settings, target, registry, certs);
 
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans]);
 
-    const mon = settings.monitoring;
-    const monitoring = mon.enabled
-        ? new Monitoring(
-              `${prefix}-prometheus`,
-              {
-                  networkName: network.name,
-                  registryTargets: registry.metricsAddresses,
-                  image: mon.image,
-                  hostIp: mon.hostIp,
-                  port: mon.port,
-                  retentionTime: mon.retentionTime,
-                  retentionSize: mon.retentionSize,
-                  scrapeInterval: mon.scrapeInterval,
-              },
-              childOpts,
-          )
-        : undefined;
+    const monitoring = monitoringFromSettings(settings, target, registry);
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
