@@ -51,7 +51,7 @@ export interface GitlabArgs {
     startTimeoutSeconds?: pulumi.Input<number>;
     /** Keep the config, logs and data volumes on destroy. Default: true. Plain value: a resource option. */
     retainOnDelete?: boolean;
-    /** More gitlab.rb lines, appended after the generated ones. Default: none. */
+    /** More gitlab.rb lines, appended after the generated ones; with them gitlab.rb is kept secret (they may hold passwords). Default: none. */
     extraConfig?: pulumi.Input<string>;
 }
 
@@ -64,7 +64,7 @@ const VOLUMES = [
 
 export class Gitlab extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    /** The gitlab.rb text given as GITLAB_OMNIBUS_CONFIG (no secret in it). */
+    /** The gitlab.rb text given as GITLAB_OMNIBUS_CONFIG: no secret in it, unless `extraConfig` is set (then it is a secret). */
     public readonly gitlabRb: pulumi.Output<string>;
     /** `alias:80`: GitLab's nginx on the network, the proxy's upstream. */
     public readonly address: pulumi.Output<string>;
@@ -117,6 +117,8 @@ export class Gitlab extends pulumi.ComponentResource {
                     }),
                 ),
             );
+        // Extra lines may hold SMTP or LDAP passwords: with them, gitlab.rb is kept secret as a whole.
+        if (args.extraConfig !== undefined) this.gitlabRb = pulumi.secret(this.gitlabRb);
         const rootEmail = pulumi.all([args.rootEmail, args.externalUrl]).apply(([email, url]) => email ?? `admin@${new URL(url).hostname}`);
 
         const volumes = VOLUMES.map(
@@ -139,7 +141,9 @@ export class Gitlab extends pulumi.ComponentResource {
                 hostname: pulumi.output(args.externalUrl).apply((u) => new URL(u).hostname),
                 image: remoteImage.imageId,
                 envs: [
-                    pulumi.interpolate`${GITLAB_ENV.omnibusConfig}=${this.gitlabRb}`,
+                    args.extraConfig !== undefined
+                        ? secretEnv(GITLAB_ENV.omnibusConfig, this.gitlabRb)
+                        : pulumi.interpolate`${GITLAB_ENV.omnibusConfig}=${this.gitlabRb}`,
                     pulumi.interpolate`${GITLAB_ENV.rootEmail}=${rootEmail}`,
                     secretEnv(GITLAB_ENV.rootPassword, args.rootPassword),
                     secretEnv(GITLAB_ENV.tokenKey, args.tokenKeyPem),

@@ -2,7 +2,7 @@
  * Stack configuration → validated, defaulted `Settings`, or one error that names every bad setting.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues, Settings, settingsSchema } from "./schema";
+import { formatIssues, Settings, settingsSchema, withTopologyDefaults } from "./schema";
 
 export const NAMESPACE = "registry-kit";
 
@@ -51,7 +51,7 @@ function hasValue(raw: unknown, path: string): boolean {
  * text is refused, since it would sit unencrypted in the stack file.
  */
 export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = []): Settings {
-    const result = settingsSchema.safeParse(raw, { reportInput: true });
+    const result = settingsSchema.safeParse(withTopologyDefaults(raw), { reportInput: true });
     if (!result.success) {
         throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, `${NAMESPACE}:`)}`);
     }

@@ -110,6 +110,22 @@ export const logLevels = ["error", "warn", "info", "debug"] as const;
 
 /** The GitLab CE image we test the gitlab.rb against. */
 export const GITLAB_IMAGE = "gitlab/gitlab-ce:19.4.1-ce.0";
+/**
+ * The registry image of the gitlab topology: Distribution 2.8 posts notifications as
+ * `application/vnd.docker.distribution.events.v1+json`, the only type GitLab's events endpoint takes;
+ * Distribution 3 posts `events.v2+json`.
+ */
+export const GITLAB_REGISTRY_IMAGE = "registry:2.8.3";
+
+/** Defaults that depend on the topology, applied to raw settings before the schema's own. */
+export function withTopologyDefaults(raw: Record<string, unknown>): Record<string, unknown> {
+    if (raw.topology !== "gitlab") return raw;
+    const registry = raw.registry;
+    if (registry !== undefined && (registry === null || typeof registry !== "object" || Array.isArray(registry))) return raw;
+    const reg = (registry ?? {}) as Record<string, unknown>;
+    return reg.image === undefined ? { ...raw, registry: { ...reg, image: GITLAB_REGISTRY_IMAGE } } : raw;
+}
+
 /** Default `iss` of GitLab's registry tokens; one setting feeds both sides. */
 export const GITLAB_DEFAULT_ISSUER = "registry-kit-gitlab-issuer";
 
@@ -788,6 +804,13 @@ function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname
             ["gitlab", "externalUrl"],
             g.externalUrl,
             `a host name or port other than the registry's (${settings.hostname}:${settings.proxy.httpsPort}): GitLab and the registry are two virtual hosts on one proxy`,
+        );
+    }
+    if ((settings.registry.dialect ?? inferDialect(settings.registry.image)) === "v3") {
+        issue(
+            ["registry", "image"],
+            settings.registry.image,
+            `a Distribution 2 image such as ${GITLAB_REGISTRY_IMAGE} with topology "gitlab" (registry 3 posts notifications as events.v2+json, which GitLab's /api/v4/container_registry_event/events refuses: it takes events.v1+json)`,
         );
     }
     const rootEmail = g.rootEmail ?? `admin@${endpoint.hostname}`;

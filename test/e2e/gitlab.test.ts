@@ -193,6 +193,12 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
             "Content-Type": "application/vnd.docker.distribution.events.v1+json",
         });
         expect(wrong.status).toBe(401);
+        // And so is registry 3's media type, as GitLab's endpoint refuses it.
+        const v2 = await proxyRequest(target(GITLAB_HOST), "POST", "/api/v4/container_registry_event/events", Buffer.from("{}"), {
+            Authorization: secret,
+            "Content-Type": "application/vnd.docker.distribution.events.v2+json",
+        });
+        expect(v2.status).toBe(415);
     });
 
     it("has Prometheus scrape the registry and GitLab's metrics endpoint", async () => {

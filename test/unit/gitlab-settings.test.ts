@@ -82,6 +82,15 @@ describe("gitlab settings", () => {
         expect(parseSettings(withGitlab({ rootPassword: "Tr4il-Blazing-Otter" }), ["gitlab"]).gitlab.rootPassword).toBe("Tr4il-Blazing-Otter");
     });
 
+    it("runs Distribution 2.8 by default and refuses registry 3, whose notifications GitLab does not take", () => {
+        expect(parseSettings(base).registry.image).toBe("registry:2.8.3");
+        expect(parseSettings({ ...base, topology: "small-team" }).registry.image).toBe("registry:3");
+        expect(failure({ ...base, registry: { image: "registry:3.0.0" } })).toContain(
+            'registry-kit:registry.image: got "registry:3.0.0"; allowed: a Distribution 2 image such as registry:2.8.3 with topology "gitlab" (registry 3 posts notifications as events.v2+json',
+        );
+        expect(failure({ ...base, registry: { image: "mirror.internal/registry:latest", dialect: "v3" } })).toContain("registry-kit:registry.image:");
+    });
+
     it("refuses a root password or GitLab key in plain text", () => {
         expect(failure(withGitlab({ rootPassword: "Tr4il-Blazing-Otter" }), [])).toContain(
             "registry-kit:gitlab.rootPassword: got a plain-text value; allowed: a secret (pulumi config set --secret --path 'registry-kit:gitlab.rootPassword' ...)",
@@ -142,6 +151,21 @@ describe("gitlab renderers' guards", () => {
         expect(rb).toContain(`gitlab_rails['registry_issuer'] = 'x\\'; system(\\'id\\'); \\''`);
         expect(rb).toContain("gitlab_rails['registry_port'] = '5050'");
         expect(rb).not.toContain("gitlab_shell_ssh_port");
+    });
+
+    it("applies the proxy's source allowlist to GitLab's virtual host too", () => {
+        const conf = renderNginxConf({
+            hostname: "registry.example.com",
+            upstream: "registry:5000",
+            publicHttpsPort: 443,
+            allowCidrs: ["10.0.0.0/8"],
+            hstsMaxAge: 0,
+            app: { hostname: "gitlab.example.com", upstream: "gitlab:80", listenPort: 443, publicHttpsPort: 443 },
+        });
+        const gitlabServer = conf.slice(conf.indexOf("# gitlab.example.com: a web application"));
+        expect(gitlabServer).toContain("allow 10.0.0.0/8;\n        deny all;");
+        // /healthz (loopback only), the registry's server and GitLab's.
+        expect(conf.match(/deny all;/g)!.length).toBe(3);
     });
 
     it("refuses an http external URL, a bad CIDR, no trusted proxy, and one vhost for two sites", () => {

@@ -14,7 +14,7 @@ import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, maskSecrets, ResourceRecord, unwrapSecrets } from "../../offline/engine";
 import { GITLAB_ENV } from "../../renderers/gitlab-rb";
 import { NOTIFICATIONS_ENV } from "../../renderers/registry-config";
-import { libtrustKeyId } from "../../renderers/token-auth";
+import { libtrustKeyId, TOKEN_JWKS_PATH } from "../../renderers/token-auth";
 
 const ROOT_PASSWORD = "Unit'Pass\"w0rd&<x>";
 const config = {
@@ -22,7 +22,6 @@ const config = {
     "registry-kit:hostname": "registry.example.com",
     "registry-kit:docker": { namePrefix: "rk-gu", subnet: "172.30.5.0/24" },
     "registry-kit:gitlab": { externalUrl: "https://gitlab.example.com:8443", rootPassword: ROOT_PASSWORD, registryIssuer: "acme-gitlab-issuer", sshPort: 2022 },
-    "registry-kit:registry": { image: "registry:3" },
     "registry-kit:proxy": { httpsPort: 443 },
 };
 
@@ -69,7 +68,7 @@ describe("gitlab topology under mocks", () => {
 
     it("gives both sides the same issuer, service, URLs and key pair", () => {
         const rb = envOf("rk-gu-gitlab")[GITLAB_ENV.omnibusConfig];
-        const registryConfig = parse(file("rk-gu-registry", "/etc/distribution/config.yml").content);
+        const registryConfig = parse(file("rk-gu-registry", "/etc/docker/registry/config.yml").content);
         const token = registryConfig.auth.token;
         // Issuer: one setting, written to both sides.
         expect(rb).toContain("gitlab_rails['registry_issuer'] = 'acme-gitlab-issuer'\n");
@@ -88,7 +87,9 @@ describe("gitlab topology under mocks", () => {
         const publicPem = crypto.createPublicKey(key).export({ type: "spki", format: "pem" }).toString();
         const cert = new crypto.X509Certificate(file("rk-gu-registry", token.rootcertbundle).content);
         expect(cert.publicKey.export({ type: "spki", format: "pem" })).toBe(publicPem);
-        const jwks = JSON.parse(file("rk-gu-registry", token.jwks).content);
+        // Registry 2 matches the kid from the certificate; the JWKS (registry 3's way) is there as well.
+        expect(plain(container("rk-gu-registry").inputs.image)).toBe("registry:2.8.3");
+        const jwks = JSON.parse(file("rk-gu-registry", TOKEN_JWKS_PATH).content);
         expect(jwks.keys).toHaveLength(1);
         expect(jwks.keys[0].kid).toBe(libtrustKeyId(publicPem));
         expect(jwks.keys[0].n).toBe(crypto.createPublicKey(key).export({ format: "jwk" }).n);
@@ -115,7 +116,7 @@ describe("gitlab topology under mocks", () => {
         ]);
         expect(gitlabEnv[GITLAB_ENV.notificationSecret]).toMatch(/^rk[A-Za-z0-9]{48}$/);
         // The config file itself carries no secret: the endpoints come from the environment.
-        const configText = file("rk-gu-registry", "/etc/distribution/config.yml").content;
+        const configText = file("rk-gu-registry", "/etc/docker/registry/config.yml").content;
         expect(configText).not.toContain(gitlabEnv[GITLAB_ENV.notificationSecret]);
         expect(parse(configText).notifications).toEqual({ events: { includereferences: true } });
     });
@@ -163,6 +164,10 @@ describe("gitlab topology under mocks", () => {
         expect(gitlabCert.verify(ca.publicKey)).toBe(true);
         expect(registryCert.verify(ca.publicKey)).toBe(true);
         expect(file("rk-gu-proxy", "/etc/nginx/tls/app.key").secret).toBe(true);
+    });
+
+    it("keeps gitlab.rb reviewable: a plain output without extra lines", () => {
+        expect(isSecretWrapper(ev.outputs.gitlabRb)).toBe(false);
     });
 
     it("keeps the root password, the signing key and the notification secret secret everywhere", () => {

@@ -4,7 +4,7 @@
 It reads the environment the stack gives the GitLab container (GITLAB_OMNIBUS_CONFIG,
 RK_REGISTRY_TOKEN_KEY, RK_REGISTRY_NOTIFICATION_SECRET) and answers on port 80 as GitLab's nginx:
   GET  /jwt/auth                                 registry tokens, signed as GitLab signs them
-  POST /api/v4/container_registry_event/events   notifications, checked against the secret
+  POST /api/v4/container_registry_event/events   notifications (events.v1+json only), checked against the secret
   GET  /-/metrics                                one sample, for Prometheus's gitlab-rails job
   GET  /echo                                     the request headers, to check the proxy's vhost
 The test user's name picks the token: developer (push/pull on group/project and below), expired,
@@ -30,6 +30,7 @@ OTHER_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 SECRET = os.environ["RK_REGISTRY_NOTIFICATION_SECRET"]
 PASSWORD = os.environ["STUB_PASSWORD"]
 PROJECT = "group/project"
+EVENTS_V1 = "application/vnd.docker.distribution.events.v1+json"
 
 
 def libtrust_kid(key):
@@ -123,6 +124,9 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
         if urlparse(self.path).path != "/api/v4/container_registry_event/events":
             return self.reply(404, {"message": "404 Not Found"})
+        # As GitLab's endpoint: only Distribution 2's media type is parsed (registry 3 sends events.v2+json).
+        if self.headers.get("Content-Type", "").split(";")[0].strip() != EVENTS_V1:
+            return self.reply(415, {"error": "The provided content-type is not supported."})
         authorization = self.headers.get("Authorization")
         accepted = authorization == SECRET
         with open("/tmp/events.jsonl", "a") as log:
