@@ -84,7 +84,9 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
     const registry = registryFromSettings(settings, target, {
         alias: REGISTRY_ALIAS,
         tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
-        notifications: [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }],
+        notifications: g.notifications
+            ? [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }]
+            : [],
     });
 
     const gitlab = new Gitlab(

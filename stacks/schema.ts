@@ -186,6 +186,11 @@ const gitlabSchema = z
             .string()
             .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { message: "letters, digits, '.', '_', ':' and '-', such as gitlab-issuer" })
             .default(GITLAB_DEFAULT_ISSUER),
+        /**
+         * Registry notifications to GitLab's events endpoint. Distribution 3 posts them as events.v2+json,
+         * which GitLab refuses, so registry 3 needs false. Default: true.
+         */
+        notifications: z.boolean().default(true),
         /** Host port of GitLab's SSH (git over SSH); 0 leaves SSH unpublished. Default: 2222. */
         sshPort: z
             .number()
@@ -806,11 +811,11 @@ function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname
             `a host name or port other than the registry's (${settings.hostname}:${settings.proxy.httpsPort}): GitLab and the registry are two virtual hosts on one proxy`,
         );
     }
-    if ((settings.registry.dialect ?? inferDialect(settings.registry.image)) === "v3") {
+    if (g.notifications && (settings.registry.dialect ?? inferDialect(settings.registry.image)) === "v3") {
         issue(
             ["registry", "image"],
             settings.registry.image,
-            `a Distribution 2 image such as ${GITLAB_REGISTRY_IMAGE} with topology "gitlab" (registry 3 posts notifications as events.v2+json, which GitLab's /api/v4/container_registry_event/events refuses: it takes events.v1+json)`,
+            `a Distribution 2 image such as ${GITLAB_REGISTRY_IMAGE}, or gitlab.notifications: false (registry 3 posts notifications as events.v2+json, which GitLab's /api/v4/container_registry_event/events refuses: it takes events.v1+json)`,
         );
     }
     const rootEmail = g.rootEmail ?? `admin@${endpoint.hostname}`;

@@ -1,9 +1,12 @@
 /**
- * The gitlab topology in ACME mode with extra gitlab.rb lines, under mocks: certbot asks for one
- * certificate naming both hosts, both virtual hosts serve it, and gitlab.rb turns secret.
+ * The gitlab topology with registry 3 (no notifications), ACME and extra gitlab.rb lines, under mocks:
+ * the JWKS under GitLab's kid, one certificate naming both hosts served by both virtual hosts, and
+ * gitlab.rb turned secret.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { Evaluation, evaluate } from "../../offline/evaluate";
+import { TOKEN_JWKS_PATH } from "../../renderers/token-auth";
 import { isSecretWrapper, maskSecrets, unwrapSecrets } from "../../offline/engine";
 
 let ev: Evaluation;
@@ -16,8 +19,13 @@ beforeAll(async () => {
                 "registry-kit:topology": "gitlab",
                 "registry-kit:hostname": "registry.example.com",
                 "registry-kit:docker": { namePrefix: "rk-ga" },
-                "registry-kit:gitlab": { externalUrl: "https://gitlab.example.com", extraConfig: "gitlab_rails['smtp_password'] = 'smtp-secret-value'" },
+                "registry-kit:gitlab": {
+                    externalUrl: "https://gitlab.example.com",
+                    notifications: false,
+                    extraConfig: "gitlab_rails['smtp_password'] = 'smtp-secret-value'",
+                },
                 "registry-kit:tls": { mode: "acme", acme: { email: "ops@example.com" } },
+                "registry-kit:registry": { image: "registry:3" },
             },
             secretKeys: ["registry-kit:gitlab"],
         },
@@ -25,7 +33,16 @@ beforeAll(async () => {
     );
 }, 120_000);
 
-describe("gitlab topology with ACME and extra gitlab.rb lines", () => {
+describe("gitlab topology with registry 3, ACME and extra gitlab.rb lines", () => {
+    it("gives registry 3 the JWKS under GitLab's kid, and no notification endpoint", () => {
+        const config = parse(ev.files.find((f) => f.container === "rk-ga-registry" && f.path === "/etc/distribution/config.yml")!.content);
+        expect(config.auth.token.jwks).toBe(TOKEN_JWKS_PATH);
+        const jwks = JSON.parse(ev.files.find((f) => f.container === "rk-ga-registry" && f.path === TOKEN_JWKS_PATH)!.content);
+        expect(jwks.keys[0].kid).toBe(ev.outputs.tokenKeyId);
+        expect(config.notifications).toBeUndefined();
+        expect(String(unwrapSecrets(container("rk-ga-registry").envs))).not.toContain("REGISTRY_NOTIFICATIONS_ENDPOINTS");
+    });
+
     it("keeps gitlab.rb secret once extra lines (which may hold passwords) are in it", () => {
         expect(isSecretWrapper(ev.outputs.gitlabRb)).toBe(true);
         const env = (ev.resources.find((r) => r.name === "rk-ga-gitlab" && r.type === "docker:index/container:Container")!.inputs.envs as unknown[]).find((e) =>

@@ -86,9 +86,11 @@ describe("gitlab settings", () => {
         expect(parseSettings(base).registry.image).toBe("registry:2.8.3");
         expect(parseSettings({ ...base, topology: "small-team" }).registry.image).toBe("registry:3");
         expect(failure({ ...base, registry: { image: "registry:3.0.0" } })).toContain(
-            'registry-kit:registry.image: got "registry:3.0.0"; allowed: a Distribution 2 image such as registry:2.8.3 with topology "gitlab" (registry 3 posts notifications as events.v2+json',
+            'registry-kit:registry.image: got "registry:3.0.0"; allowed: a Distribution 2 image such as registry:2.8.3, or gitlab.notifications: false (registry 3 posts notifications as events.v2+json',
         );
         expect(failure({ ...base, registry: { image: "mirror.internal/registry:latest", dialect: "v3" } })).toContain("registry-kit:registry.image:");
+        // Registry 3 without notifications: token auth through the JWKS works.
+        expect(parseSettings(withGitlab({ notifications: false }, { registry: { image: "registry:3" } })).registry.image).toBe("registry:3");
     });
 
     it("refuses a root password or GitLab key in plain text", () => {
