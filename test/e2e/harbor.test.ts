@@ -256,6 +256,8 @@ const release = (version: string) => ({
 const sshWith = (keyFile: string) => ({
     ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: fs.readFileSync(path.join(work, keyFile), "utf8") },
 });
+/** The log settings of the "warning" update, which later renders keep so that only what a test changes differs. */
+const warningLog = () => ({ log: { level: "warning", location: path.join(host, "log") } });
 const tail = (from: number) => calls().slice(from);
 const fingerprint = path.join(dataVolume, ".registry-kit", "database-password.hmac");
 
@@ -354,7 +356,7 @@ describe("Harbor over SSH", () => {
 
     it("updates harbor.yml: prepare again and the project up again, volumes and data kept, no download", async () => {
         fs.writeFileSync(path.join(dataVolume, "registry", "image-layer"), "pushed before the update");
-        const changed = renderStack("warning", { log: { level: "warning", location: path.join(host, "log") } });
+        const changed = renderStack("warning", warningLog());
         const before = calls().length;
         const r = await up(changed, deployed);
         expect(r.ran).toBe("update");
@@ -377,7 +379,7 @@ describe("Harbor over SSH", () => {
             version: "v2.15.1",
             installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.1.tgz`,
             installerSha256: sha["v2.15.1"],
-            log: { level: "warning", location: path.join(host, "log") },
+            ...warningLog(),
         });
         const before = calls().length;
         const r = await up(patch, deployed);
@@ -397,7 +399,7 @@ describe("Harbor over SSH", () => {
     }, 60_000);
 
     it("refuses an installer with the right checksum but no prepare before stopping Harbor", async () => {
-        const broken = renderStack("v2.15.2-broken", { ...release("v2.15.2"), log: { level: "warning", location: path.join(host, "log") } });
+        const broken = renderStack("v2.15.2-broken", { ...release("v2.15.2"), ...warningLog() });
         const before = calls().length;
         const r = await up(broken, deployed);
         expect(r.ran).toBe("update");
@@ -413,7 +415,7 @@ describe("Harbor over SSH", () => {
     }, 60_000);
 
     it("refuses a downgrade to v2.15.0, saying what to do, and changes nothing", async () => {
-        const older = renderStack("v2.15.0-again", { ...release("v2.15.0"), log: { level: "warning", location: path.join(host, "log") } });
+        const older = renderStack("v2.15.0-again", { ...release("v2.15.0"), ...warningLog() });
         const before = calls().length;
         const r = await up(older, deployed);
         expect(r.ran).toBe("update");
@@ -438,7 +440,7 @@ describe("Harbor over SSH", () => {
     it("rotates the SSH key: the new command takes Harbor over without a restart, the old one's delete leaves it running", async () => {
         const rotated = renderStack("rotated", {
             ...release("v2.15.1"),
-            log: { level: "warning", location: path.join(host, "log") },
+            ...warningLog(),
             ...sshWith("rotated_key"),
         });
         const [oldCmd, newCmd] = [commandOf(deployed), commandOf(rotated)];
