@@ -88,7 +88,12 @@ installed_version() { cat "$RK_VERSION_FILE" 2>/dev/null || true; }
 # leave Harbor unable to start. Refused before anything changes.
 check_database_password() {
     local file="$RK_DATA_STATE/database-password.hmac" key expected
-    [ -f "$file" ] || return 0
+    database_unchecked=""
+    if [ ! -f "$file" ]; then
+        # A database from before registry-kit kept fingerprints: it cannot be checked, only recorded.
+        if [ -d "$RK_DATA_VOLUME/database" ] && [ -n "$(ls -A "$RK_DATA_VOLUME/database" 2>/dev/null)" ]; then database_unchecked=1; fi
+        return 0
+    fi
     read -r key expected <"$file" || true
     [[ "$key" =~ ^[0-9a-f]{64}$ ]] || fail "$file is not '<key> <hmac>'; remove it to record the current database password again"
     if [ "$(hmac_sha256 "$key" "$stage/database-password")" != "$expected" ]; then
@@ -195,6 +200,9 @@ record() {
     if [ ! -f "$file" ]; then
         key="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
         (umask 077 && printf '%s %s\n' "$key" "$(hmac_sha256 "$key" "$stage/database-password")" >"$file")
+        if [ -n "${database_unchecked:-}" ]; then
+            say "recorded the database password's fingerprint in $file; $RK_DATA_VOLUME/database existed without one, so this password was not checked against it (if Harbor cannot reach its database, see the README's Passwords)"
+        fi
     fi
 }
 

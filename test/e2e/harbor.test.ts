@@ -425,7 +425,7 @@ describe("Harbor over SSH", () => {
         expect(tail(before)).toEqual([]);
     }, 60_000);
 
-    it("refuses a refused version from the data_volume marker even when installDir changes", async () => {
+    it("refuses a version change recorded in data_volume even when installDir changes", async () => {
         fs.writeFileSync(path.join(dataVolume, ".registry-kit", "version"), "v2.14.3\n");
         const moved = renderStack("moved", { ...release("v2.15.1"), installDir: path.join(host, "opt", "harbor-new") });
         const before = calls().length;
