@@ -6,7 +6,10 @@
  *   harbor.yml and the TLS files, loads the images, runs `prepare` and starts the compose project;
  * - update (harbor.yml, certificate or patch version changed) re-runs `prepare` and brings the project
  *   up again; it never runs install.sh or anything that deletes volumes;
- * - delete stops the project and keeps `data_volume` (images, database) and the install directory.
+ * - delete stops the project and keeps `data_volume` (images, database) and the install directory,
+ *   unless another command resource took Harbor over (a replacement after a connection change, which
+ *   Pulumi runs as create-new then delete-old): then the old delete leaves Harbor running;
+ * - a database password other than the one data_volume's database was initialised with is refused.
  *
  * A minor or major version change needs Harbor's migration: refused here for versions whose harbor.yml
  * registry-kit does not render, and by the update script for what is installed on the host.
@@ -29,11 +32,25 @@ import {
     parseHarborVersion,
     renderHarborYml,
 } from "../renderers/harbor-yml";
-import { harborCommand, harborPaths, HarborScriptParams, harborStdin } from "../renderers/harbor-scripts";
+import {
+    harborCommand,
+    harborDataVolumeProblem,
+    harborInstallerUrlProblem,
+    harborPaths,
+    HarborScriptParams,
+    harborStdin,
+    redactUrlCredentials,
+} from "../renderers/harbor-scripts";
 import { harborScrapeJobs, ScrapeJob } from "../renderers/prometheus-config";
 import { duration, hostname as hostnameSchema, port as portSchema } from "../stacks/schema";
 import { S3StorageArgs } from "./registry";
 import { validateArgs } from "./validate";
+
+/** Where HarborInstaller puts the installer, harbor.yml and the TLS files by default. */
+export const HARBOR_DEFAULT_INSTALL_DIR = "/opt/registry-kit/harbor";
+
+/** The name a Prometheus container on the same host reaches Harbor by, with `extra_hosts: host.docker.internal:host-gateway`. */
+export const HARBOR_LOCAL_SCRAPE_HOST = "host.docker.internal";
 
 /** The admin user Harbor creates; its password is `harbor_admin_password`. */
 export const HARBOR_ADMIN_USER = "admin";
@@ -43,7 +60,7 @@ export interface HarborInstallerArgs {
     connection?: pulumi.Input<command.types.input.remote.ConnectionArgs>;
     /** Harbor version, a 2.15 patch release such as v2.15.0 (the harbor.yml schema registry-kit renders). Plain. Default: v2.15.0. */
     version?: string;
-    /** URL of the offline installer: https://, http:// or file://. Default: the GitHub release of `version`. */
+    /** URL of the offline installer: https://, http:// or file://, without credentials (use ~/.netrc on the host). Default: the GitHub release of `version`. */
     installerUrl?: pulumi.Input<string>;
     /** SHA-256 (hex) of the installer; a mismatch aborts before anything is extracted. Required: no default. */
     installerSha256: pulumi.Input<string>;
@@ -51,7 +68,7 @@ export interface HarborInstallerArgs {
     hostname: pulumi.Input<string>;
     /** Directory on the host for the installer, harbor.yml, TLS files and downloads. Plain. Default: /opt/registry-kit/harbor. */
     installDir?: string;
-    /** Harbor's `data_volume`: images (filesystem storage), database, job logs. Kept on delete. Plain. Default: /data. */
+    /** Harbor's `data_volume`: images (filesystem storage), database, job logs; not /, not inside installDir nor containing it. Kept on delete. Plain. Default: /data. */
     dataVolume?: string;
     /** Serve HTTPS; false serves plain HTTP, which Harbor warns against. Plain. Default: true. */
     https?: boolean;
@@ -67,9 +84,15 @@ export interface HarborInstallerArgs {
     strongSslCiphers?: pulumi.Input<boolean>;
     /** `external_url` when Harbor sits behind another proxy. Default: none. */
     externalUrl?: pulumi.Input<string>;
-    /** Initial admin password (Harbor's rules: 8-128 characters, an upper, a lower, a digit), kept secret. Default: generated (32 characters, kept in state). */
+    /**
+     * Initial admin password (Harbor's rules: 8-128 characters, an upper, a lower, a digit), kept secret; Harbor
+     * reads it at its first start only, later changes are made in Harbor's UI. Default: generated (32 characters, kept in state).
+     */
     adminPassword?: pulumi.Input<string>;
-    /** Password of Harbor's database, kept secret. Default: generated (32 characters, kept in state). */
+    /**
+     * Password of Harbor's database, kept secret. The database in data_volume keeps the one it was initialised with:
+     * another one is refused on the host. Default: generated (32 characters, kept in state: lost with the stack unless saved).
+     */
     databasePassword?: pulumi.Input<string>;
     /** `storage_service` driver: filesystem or s3. Plain. Default: s3 when `s3` is given, else filesystem. */
     storageDriver?: string;
@@ -119,8 +142,14 @@ export interface HarborInstallerArgs {
         /** Components that use the proxy. Default: core, jobservice, trivy. */
         components?: pulumi.Input<string[]>;
     };
-    /** Prometheus metrics (always on), served by Harbor's proxy on the host. */
+    /** Prometheus metrics (always on), served by Harbor's proxy on the host, unauthenticated, on all interfaces. */
     metrics?: {
+        /**
+         * Host name or address at which Prometheus reaches the metrics port (resolved by Prometheus's container: Docker's DNS,
+         * not the host's /etc/hosts). Default: the SSH connection's host, or host.docker.internal without a connection (give
+         * the Prometheus container `host.docker.internal:host-gateway`, as Monitoring's `extraHosts`).
+         */
+        scrapeHost?: pulumi.Input<string>;
         /** Host port. Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
         port?: pulumi.Input<number>;
         /** Path. Default: /metrics. */
@@ -132,7 +161,7 @@ export interface HarborInstallerArgs {
 
 const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: "an absolute path such as /data" });
 const sha256Hex = z.string().regex(/^[0-9a-fA-F]{64}$/, { message: "the installer's SHA-256: 64 hex digits" });
-const installerUrlSchema = z.string().regex(/^(https?|file):\/\/\S+$/, { message: "an https://, http:// or file:// URL of the offline installer" });
+
 const harborVersionSchema = z.string().refine(
     (v) => {
         const p = parseHarborVersion(v);
@@ -154,7 +183,7 @@ const storageDriverSchema = z.string().refine((v) => (HARBOR_RENDERED_DRIVERS as
     message: `one of ${HARBOR_RENDERED_DRIVERS.map((d) => JSON.stringify(d)).join(", ")} (Harbor's storage_service knows ${HARBOR_STORAGE_DRIVERS.join(", ")}; registry-kit renders filesystem and s3, which covers MinIO and other S3-compatible services)`,
 });
 
-/** Keyed SHA-256 (HMAC) of the files: shows a change without letting anyone test password guesses against it. */
+/** HMAC-SHA256 of the files, keyed: shows a change without letting anyone test password guesses against it. */
 function configDigest(key: string, files: Record<string, string>): string {
     const h = createHmac("sha256", key);
     for (const name of Object.keys(files).sort()) h.update(name).update("\0").update(files[name]).update("\0");
@@ -173,9 +202,11 @@ export class HarborInstaller extends pulumi.ComponentResource {
     public readonly adminUser: pulumi.Output<string>;
     /** The initial admin password (secret). */
     public readonly adminPassword: pulumi.Output<string>;
+    /** The database password (secret): save it, the database in data_volume outlives the stack. */
+    public readonly databasePassword: pulumi.Output<string>;
     /** The rendered harbor.yml (secret: it holds passwords). */
     public readonly harborYml: pulumi.Output<string>;
-    /** Keyed digest of harbor.yml and the TLS files, as the command shows it. */
+    /** Keyed HMAC-SHA256 of harbor.yml and the TLS files, as the command shows it (RK_CONFIG_HMAC). */
     public readonly configDigest: pulumi.Output<string>;
     /** Where everything lives on the host. */
     public readonly installDir: string;
@@ -189,7 +220,6 @@ export class HarborInstaller extends pulumi.ComponentResource {
         super("registry-kit:harbor:HarborInstaller", name, {}, opts);
         validateArgs("HarborInstaller", name, args, {
             version: harborVersionSchema,
-            installerUrl: installerUrlSchema,
             installerSha256: sha256Hex,
             hostname: harborHostname,
             installDir: absolutePath,
@@ -207,16 +237,22 @@ export class HarborInstaller extends pulumi.ComponentResource {
         if (useHttps && (args.certificatePem === undefined || args.privateKeyPem === undefined)) {
             problems.push("args.certificatePem, args.privateKeyPem: got nothing; allowed: a PEM certificate and key: required when https is on (the default)");
         }
+        // Checked here, not by validateArgs: the message shows the URL without its credentials.
+        const urlProblem = typeof args.installerUrl === "string" ? harborInstallerUrlProblem(args.installerUrl) : undefined;
+        if (urlProblem) problems.push(`args.installerUrl: got ${JSON.stringify(redactUrlCredentials(args.installerUrl as string))}; allowed: ${urlProblem}`);
+        const dataProblem = harborDataVolumeProblem(args.dataVolume ?? "/data", args.installDir ?? HARBOR_DEFAULT_INSTALL_DIR);
+        if (dataProblem) problems.push(`args.dataVolume: got ${JSON.stringify(args.dataVolume ?? "/data")}; allowed: ${dataProblem}`);
         if (driver === "s3" && !args.s3) problems.push('args.s3: got nothing; allowed: the s3 driver settings: required for storageDriver "s3"');
         if (problems.length) throw new Error(`HarborInstaller "${name}": invalid arguments:\n${problems.join("\n")}`);
 
         const version = args.version ?? HARBOR_DEFAULT_VERSION;
-        this.installDir = args.installDir ?? "/opt/registry-kit/harbor";
+        this.installDir = args.installDir ?? HARBOR_DEFAULT_INSTALL_DIR;
         this.dataVolume = args.dataVolume ?? "/data";
         const paths = harborPaths(this.installDir);
         this.adminUser = pulumi.output(HARBOR_ADMIN_USER);
         this.adminPassword = pulumi.secret(args.adminPassword ?? generatedPassword(`${name}-admin-password`, this));
         const databasePassword = pulumi.secret(args.databasePassword ?? generatedPassword(`${name}-database-password`, this));
+        this.databasePassword = databasePassword;
         const hashKey = new random.RandomPassword(`${name}-config-digest-key`, { length: 32, special: false }, { parent: this }).result;
 
         const trivy = args.trivy ?? {};
@@ -306,27 +342,44 @@ export class HarborInstaller extends pulumi.ComponentResource {
                 if (key !== undefined) out["server.key"] = key;
                 return out;
             });
-        // The digest is not secret (keyed), though computed from secrets: unwrap it deliberately.
+        // The digests are not secret (keyed), though computed from secrets: unwrap them deliberately.
         this.configDigest = pulumi.unsecret(pulumi.all([hashKey, files]).apply(([key, f]) => configDigest(key, f)));
+        // Unique to the command resource: a connection change (or a move to local.Command, or a rename) replaces
+        // it, and Pulumi creates the new one before it deletes the old one on the same host. The new create
+        // records its owner id there; the old delete, finding another id, leaves Harbor running.
+        const owner = pulumi.unsecret(
+            pulumi
+                .all([hashKey, this.urn, args.connection ?? null])
+                .apply(([key, urn, connection]) =>
+                    configDigest(key, { urn, type: connection ? "remote" : "local", connection: JSON.stringify(connection ?? null) }).slice(0, 32),
+                ),
+        );
         const params = pulumi
-            .all([args.installerUrl ?? harborInstallerUrl(version), args.installerSha256, this.configDigest])
-            .apply(([installerUrl, sha, digest]): HarborScriptParams => ({
-                version,
-                installerUrl,
-                installerSha256: sha,
-                installDir: this.installDir,
-                dataVolume: this.dataVolume,
-                configSha256: digest,
-                prepareArgs: ["--with-trivy"],
-            }));
+            .all([args.installerUrl ?? harborInstallerUrl(version), args.installerSha256, this.configDigest, owner])
+            .apply(([installerUrl, sha, digest, ownerId]): HarborScriptParams => {
+                const urlProblem = harborInstallerUrlProblem(installerUrl);
+                if (urlProblem) throw new Error(`HarborInstaller "${name}": invalid arguments:\nargs.installerUrl: allowed: ${urlProblem}`);
+                return {
+                    version,
+                    installerUrl,
+                    installerSha256: sha,
+                    installDir: this.installDir,
+                    dataVolume: this.dataVolume,
+                    configHmac: digest,
+                    owner: ownerId,
+                    prepareArgs: ["--with-trivy"],
+                };
+            });
         const commandArgs = {
             create: params.apply((p) => harborCommand("create", p)),
             update: params.apply((p) => harborCommand("update", p)),
             delete: params.apply((p) => harborCommand("delete", p)),
-            stdin: pulumi.secret(files.apply(harborStdin)),
+            // The database password travels apart too: the host checks it against data_volume's fingerprint.
+            stdin: pulumi.secret(pulumi.all([files, databasePassword]).apply(([f, db]) => harborStdin({ ...f, "database-password": db }))),
         };
-        // No `triggers`: they replace the resource, and a replacement runs the old delete (stopping Harbor)
-        // after the new create. A changed harbor.yml changes stdin and the digest: an update.
+        // No `triggers` and no deleteBeforeReplace: a replacement is create-new (which takes Harbor over without
+        // a restart when nothing else changed) then delete-old (which finds another owner and skips). With
+        // deleteBeforeReplace Harbor would stop, then start again, and stay down if the new create failed.
         const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({ parent: this, additionalSecretOutputs: ["stdin", ...extra] });
         this.command = args.connection
             ? new command.remote.Command(name, { connection: pulumi.secret(args.connection), ...commandArgs }, secretOutputs("connection"))
@@ -338,13 +391,18 @@ export class HarborInstaller extends pulumi.ComponentResource {
             const host = h.includes(":") ? `[${h}]` : h;
             return (scheme === "https" && p === 443) || (scheme === "http" && p === 80) ? `${scheme}://${host}` : `${scheme}://${host}:${p}`;
         });
+        // Prometheus resolves the target in its container: the SSH host for a remote Harbor, the Docker host
+        // (host.docker.internal, mapped to host-gateway on the Prometheus container) for a local one.
+        const scrapeHost =
+            metrics.scrapeHost ?? (args.connection ? pulumi.unsecret(pulumi.output(args.connection).apply((c) => c.host)) : HARBOR_LOCAL_SCRAPE_HOST);
         this.scrapeJobs = pulumi
-            .all([args.hostname, metricsPort, metricsPath])
+            .all([scrapeHost, metricsPort, metricsPath])
             .apply(([h, p, path]) => harborScrapeJobs(`${h.includes(":") ? `[${h}]` : h}:${p}`, path));
         this.registerOutputs({
             url: this.url,
             adminUser: this.adminUser,
             adminPassword: this.adminPassword,
+            databasePassword: this.databasePassword,
             harborYml: this.harborYml,
             configDigest: this.configDigest,
             scrapeJobs: this.scrapeJobs,

@@ -31,6 +31,8 @@ export interface MonitoringArgs {
     retentionSize?: pulumi.Input<string>;
     /** Scrape and rule evaluation interval. Default: 30s. */
     scrapeInterval?: pulumi.Input<string>;
+    /** Extra /etc/hosts entries of the container (`extra_hosts`), e.g. host.docker.internal → host-gateway. Default: none. */
+    extraHosts?: pulumi.Input<pulumi.Input<docker.types.input.ContainerHost>[]>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -86,6 +88,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
                 ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
+                ...(args.extraHosts ? { hosts: args.extraHosts } : {}),
                 ...serviceContainerArgs("prometheus", this.prometheusYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
             },
             { parent: this, deleteBeforeReplace: true },

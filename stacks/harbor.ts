@@ -5,7 +5,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { HarborInstaller } from "../components/harbor-installer";
+import { HARBOR_LOCAL_SCRAPE_HOST, HarborInstaller } from "../components/harbor-installer";
 import { Monitoring } from "../components/monitoring";
 import { Storage } from "../components/storage";
 import { ScrapeJob } from "../renderers/prometheus-config";
@@ -18,6 +18,8 @@ export interface HarborOutputs {
     registryHost: pulumi.Output<string>;
     adminUser: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
+    /** The database password (secret): save it before a destroy, the database in data_volume keeps it. */
+    databasePassword: pulumi.Output<string>;
     /** The CA to trust, when the certificate is self-signed. */
     caCertificate: pulumi.Output<string> | undefined;
     clientSetup: pulumi.Output<string>;
@@ -39,6 +41,10 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             : undefined;
 
     const ssh = h.ssh;
+    // Where Prometheus reaches Harbor's metrics port, resolved in its container (Docker's DNS, not /etc/hosts):
+    // the SSH host; the Docker host through host-gateway when both run here; else the hostname clients use.
+    const localHarborLocalPrometheus = !ssh && !settings.docker.host;
+    const scrapeHost = ssh ? ssh.host : localHarborLocalPrometheus ? HARBOR_LOCAL_SCRAPE_HOST : settings.hostname;
     const installer = new HarborInstaller(
         `${prefix}-harbor`,
         {
@@ -68,7 +74,7 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             jobservice: h.jobservice,
             log: h.log,
             proxy: h.proxy,
-            metrics: h.metrics,
+            metrics: { ...h.metrics, scrapeHost },
             uploadPurging: h.uploadPurging,
         },
         opts,
@@ -96,6 +102,7 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
                 retentionTime: mon.retentionTime,
                 retentionSize: mon.retentionSize,
                 scrapeInterval: mon.scrapeInterval,
+                extraHosts: localHarborLocalPrometheus ? [{ host: HARBOR_LOCAL_SCRAPE_HOST, ip: "host-gateway" }] : undefined,
             },
             pulumi.mergeOptions(opts, providerOpts.provider ? { providers: [providerOpts.provider] } : {}),
         );
@@ -108,6 +115,7 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
         registryHost: pulumi.output(host),
         adminUser: installer.adminUser,
         adminPassword: installer.adminPassword,
+        databasePassword: installer.databasePassword,
         caCertificate: selfSigned ? certs.caCertificatePem : undefined,
         clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
         dataVolume: pulumi.output(installer.dataVolume),

@@ -15,6 +15,7 @@ import {
     harborPasswordProblem,
     parseHarborVersion,
 } from "../renderers/harbor-yml";
+import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
 
 /** A DNS name (RFC 1123 labels) or an IP address. */
 export function isHostname(value: string): boolean {
@@ -461,10 +462,13 @@ const harborSchema = z
             .string()
             .regex(/^v\d+\.\d+\.\d+$/, { message: "a Harbor release such as v2.15.0" })
             .default(HARBOR_DEFAULT_VERSION),
-        /** Offline installer URL: https://, http:// or file://. Default: the GitHub release of `version`. */
+        /** Offline installer URL: https://, http:// or file://, without credentials (~/.netrc on the host). Default: the GitHub release of `version`. */
         installerUrl: z
             .string()
-            .regex(/^(https?|file):\/\/\S+$/, { message: "an https://, http:// or file:// URL of the offline installer" })
+            .superRefine((v, ctx) => {
+                const problem = harborInstallerUrlProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem, input: redactUrlCredentials(v) });
+            })
             .optional(),
         /** SHA-256 of the installer (64 hex digits). Required: no default, a mismatch aborts the install. */
         installerSha256: z
@@ -488,7 +492,7 @@ const harborSchema = z
             .optional(),
         /** Directory on the host for the installer, harbor.yml, TLS files and downloads. Default: /opt/registry-kit/harbor. */
         installDir: absolutePath.default("/opt/registry-kit/harbor"),
-        /** Harbor's data_volume (images on filesystem storage, database, job logs); kept on destroy. Default: /data. */
+        /** Harbor's data_volume (images on filesystem storage, database, job logs); kept on destroy; not /, not overlapping installDir. Default: /data. */
         dataVolume: absolutePath.default("/data"),
         /** Host port for HTTP (redirects to HTTPS). Default: 80. */
         httpPort: port.default(80),
@@ -596,6 +600,8 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
             "the SHA-256 of the offline installer (64 hex digits, from the release page's .sha256 file or `sha256sum`): required, registry-kit never installs an unverified download",
         );
     }
+    const dataProblem = harborDataVolumeProblem(h.dataVolume, h.installDir);
+    if (dataProblem) issue(["harbor", "dataVolume"], h.dataVolume, dataProblem);
     const hostProblem = harborHostnameProblem(settings.hostname);
     if (hostProblem) issue(["hostname"], settings.hostname, `a DNS name or IP address clients can reach (this is ${hostProblem})`);
     if (settings.tls.mode === "acme") {

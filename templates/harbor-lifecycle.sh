@@ -1,8 +1,17 @@
 # registry-kit: Harbor's lifecycle on its host (create | update | delete), run by HarborInstaller's
 # command. The RK_* settings above this line are written by renderers/harbor-scripts.ts; files with
-# secrets (harbor.yml, the TLS key) arrive on stdin, one `<name> <base64>` line each, never in
-# arguments or output. Nothing here deletes volumes: no `docker compose down -v`, no install.sh
-# (which runs `down -v`).
+# secrets (harbor.yml, the TLS key, the database password) arrive on stdin, one `<name> <base64>` line
+# each, never in arguments or output. Nothing here deletes volumes: no `docker compose down -v`, no
+# install.sh (which runs `down -v`).
+#
+# Markers on the host:
+#   $RK_DIR/owner               the RK_OWNER of the command resource that last installed or updated Harbor
+#                               here: a delete by another (replaced) resource leaves Harbor running
+#   $RK_VERSION_FILE            the installed version (install directory)
+#   $RK_DATA_STATE/version      the same, kept with the data, so a new installDir cannot skip the checks
+#   $RK_DATA_STATE/database-password.hmac
+#                               `<key> <HMAC-SHA256(key, database password)>`, written at the first start:
+#                               Postgres in data_volume keeps the password it was initialised with
 set -euo pipefail
 
 say() { printf 'registry-kit harbor: %s\n' "$*"; }
@@ -20,27 +29,80 @@ read_files() {
     while IFS=' ' read -r name data || [ -n "$name" ]; do
         [ -n "$name" ] || continue
         case "$name" in
-            harbor.yml | server.crt | server.key) ;;
+            harbor.yml | server.crt | server.key | database-password) ;;
             *) fail "unexpected file '$name' on stdin" ;;
         esac
         (umask 077 && printf '%s' "$data" | base64 -d >"$stage/$name") || fail "could not decode $name from stdin"
     done
     [ -s "$stage/harbor.yml" ] || fail "no harbor.yml on stdin"
+    [ -s "$stage/database-password" ] || fail "no database-password on stdin"
+}
+
+# HMAC-SHA256 (RFC 2104) with coreutils only: $1 the key in hex (up to 64 bytes), $2 the message file.
+hmac_sha256() {
+    local key="$1" file="$2" ipad="" opad="" i b x
+    for ((i = 0; i < 64; i++)); do
+        b="${key:i*2:2}"
+        b=$((16#${b:-00}))
+        printf -v x '\\x%02x' $((b ^ 0x36))
+        ipad+="$x"
+        printf -v x '\\x%02x' $((b ^ 0x5c))
+        opad+="$x"
+    done
+    local inner
+    inner="$({ printf '%b' "$ipad" && cat "$file"; } | sha256sum | cut -d' ' -f1)"
+    { printf '%b' "$opad" && printf '%b' "$(printf '%s' "$inner" | sed 's/../\\x&/g')"; } | sha256sum | cut -d' ' -f1
+}
+
+# vX.Y.Z → the array named $3 (major minor patch), or fails naming where the version came from ($2).
+version_parts() {
+    [[ "$1" =~ ^v([0-9]+)\.([0-9]+)\.([0-9]+)$ ]] || fail "$2 records '$1', which is not a Harbor version such as v2.15.0; fix that file"
+    eval "$3=(${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]})"
+}
+
+# A patch release is installed in place. A downgrade, or a minor or major change, is refused before
+# anything changes: Harbor migrates its database forwards only, and registry-kit does not run the migration.
+check_version_change() {
+    local from="$1" where="$2" to="$RK_VERSION" f t
+    [ -n "$from" ] && [ "$from" != "$to" ] || return 0
+    version_parts "$from" "$where" f
+    version_parts "$to" "registry-kit:harbor.version" t
+    local older=0
+    if ((f[0] > t[0] || (f[0] == t[0] && f[1] > t[1]) || (f[0] == t[0] && f[1] == t[1] && f[2] > t[2]))); then older=1; fi
+    if ((older)); then
+        fail "refusing to downgrade Harbor $from to $to ($where records $from): Harbor migrates its database forwards only, so $from's database may not work with $to. Nothing was changed; Harbor $from keeps running. Set registry-kit:harbor.version (and installerUrl, installerSha256) back to $from and run pulumi up again. To really go back, restore $RK_DATA_VOLUME (with its database) and $RK_DIR from a backup taken before the upgrade, then run pulumi up."
+    fi
+    if [ "${f[0]}.${f[1]}" != "${t[0]}.${t[1]}" ]; then
+        fail "refusing to change Harbor $from to $to ($where records $from): a minor or major version change needs Harbor's migration of harbor.yml and its database, which registry-kit does not run. Nothing was changed; Harbor $from keeps running. To upgrade: 1. back up $RK_DATA_VOLUME (at least $RK_DATA_VOLUME/database) and $RK_DIR; 2. follow Harbor's upgrade procedure for $to (it upgrades only from its two previous minor versions): stop the project (docker compose down, without -v, in $RK_HARBOR_DIR), load the $to images from its offline installer, run 'docker run -it --rm -v /:/hostfs goharbor/prepare:$to migrate -i $RK_HARBOR_YML', install $to and start it; 3. record the version with 'echo $to | tee $RK_VERSION_FILE $RK_DATA_STATE/version'; 4. set registry-kit:harbor.version (and installerUrl, installerSha256) to $to and run pulumi up again."
+    fi
+}
+
+check_versions() {
+    check_version_change "$(cat "$RK_DATA_STATE/version" 2>/dev/null || true)" "$RK_DATA_STATE/version"
+    check_version_change "$(installed_version)" "$RK_VERSION_FILE"
 }
 
 installed_version() { cat "$RK_VERSION_FILE" 2>/dev/null || true; }
 
-# A patch release is installed in place; a minor or major change needs Harbor's migration: refused.
-check_version_change() {
-    local from="$1" to="$RK_VERSION"
-    [ -z "$from" ] || [ "$from" = "$to" ] && return 0
-    if [ "${from%.*}" != "${to%.*}" ]; then
-        fail "refusing to change Harbor $from to $to: a minor or major version change needs Harbor's migration of harbor.yml and its database, which registry-kit does not run. Nothing was changed; Harbor $from keeps running. Either set registry-kit:harbor.version back to $from, or upgrade by hand: back up $RK_DATA_VOLUME/database and $RK_HARBOR_DIR (Harbor upgrades only from its two previous minor versions), load the $to images from its offline installer, run 'docker run -it --rm -v /:/hostfs goharbor/prepare:$to migrate -i $RK_HARBOR_YML', install $to, then record it with 'echo $to > $RK_VERSION_FILE' and run pulumi up again."
+# Postgres in data_volume keeps the password it was initialised with: another one in harbor.yml would
+# leave Harbor unable to start. Refused before anything changes.
+check_database_password() {
+    local file="$RK_DATA_STATE/database-password.hmac" key expected
+    database_unchecked=""
+    if [ ! -f "$file" ]; then
+        # A database from before registry-kit kept fingerprints: it cannot be checked, only recorded.
+        if [ -d "$RK_DATA_VOLUME/database" ] && [ -n "$(ls -A "$RK_DATA_VOLUME/database" 2>/dev/null)" ]; then database_unchecked=1; fi
+        return 0
+    fi
+    read -r key expected <"$file" || true
+    [[ "$key" =~ ^[0-9a-f]{64}$ ]] || fail "$file is not '<key> <hmac>'; remove it to record the current database password again"
+    if [ "$(hmac_sha256 "$key" "$stage/database-password")" != "$expected" ]; then
+        fail "refusing to install or update Harbor: the database password differs from the one the database in $RK_DATA_VOLUME was initialised with (its HMAC is in $file), and Postgres keeps the old one, so Harbor could not start. Nothing was changed. Set registry-kit:harbor.databasePassword (pulumi config set --secret) to the original password: from the old stack (pulumi stack output databasePassword --show-secrets, or your backup of it), or 'database.password' in $RK_HARBOR_YML if that file is still the one the database was created with. To change the password for good, change it in Postgres first (ALTER USER postgres PASSWORD ...), then remove $file and run pulumi up with the new one."
     fi
 }
 
 tools() {
-    for t in curl sha256sum tar base64 docker; do
+    for t in curl sha256sum tar base64 od docker; do
         command -v "$t" >/dev/null 2>&1 || fail "'$t' is not installed on this host"
     done
     docker compose version >/dev/null 2>&1 || fail "'docker compose' (Compose v2) is not available on this host"
@@ -56,7 +118,7 @@ download_verified() {
     fi
     rm -f "$tarball" "$tarball.part"
     say "downloading $RK_URL"
-    curl -fsSL --retry 3 -o "$tarball.part" "$RK_URL" || fail "could not download $RK_URL"
+    curl -fsSL --netrc-optional --retry 3 -o "$tarball.part" "$RK_URL" || fail "could not download $RK_URL"
     local actual
     actual="$(sha256sum "$tarball.part" | cut -d' ' -f1)"
     if [ "$actual" != "$RK_SHA256" ]; then
@@ -75,13 +137,30 @@ stop_project() {
     fi
 }
 
-# Extracts the verified installer into $RK_HARBOR_DIR; an earlier installation moves aside.
-extract() {
-    local staging="$RK_DIR/.staging"
+# Extracts the verified installer into $RK_DIR/.staging and checks it is a Harbor $RK_VERSION offline
+# installer, while the running Harbor is untouched.
+stage_installer() {
+    staging="$RK_DIR/.staging"
     rm -rf "$staging"
     mkdir -p "$staging"
-    tar -xzf "$tarball" -C "$staging"
-    [ -f "$staging/harbor/prepare" ] || fail "$tarball has no harbor/prepare: not a Harbor offline installer"
+    local bad=""
+    if ! tar -xzf "$tarball" -C "$staging" 2>/dev/null; then
+        bad="it does not extract"
+    elif [ ! -x "$staging/harbor/prepare" ]; then
+        bad="it has no executable harbor/prepare"
+    elif [ ! -f "$staging/harbor/harbor.yml.tmpl" ]; then
+        bad="it has no harbor/harbor.yml.tmpl"
+    elif [ ! -f "$staging/harbor/harbor.$RK_VERSION.tar.gz" ]; then
+        bad="it has no images tarball harbor/harbor.$RK_VERSION.tar.gz"
+    fi
+    if [ -n "$bad" ]; then
+        rm -rf "$staging"
+        fail "$tarball (checksum verified) is not a Harbor $RK_VERSION offline installer: $bad. Nothing was stopped or replaced. Check registry-kit:harbor.installerUrl and installerSha256 (the release's harbor-offline-installer-$RK_VERSION.tgz), remove $tarball, and run pulumi up again."
+    fi
+}
+
+# The staged installer takes the place of $RK_HARBOR_DIR; an earlier one moves to $RK_DIR/previous.
+swap_installer() {
     if [ -d "$RK_HARBOR_DIR" ]; then
         rm -rf "$RK_DIR/previous"
         mv "$RK_HARBOR_DIR" "$RK_DIR/previous"
@@ -108,6 +187,25 @@ load_images() {
     done
 }
 
+# After a successful start: the versions, this resource as the owner, and (once) the database
+# password's fingerprint.
+record() {
+    mkdir -p "$RK_DATA_STATE"
+    chmod 0700 "$RK_DATA_STATE"
+    printf '%s\n' "$RK_VERSION" >"$RK_VERSION_FILE"
+    printf '%s\n' "$RK_VERSION" >"$RK_DATA_STATE/version"
+    printf '%s\n' "$RK_CONFIG_HMAC" >"$RK_DIR/config.hmac"
+    printf '%s\n' "$RK_OWNER" >"$RK_DIR/owner"
+    local file="$RK_DATA_STATE/database-password.hmac" key
+    if [ ! -f "$file" ]; then
+        key="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+        (umask 077 && printf '%s %s\n' "$key" "$(hmac_sha256 "$key" "$stage/database-password")" >"$file")
+        if [ -n "${database_unchecked:-}" ]; then
+            say "recorded the database password's fingerprint in $file; $RK_DATA_VOLUME/database existed without one, so this password was not checked against it (if Harbor cannot reach its database, see the README's Passwords)"
+        fi
+    fi
+}
+
 # Runs the installer's prepare (harbor.yml → docker-compose.yml and component configs), then starts
 # the project; --force-recreate makes every container read its regenerated config.
 prepare_and_up() {
@@ -117,37 +215,41 @@ prepare_and_up() {
     ./prepare $RK_PREPARE_ARGS
     say "starting the Harbor compose project"
     docker compose up -d "$@"
-    printf '%s\n' "$RK_VERSION" >"$RK_VERSION_FILE"
-    printf '%s\n' "$RK_CONFIG_SHA256" >"$RK_DIR/config.sha256"
-    say "Harbor $RK_VERSION is up (harbor.yml sha256 $RK_CONFIG_SHA256)"
+    record
+    say "Harbor $RK_VERSION is up (config HMAC $RK_CONFIG_HMAC)"
 }
 
+# The download is verified and the installer checked in staging before the running Harbor is stopped.
 install_version() {
     download_verified
+    stage_installer
     stop_project
-    extract
+    swap_installer
     install_files
     load_images
     prepare_and_up --remove-orphans
 }
 
+# Same version, same files (the HMAC covers harbor.yml and the TLS files): a replacement of the command
+# resource (new SSH key, say) takes Harbor over without restarting it.
+unchanged() {
+    [ "$(installed_version)" = "$RK_VERSION" ] && [ -x "$RK_HARBOR_DIR/prepare" ] && [ -f "$RK_HARBOR_DIR/docker-compose.yml" ] &&
+        [ "$(cat "$RK_DIR/config.hmac" 2>/dev/null || true)" = "$RK_CONFIG_HMAC" ]
+}
+
 main() {
     case "${1:-}" in
-        create)
+        create | update)
             read_files
-            check_version_change "$(installed_version)"
+            check_versions
+            check_database_password
             tools
             mkdir -p "$RK_DIR"
-            install_version
-            ;;
-        update)
-            read_files
-            local current
-            current="$(installed_version)"
-            check_version_change "$current"
-            tools
-            mkdir -p "$RK_DIR"
-            if [ "$current" != "$RK_VERSION" ] || [ ! -f "$RK_HARBOR_DIR/prepare" ]; then
+            if unchanged; then
+                say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
+                (cd "$RK_HARBOR_DIR" && docker compose up -d --remove-orphans)
+                record
+            elif [ "$(installed_version)" != "$RK_VERSION" ] || [ ! -x "$RK_HARBOR_DIR/prepare" ]; then
                 install_version
             else
                 install_files
@@ -155,8 +257,15 @@ main() {
             fi
             ;;
         delete)
+            local owner
+            owner="$(cat "$RK_DIR/owner" 2>/dev/null || true)"
+            if [ -n "$owner" ] && [ "$owner" != "$RK_OWNER" ]; then
+                say "Harbor in $RK_DIR now belongs to another registry-kit resource (a replacement, e.g. after an SSH connection change): leaving it running"
+                exit 0
+            fi
             command -v docker >/dev/null 2>&1 || fail "'docker' is not installed on this host"
             stop_project
+            rm -f "$RK_DIR/owner"
             say "kept $RK_DATA_VOLUME (images, database) and $RK_DIR; remove them by hand to discard the data"
             ;;
         *) fail "usage: create | update | delete" ;;

@@ -36,8 +36,8 @@ const sh = (cmd: string, args: string[]) => {
     return r.stdout;
 };
 
-/** A test Harbor offline installer: harbor/prepare, install.sh, common.sh, harbor.yml.tmpl and an images tarball. */
-function buildInstaller(version: string): string {
+/** A test Harbor offline installer: harbor/prepare, install.sh, common.sh, harbor.yml.tmpl and an images tarball (prepare left out when broken). */
+function buildInstaller(version: string, broken = false): string {
     const dir = fs.mkdtempSync(path.join(work, "installer-"));
     const h = path.join(dir, "harbor");
     fs.mkdirSync(h);
@@ -66,6 +66,7 @@ printf 'name: harbor\\n# data_volume: %s\\n# version: ${version}\\n' "$data" > d
         { mode: 0o755 },
     );
     fs.writeFileSync(path.join(h, `harbor.${version}.tar.gz`), crypto.randomBytes(2048));
+    if (broken) fs.rmSync(path.join(h, "prepare"));
     fs.mkdirSync(path.join(work, "www"), { recursive: true });
     const tgz = path.join(work, "www", `harbor-offline-installer-${version}.tgz`);
     sh("tar", ["-C", dir, "--owner=0", "--group=0", "-czf", tgz, "harbor"]);
@@ -114,7 +115,12 @@ async function freePort(): Promise<number> {
 async function startSshd(bin: string): Promise<void> {
     sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "host_key")]);
     sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "client_key")]);
-    fs.copyFileSync(path.join(work, "client_key.pub"), path.join(work, "authorized_keys"));
+    // A second key, for a key rotation: both are authorised, as while an operator rotates keys.
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(work, "rotated_key")]);
+    fs.writeFileSync(
+        path.join(work, "authorized_keys"),
+        fs.readFileSync(path.join(work, "client_key.pub"), "utf8") + fs.readFileSync(path.join(work, "rotated_key.pub"), "utf8"),
+    );
     if (!fs.existsSync("/run/sshd")) {
         fs.mkdirSync("/run/sshd", { mode: 0o755 });
         createdRunSshd = true;
@@ -241,6 +247,20 @@ function destroy(current: Rendered) {
     return ssh([cmd.inputs.delete], "", cmd.inputs.connection);
 }
 
+/** The settings of a release served by the test's HTTP server. */
+const release = (version: string) => ({
+    version,
+    installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-${version}.tgz`,
+    installerSha256: sha[version],
+});
+const sshWith = (keyFile: string) => ({
+    ssh: { host: "127.0.0.1", port: sshPort, user: "root", privateKey: fs.readFileSync(path.join(work, keyFile), "utf8") },
+});
+/** The log settings of the "warning" update, which later renders keep so that only what a test changes differs. */
+const warningLog = () => ({ log: { level: "warning", location: path.join(host, "log") } });
+const tail = (from: number) => calls().slice(from);
+const fingerprint = path.join(dataVolume, ".registry-kit", "database-password.hmac");
+
 const calls = () => (fs.existsSync(callLog) ? fs.readFileSync(callLog, "utf8").trim().split("\n").filter(Boolean) : []);
 const harborDir = path.join(installDir, "harbor");
 
@@ -249,6 +269,7 @@ beforeAll(async () => {
     fs.mkdirSync(host);
     buildInstaller("v2.15.0");
     buildInstaller("v2.15.1");
+    buildInstaller("v2.15.2", true);
     server = http.createServer((req, res) => {
         const file = path.join(work, "www", path.basename(req.url ?? ""));
         if (!fs.existsSync(file)) {
@@ -301,7 +322,8 @@ describe("Harbor over SSH", () => {
             `${harborDir}\tdocker compose up -d --remove-orphans`,
         ]);
         // The files land where the installer and prepare expect them.
-        const stdinYml = Buffer.from(commandOf(deployed).inputs.stdin.split("\n")[0].split(" ")[1], "base64").toString();
+        const stdinLine = (commandOf(deployed).inputs.stdin as string).split("\n").find((l) => l.startsWith("harbor.yml "))!;
+        const stdinYml = Buffer.from(stdinLine.split(" ")[1], "base64").toString();
         expect(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).toBe(stdinYml);
         expect(fs.readFileSync(path.join(seenDir, "harbor-0.yml"), "utf8")).toBe(stdinYml);
         const yml = parse(stdinYml);
@@ -313,6 +335,15 @@ describe("Harbor over SSH", () => {
         expect(fs.readFileSync(path.join(installDir, "version"), "utf8").trim()).toBe("v2.15.0");
         expect(fs.existsSync(path.join(dataVolume, "database", "PG_VERSION"))).toBe(true);
         expect(r.stdout + r.stderr).not.toContain("E2e-Admin-Pass1");
+        // Markers: the version with the data too, this resource as the owner, the database password's HMAC (never the password).
+        expect(fs.readFileSync(path.join(dataVolume, ".registry-kit", "version"), "utf8").trim()).toBe("v2.15.0");
+        expect(fs.readFileSync(path.join(installDir, "owner"), "utf8").trim()).toBe(/RK_OWNER='([0-9a-f]{32})'/.exec(commandOf(deployed).inputs.create)![1]);
+        const db = deployed.outputs.databasePassword as string;
+        expect(db).toMatch(/^[A-Za-z0-9]{32}$/);
+        const [key, hmac] = fs.readFileSync(fingerprint, "utf8").trim().split(" ");
+        expect(hmac).toBe(crypto.createHmac("sha256", Buffer.from(key, "hex")).update(db).digest("hex"));
+        expect(fs.readFileSync(fingerprint, "utf8")).not.toContain(db);
+        expect(fs.statSync(fingerprint).mode & 0o777).toBe(0o600);
     }, 60_000);
 
     it("changes nothing and runs no command on a second run with the same config", async () => {
@@ -325,7 +356,7 @@ describe("Harbor over SSH", () => {
 
     it("updates harbor.yml: prepare again and the project up again, volumes and data kept, no download", async () => {
         fs.writeFileSync(path.join(dataVolume, "registry", "image-layer"), "pushed before the update");
-        const changed = renderStack("warning", { log: { level: "warning", location: path.join(host, "log") } });
+        const changed = renderStack("warning", warningLog());
         const before = calls().length;
         const r = await up(changed, deployed);
         expect(r.ran).toBe("update");
@@ -348,7 +379,7 @@ describe("Harbor over SSH", () => {
             version: "v2.15.1",
             installerUrl: `http://127.0.0.1:${httpPort}/harbor-offline-installer-v2.15.1.tgz`,
             installerSha256: sha["v2.15.1"],
-            log: { level: "warning", location: path.join(host, "log") },
+            ...warningLog(),
         });
         const before = calls().length;
         const r = await up(patch, deployed);
@@ -367,6 +398,68 @@ describe("Harbor over SSH", () => {
         deployed = patch;
     }, 60_000);
 
+    it("refuses an installer with the right checksum but no prepare before stopping Harbor", async () => {
+        const broken = renderStack("v2.15.2-broken", { ...release("v2.15.2"), ...warningLog() });
+        const before = calls().length;
+        const r = await up(broken, deployed);
+        expect(r.ran).toBe("update");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(
+            "(checksum verified) is not a Harbor v2.15.2 offline installer: it has no executable harbor/prepare. Nothing was stopped or replaced.",
+        );
+        // Only the Compose check ran: no `down`, the running installation is untouched.
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker compose version$/)]);
+        expect(fs.readFileSync(path.join(harborDir, "docker-compose.yml"), "utf8")).toContain("# version: v2.15.1");
+        expect(fs.existsSync(path.join(installDir, ".staging"))).toBe(false);
+        expect(fs.readFileSync(path.join(installDir, "version"), "utf8").trim()).toBe("v2.15.1");
+    }, 60_000);
+
+    it("refuses a downgrade to v2.15.0, saying what to do, and changes nothing", async () => {
+        const older = renderStack("v2.15.0-again", { ...release("v2.15.0"), ...warningLog() });
+        const before = calls().length;
+        const r = await up(older, deployed);
+        expect(r.ran).toBe("update");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`refusing to downgrade Harbor v2.15.1 to v2.15.0 (${dataVolume}/.registry-kit/version records v2.15.1)`);
+        expect(r.stderr).toContain("Set registry-kit:harbor.version (and installerUrl, installerSha256) back to v2.15.1");
+        expect(tail(before)).toEqual([]);
+    }, 60_000);
+
+    it("refuses a version change recorded in data_volume even when installDir changes", async () => {
+        fs.writeFileSync(path.join(dataVolume, ".registry-kit", "version"), "v2.14.3\n");
+        const moved = renderStack("moved", { ...release("v2.15.1"), installDir: path.join(host, "opt", "harbor-new") });
+        const before = calls().length;
+        const r = await up(moved, deployed);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`refusing to change Harbor v2.14.3 to v2.15.1 (${dataVolume}/.registry-kit/version records v2.14.3)`);
+        expect(tail(before)).toEqual([]);
+        expect(fs.existsSync(path.join(host, "opt", "harbor-new"))).toBe(false);
+        fs.writeFileSync(path.join(dataVolume, ".registry-kit", "version"), "v2.15.1\n");
+    }, 60_000);
+
+    it("rotates the SSH key: the new command takes Harbor over without a restart, the old one's delete leaves it running", async () => {
+        const rotated = renderStack("rotated", {
+            ...release("v2.15.1"),
+            ...warningLog(),
+            ...sshWith("rotated_key"),
+        });
+        const [oldCmd, newCmd] = [commandOf(deployed), commandOf(rotated)];
+        expect(newCmd.inputs.connection.privateKey).not.toBe(oldCmd.inputs.connection.privateKey);
+        expect(newCmd.inputs.stdin).toBe(oldCmd.inputs.stdin);
+        // A connection change replaces the command: Pulumi creates the new one first, then deletes the old one.
+        const before = calls().length;
+        const created = await ssh([newCmd.inputs.create], newCmd.inputs.stdin, newCmd.inputs.connection);
+        expect(created.stderr).toBe("");
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain("taking it over without a restart");
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker compose version$/), `${harborDir}\tdocker compose up -d --remove-orphans`]);
+        const deleted = await destroy(deployed);
+        expect(deleted.code).toBe(0);
+        expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
+        expect(tail(before).filter((c) => c.includes("compose down"))).toEqual([]);
+        deployed = rotated;
+    }, 60_000);
+
     it("refuses a minor version change on the host, saying what to do, and changes nothing", async () => {
         // As if Harbor 2.14 were installed there: moving to 2.15 needs Harbor's migration.
         fs.writeFileSync(path.join(installDir, "version"), "v2.14.3\n");
@@ -381,8 +474,11 @@ describe("Harbor over SSH", () => {
         const r = await up(changed, deployed);
         expect(r.ran).toBe("update");
         expect(r.code).not.toBe(0);
-        expect(r.stderr).toContain("refusing to change Harbor v2.14.3 to v2.15.1: a minor or major version change needs Harbor's migration");
+        expect(r.stderr).toContain(
+            `refusing to change Harbor v2.14.3 to v2.15.1 (${installDir}/version records v2.14.3): a minor or major version change needs Harbor's migration`,
+        );
         expect(r.stderr).toContain(`docker run -it --rm -v /:/hostfs goharbor/prepare:v2.15.1 migrate -i ${harborDir}/harbor.yml`);
+        expect(r.stderr).toContain(`1. back up ${dataVolume} (at least ${dataVolume}/database)`);
         expect(r.stderr).toContain("Nothing was changed");
         expect(calls().length).toBe(before);
         expect(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).toBe(ymlBefore);
@@ -398,6 +494,32 @@ describe("Harbor over SSH", () => {
         expect(fs.readFileSync(path.join(dataVolume, "registry", "image-layer"), "utf8")).toBe("pushed before the update");
         expect(fs.existsSync(path.join(dataVolume, "database", "PG_VERSION"))).toBe(true);
         expect(fs.existsSync(path.join(harborDir, "harbor.yml"))).toBe(true);
+    }, 60_000);
+
+    it("after a destroy, refuses a reinstall with another database password before anything changes, and accepts the original", async () => {
+        const original = deployed.outputs.databasePassword as string;
+        const ymlBefore = fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8");
+        const other = renderStack("other-db", { ...release("v2.15.1"), databasePassword: "Another-Db-Pass-9" });
+        const before = calls().length;
+        const r = await up(other);
+        expect(r.ran).toBe("create");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`the database password differs from the one the database in ${dataVolume} was initialised with`);
+        expect(r.stderr).toContain("Set registry-kit:harbor.databasePassword (pulumi config set --secret) to the original password");
+        expect(r.stderr + r.stdout).not.toContain("Another-Db-Pass-9");
+        expect(tail(before)).toEqual([]);
+        expect(fs.readFileSync(path.join(harborDir, "harbor.yml"), "utf8")).toBe(ymlBefore);
+
+        const restored = renderStack("original-db", { ...release("v2.15.1"), databasePassword: original });
+        const ok = await up(restored);
+        expect(ok.stderr).toBe("");
+        expect(ok.code).toBe(0);
+        expect(tail(before)).toEqual([
+            expect.stringMatching(/\tdocker compose version$/),
+            `${harborDir}\tprepare --with-trivy`,
+            `${harborDir}\tdocker compose up -d --force-recreate --remove-orphans`,
+        ]);
+        deployed = restored;
     }, 60_000);
 
     it("never called install.sh or anything that deletes volumes", async () => {

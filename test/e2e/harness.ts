@@ -77,6 +77,7 @@ export function createArgs(inputs: Record<string, any>): string[] {
     for (const e of inputs.envs ?? []) a.push("-e", e);
     for (const v of inputs.volumes ?? []) a.push("-v", `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
     for (const p of inputs.ports ?? []) a.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external}:${p.internal}`);
+    for (const h of inputs.hosts ?? []) a.push("--add-host", `${h.host}:${h.ip}`);
     const [firstNet] = inputs.networksAdvanced ?? [];
     if (firstNet) {
         a.push("--network", firstNet.name);

@@ -86,6 +86,52 @@ describe("harbor settings", () => {
         expect(failure(withHarbor({ version: "2.15.0" }))).toContain("a Harbor release such as v2.15.0");
     });
 
+    it("refuses a data_volume that is /, has '..', or overlaps the install directory", () => {
+        const outside =
+            "a directory outside the install directory /opt/registry-kit/harbor: upgrades move /opt/registry-kit/harbor/harbor to /opt/registry-kit/harbor/previous and replace it";
+        const cases: [Record<string, unknown>, string][] = [
+            [
+                { dataVolume: "/" },
+                `registry-kit:harbor.dataVolume: got "/"; allowed: a directory of its own such as /data, not / (Harbor's containers take over what they find in data_volume)`,
+            ],
+            [{ dataVolume: "/data/../etc" }, `registry-kit:harbor.dataVolume: got "/data/../etc"; allowed: an absolute path without '.' or '..' segments`],
+            [{ dataVolume: "/opt/registry-kit/harbor" }, `registry-kit:harbor.dataVolume: got "/opt/registry-kit/harbor"; allowed: ${outside}`],
+            [
+                { dataVolume: "/opt/registry-kit/harbor/harbor/data" },
+                `registry-kit:harbor.dataVolume: got "/opt/registry-kit/harbor/harbor/data"; allowed: ${outside}`,
+            ],
+            [
+                { dataVolume: "/opt/registry-kit/harbor/previous/" },
+                `registry-kit:harbor.dataVolume: got "/opt/registry-kit/harbor/previous/"; allowed: ${outside}`,
+            ],
+            [
+                { dataVolume: "/opt/registry-kit/harbor/.staging" },
+                `registry-kit:harbor.dataVolume: got "/opt/registry-kit/harbor/.staging"; allowed: ${outside}`,
+            ],
+            [
+                { dataVolume: "/srv", installDir: "/srv/harbor" },
+                `registry-kit:harbor.dataVolume: got "/srv"; allowed: a directory that does not contain the install directory /srv/harbor: data_volume is Harbor's alone`,
+            ],
+        ];
+        for (const [harbor, message] of cases) expect(failure(withHarbor(harbor))).toBe(`invalid stack configuration:\n${message}`);
+        // Neighbours are fine.
+        for (const dataVolume of ["/data", "/opt/registry-kit/harbor-data", "/opt/registry-kit/data"]) {
+            expect(parseSettings(withHarbor({ dataVolume }), secretKeys).harbor.dataVolume).toBe(dataVolume);
+        }
+    });
+
+    it("refuses an installer URL with credentials, which would be printed", () => {
+        expect(failure(withHarbor({ installerUrl: "https://ci:s3cret@mirror.internal/harbor.tgz" }))).toBe(
+            'invalid stack configuration:\nregistry-kit:harbor.installerUrl: got "https://***@mirror.internal/harbor.tgz"; allowed: a URL without user:password@ (it would show in the command text, the preview and logs); put the credentials in ~/.netrc of the SSH user on Harbor\'s host, which the download reads',
+        );
+        expect(failure(withHarbor({ installerUrl: "https://token@mirror.internal/harbor.tgz" }))).toContain(
+            'got "https://***@mirror.internal/harbor.tgz"; allowed: a URL without user:password@',
+        );
+        expect(parseSettings(withHarbor({ installerUrl: "https://mirror.internal/a@b/harbor.tgz" }), secretKeys).harbor.installerUrl).toBe(
+            "https://mirror.internal/a@b/harbor.tgz",
+        );
+    });
+
     it("refuses clashing host ports, SSH without credentials, and unknown keys", () => {
         expect(failure(withHarbor({ metrics: { port: 443 } }))).toContain(
             "registry-kit:harbor.metrics.port: got 443; allowed: a host port not already used by registry-kit:harbor.httpsPort",
@@ -127,6 +173,16 @@ describe("HarborInstaller arguments", () => {
         expect(make({ version: "v2.16.0" })).toThrow('args.version: got "v2.16.0"; allowed: a Harbor 2.15.x release');
     });
 
+    it("refuses a data volume overlapping the install directory, and an installer URL with credentials", () => {
+        expect(make({ dataVolume: "/" })).toThrow('args.dataVolume: got "/"; allowed: a directory of its own such as /data, not /');
+        expect(make({ installDir: "/data/harbor" })).toThrow(
+            'args.dataVolume: got "/data"; allowed: a directory that does not contain the install directory /data/harbor: data_volume is Harbor\'s alone',
+        );
+        const withCredentials = make({ installerUrl: "http://u:s3cret@mirror/h.tgz" });
+        expect(withCredentials).toThrow('args.installerUrl: got "http://***@mirror/h.tgz"; allowed: a URL without user:password@');
+        expect(withCredentials).not.toThrow(/s3cret/);
+    });
+
     it("generates passwords Harbor accepts, serves plain HTTP when asked, and runs locally without a connection", async () => {
         const h = new kit.HarborInstaller("lib-harbor-http", { installerSha256: SHA, hostname: "10.0.0.5", https: false, httpPort: 8080 });
         const [url, password] = await new Promise<[string, string]>((r) =>
@@ -141,7 +197,7 @@ describe("HarborInstaller arguments", () => {
         const c = engine.resources.find((r) => r.name === "lib-harbor-http" && r.custom)!;
         expect(c.type).toBe("command:local:Command");
         const stdin = unwrapSecrets(c.inputs.stdin) as string;
-        expect(stdin.split("\n")[0].split(" ")[0]).toBe("harbor.yml");
+        expect(stdin.split("\n").map((l) => l.split(" ")[0])).toEqual(["database-password", "harbor.yml", ""]);
         expect(stdin).not.toContain("server.key");
     });
 });

@@ -97,7 +97,10 @@ describe("harbor resources", () => {
             expect(text).toContain("RK_HARBOR_YML='/srv/harbor/harbor/harbor.yml'\n");
             expect(text).toContain("RK_DATA_VOLUME='/srv/harbor-data'\n");
             expect(text).toContain("RK_PREPARE_ARGS='--with-trivy'\n");
-            expect(text).toMatch(/RK_CONFIG_SHA256='[0-9a-f]{64}'\n/);
+            expect(text).toMatch(/RK_CONFIG_HMAC='[0-9a-f]{64}'\n/);
+            expect(text).toMatch(/RK_OWNER='[0-9a-f]{32}'\n/);
+            expect(text).toContain("RK_DATA_STATE='/srv/harbor-data/.registry-kit'\n");
+            expect(text).not.toMatch(/sha256 \$RK_CONFIG|RK_CONFIG_SHA256/);
             expect(text.trimEnd().split("\n").pop()).toBe("RK_HARBOR_SCRIPT");
         }
     });
@@ -117,20 +120,24 @@ describe("harbor resources", () => {
         }
     });
 
-    it("checks the checksum before extracting, and refuses minor version changes before changing anything", () => {
+    it("checks the checksum and the staged installer before stopping Harbor, and refuses version and password mismatches first", () => {
         const script: string = plain(cmd().inputs).update;
-        const body = script.slice(script.indexOf("        update)"));
         expect(script.indexOf('actual="$(sha256sum "$tarball.part"')).toBeLessThan(script.indexOf("tar -xzf"));
         const installVersion = script.slice(script.indexOf("install_version() {"));
-        expect(installVersion.indexOf("download_verified")).toBeLessThan(installVersion.indexOf("stop_project"));
-        expect(installVersion.indexOf("stop_project")).toBeLessThan(installVersion.indexOf("extract"));
-        expect(body.indexOf('check_version_change "$current"')).toBeLessThan(body.indexOf("install_version"));
+        const order = ["download_verified", "stage_installer", "stop_project", "swap_installer", "prepare_and_up"].map((f) => installVersion.indexOf(f));
+        expect(order).toEqual([...order].sort((a, b) => a - b));
+        expect(order[0]).toBeGreaterThan(0);
+        const main = script.slice(script.indexOf("        create | update)"));
+        const checks = ["check_versions", "check_database_password", "tools", "install_version"].map((f) => main.indexOf(f));
+        expect(checks).toEqual([...checks].sort((a, b) => a - b));
+        expect(checks[0]).toBeGreaterThan(0);
         expect(script).toContain("goharbor/prepare:$to migrate -i $RK_HARBOR_YML");
     });
 
     it("sends harbor.yml, certificate and key on stdin, and harbor.yml holds the settings", () => {
         const files = stdinFiles();
-        expect(Object.keys(files)).toEqual(["harbor.yml", "server.crt", "server.key"]);
+        expect(Object.keys(files)).toEqual(["database-password", "harbor.yml", "server.crt", "server.key"]);
+        expect(files["database-password"]).toBe(DB);
         const yml = parse(files["harbor.yml"]);
         expect(yml).toMatchObject({
             hostname: "harbor.example.com",
@@ -151,17 +158,19 @@ describe("harbor resources", () => {
         expect(files["server.key"]).toContain("PRIVATE KEY");
     });
 
-    it("has Prometheus scrape Harbor's exporter, core, registry and job service on the metrics port", () => {
+    it("has Prometheus scrape Harbor's exporter, core, registry and job service at the SSH host's metrics port", () => {
         const c = plain(find("docker:index/container:Container", "rk-hu-prometheus").inputs);
         const prom = parse(c.uploads[0].content);
+        // Prometheus resolves targets with Docker's DNS: the SSH host, never the public name via /etc/hosts.
+        expect(c.hosts).toBeUndefined();
         expect(
             prom.scrape_configs.map((j: any) => `${j.job_name} ${j.metrics_path}${j.params ? `?comp=${j.params.comp}` : ""} ${j.static_configs[0].targets}`),
         ).toEqual([
             "prometheus /metrics localhost:9090",
-            "harbor-exporter /metrics harbor.example.com:9095",
-            "harbor-core /metrics?comp=core harbor.example.com:9095",
-            "harbor-registry /metrics?comp=registry harbor.example.com:9095",
-            "harbor-jobservice /metrics?comp=jobservice harbor.example.com:9095",
+            "harbor-exporter /metrics harbor-1.internal:9095",
+            "harbor-core /metrics?comp=core harbor-1.internal:9095",
+            "harbor-registry /metrics?comp=registry harbor-1.internal:9095",
+            "harbor-jobservice /metrics?comp=jobservice harbor-1.internal:9095",
         ]);
     });
 
@@ -169,6 +178,7 @@ describe("harbor resources", () => {
         expect(ev.outputs.harborUrl).toBe("https://harbor.example.com:8443");
         expect(ev.outputs.adminUser).toBe("admin");
         expect(plain(ev.outputs.adminPassword)).toBe(ADMIN);
+        expect(plain(ev.outputs.databasePassword)).toBe(DB);
         expect(ev.outputs.caCertificate).toContain("BEGIN CERTIFICATE");
         expect(ev.outputs.dataVolume).toBe("/srv/harbor-data");
         expect(ev.outputs.installDir).toBe("/srv/harbor");
@@ -184,6 +194,7 @@ describe("harbor secrets", () => {
         expect(isSecretWrapper(i.create)).toBe(false);
         expect(cmd().options.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin", "connection"]));
         expect(isSecretWrapper(ev.outputs.adminPassword)).toBe(true);
+        expect(isSecretWrapper(ev.outputs.databasePassword)).toBe(true);
         expect(isSecretWrapper(ev.outputs.caCertificate)).toBe(false);
     });
 
