@@ -8,7 +8,7 @@ import { AcmeCertbot } from "../components/acme-certbot";
 import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
-import { Monitoring } from "../components/monitoring";
+import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs } from "../components/registry";
 import { TlsProxy, TlsProxyAppArgs } from "../components/tls-proxy";
 import { ScrapeJob } from "../renderers/prometheus-config";
@@ -135,16 +135,23 @@ export function proxyFromSettings(settings: Settings, target: StackTarget, regis
     );
 }
 
-/** Prometheus from `monitoring.*` settings, scraping the registry and `extraJobs`; undefined when disabled. */
-export function monitoringFromSettings(settings: Settings, target: StackTarget, registry: Registry, extraJobs: ScrapeJob[] = []): Monitoring | undefined {
+/** Prometheus from `monitoring.*` settings, scraping `registryTargets` and `extraJobs`; undefined when disabled. */
+export function monitoringFromSettings(
+    settings: Settings,
+    target: StackTarget,
+    registryTargets: pulumi.Input<pulumi.Input<string>[]>,
+    extraJobs: pulumi.Input<ScrapeJob[]> = [],
+    extraHosts?: MonitoringArgs["extraHosts"],
+): Monitoring | undefined {
     const mon = settings.monitoring;
     if (!mon.enabled) return undefined;
     return new Monitoring(
         `${target.prefix}-prometheus`,
         {
             networkName: target.network.name,
-            registryTargets: registry.metricsAddresses,
+            registryTargets,
             extraJobs,
+            extraHosts,
             image: mon.image,
             hostIp: mon.hostIp,
             port: mon.port,

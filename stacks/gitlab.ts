@@ -124,7 +124,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
     });
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, endpoint.hostname, ...settings.tls.extraSans]);
 
-    const monitoring = monitoringFromSettings(settings, target, registry, gitlabScrapeJobs(GITLAB_ALIAS));
+    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, gitlabScrapeJobs(GITLAB_ALIAS));
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     return {

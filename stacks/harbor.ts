@@ -3,13 +3,11 @@
  * certificate from Certificates, images on the filesystem (data_volume) or S3 (Storage), and
  * Prometheus scraping Harbor's exporter, core, registry and job service.
  */
-import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { HARBOR_LOCAL_SCRAPE_HOST, HarborInstaller } from "../components/harbor-installer";
-import { Monitoring } from "../components/monitoring";
 import { Storage } from "../components/storage";
 import { ScrapeJob } from "../renderers/prometheus-config";
-import { certificatesFromSettings, s3StorageArgs } from "./common";
+import { certificatesFromSettings, monitoringFromSettings, s3StorageArgs, stackTarget } from "./common";
 import { Settings } from "./schema";
 import { clientSetupText, registryHost } from "./small-team";
 
@@ -80,33 +78,16 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
         opts,
     );
 
-    const mon = settings.monitoring;
-    let monitoring: Monitoring | undefined;
-    if (mon.enabled) {
-        const providerOpts: pulumi.CustomResourceOptions = {};
-        if (settings.docker.host) providerOpts.provider = new docker.Provider(`${prefix}-docker`, { host: settings.docker.host });
-        const network = new docker.Network(
-            `${prefix}-net`,
-            { name: `${prefix}-net`, driver: "bridge", labels: [{ label: "registry-kit.stack", value: prefix }] },
-            pulumi.mergeOptions(opts, providerOpts),
-        );
-        monitoring = new Monitoring(
-            `${prefix}-prometheus`,
-            {
-                networkName: network.name,
-                registryTargets: [],
-                extraJobs: installer.scrapeJobs,
-                image: mon.image,
-                hostIp: mon.hostIp,
-                port: mon.port,
-                retentionTime: mon.retentionTime,
-                retentionSize: mon.retentionSize,
-                scrapeInterval: mon.scrapeInterval,
-                extraHosts: localHarborLocalPrometheus ? [{ host: HARBOR_LOCAL_SCRAPE_HOST, ip: "host-gateway" }] : undefined,
-            },
-            pulumi.mergeOptions(opts, providerOpts.provider ? { providers: [providerOpts.provider] } : {}),
-        );
-    }
+    // Prometheus only: Harbor runs its own compose project, not on this network.
+    const monitoring = settings.monitoring.enabled
+        ? monitoringFromSettings(
+              settings,
+              stackTarget(settings, opts),
+              [],
+              installer.scrapeJobs,
+              localHarborLocalPrometheus ? [{ host: HARBOR_LOCAL_SCRAPE_HOST, ip: "host-gateway" }] : undefined,
+          )
+        : undefined;
 
     const host = registryHost(settings.hostname, h.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";

@@ -64,7 +64,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
 
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans]);
 
-    const monitoring = monitoringFromSettings(settings, target, registry);
+    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses);
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";

@@ -2,22 +2,15 @@
  * ACME mode: its settings and bad input, the resources it declares, and the secrecy of keys.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { settingsFailure } from "../settings-failure";
 import { parseCertificateInfo } from "../../components/acme-certbot";
 import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, unwrapSecrets } from "../../offline/engine";
-import { ConfigError, parseSettings } from "../../stacks/config";
+import { parseSettings } from "../../stacks/config";
 
 const base = { hostname: "registry.example.com", tls: { mode: "acme" } };
 
-function failure(raw: Record<string, unknown>): string {
-    try {
-        parseSettings(raw, ["tls"]);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as Error).message;
-    }
-    throw new Error("expected the settings to be refused");
-}
+const failure = (raw: Record<string, unknown>): string => settingsFailure(raw, ["tls"]);
 
 describe("ACME settings", () => {
     it("defaults to Let's Encrypt production, ECDSA, checks twice a day", () => {

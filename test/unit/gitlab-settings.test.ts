@@ -5,23 +5,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { settingsFailure } from "../settings-failure";
 import { parse } from "yaml";
 import { renderGitlabRb, rubyString } from "../../renderers/gitlab-rb";
 import { renderNginxConf } from "../../renderers/nginx-conf";
-import { ConfigError, parseSettings } from "../../stacks/config";
+import { parseSettings } from "../../stacks/config";
 import { gitlabEndpoint, gitlabPasswordProblem } from "../../stacks/schema";
 
 const base = { topology: "gitlab", hostname: "registry.example.com", gitlab: { externalUrl: "https://gitlab.example.com" } };
 
-function failure(raw: Record<string, unknown>, keys = ["gitlab", "auth", "tls"]): string {
-    try {
-        parseSettings(raw, keys);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as Error).message;
-    }
-    throw new Error("expected the settings to be refused");
-}
+const failure = (raw: Record<string, unknown>, keys = ["gitlab", "auth", "tls"]): string => settingsFailure(raw, keys);
 const withGitlab = (gitlab: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({ ...base, ...rest, gitlab: { ...base.gitlab, ...gitlab } });
 
 describe("gitlab settings", () => {

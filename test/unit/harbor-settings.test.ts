@@ -5,21 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OfflineEngine, unwrapSecrets } from "../../offline/engine";
-import { ConfigError, parseSettings } from "../../stacks/config";
+import { parseSettings } from "../../stacks/config";
+import { settingsFailure } from "../settings-failure";
 
 const SHA = "ab".repeat(32);
 const base = { topology: "harbor", hostname: "harbor.example.com", harbor: { installerSha256: SHA } };
 const secretKeys = ["harbor", "tls"];
 
-function failure(raw: Record<string, unknown>, keys = secretKeys): string {
-    try {
-        parseSettings(raw, keys);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as Error).message;
-    }
-    throw new Error("expected the settings to be refused");
-}
+const failure = (raw: Record<string, unknown>, keys = secretKeys): string => settingsFailure(raw, keys);
 const withHarbor = (harbor: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ ...base, ...extra, harbor: { ...base.harbor, ...harbor } });
 
 describe("harbor settings", () => {

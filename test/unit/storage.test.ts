@@ -4,11 +4,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { settingsFailure } from "../settings-failure";
 import { parse } from "yaml";
 import { isSecretWrapper, OfflineEngine, unwrapSecrets } from "../../offline/engine";
 import { registryConfig } from "../../renderers/registry-config";
 import { keyPrefix, registryS3Policy } from "../../renderers/s3-policy";
-import { ConfigError, parseSettings } from "../../stacks/config";
+import { parseSettings } from "../../stacks/config";
 
 const engine = new OfflineEngine({}, "registry-kit", "storage");
 let kit: typeof import("../../index");
@@ -21,15 +22,7 @@ const resource = async (name: string) => {
 };
 const plainInputs = async (name: string) => unwrapSecrets((await resource(name)).inputs) as any;
 
-function failure(raw: Record<string, unknown>, secretKeys = ["registry"]): string {
-    try {
-        parseSettings(raw, secretKeys);
-    } catch (e) {
-        expect(e).toBeInstanceOf(ConfigError);
-        return (e as Error).message;
-    }
-    throw new Error("expected the settings to be refused");
-}
+const failure = (raw: Record<string, unknown>, secretKeys = ["registry"]): string => settingsFailure(raw, secretKeys);
 const base = { hostname: "registry.example.com" };
 
 beforeAll(async () => {
