@@ -163,6 +163,20 @@ export function monitoringFromSettings(
     );
 }
 
+/** The certbot settings of `tls.acme.*` that AcmeCertbot and HarborInstaller's ACME share. */
+export function acmeCertbotSettings(acme: Settings["tls"]["acme"]) {
+    return {
+        directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
+        caBundle: acme.caBundle,
+        email: acme.email,
+        keyType: acme.keyType,
+        rsaKeySize: acme.rsaKeySize,
+        ellipticCurve: acme.ellipticCurve,
+        image: acme.image,
+        renewIntervalHours: acme.renewIntervalHours,
+    };
+}
+
 /** ACME mode: certbot on the proxy's volumes, for these names; undefined otherwise. */
 export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: StackTarget, proxy: TlsProxy, domains: string[]): AcmeCertbot | undefined {
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
@@ -174,15 +188,8 @@ export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: 
                   webrootVolume: proxy.acmeWebrootVolume,
                   letsencryptVolume: proxy.letsencryptVolume!,
                   domains,
-                  directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
+                  ...acmeCertbotSettings(acme),
                   certName: ACME_CERT_NAME,
-                  caBundle: acme.caBundle,
-                  email: acme.email,
-                  keyType: acme.keyType,
-                  rsaKeySize: acme.rsaKeySize,
-                  ellipticCurve: acme.ellipticCurve,
-                  image: acme.image,
-                  renewIntervalHours: acme.renewIntervalHours,
                   issueTimeoutSeconds: acme.issueTimeoutSeconds,
                   dockerHost: settings.docker.host,
               },

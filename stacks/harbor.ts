@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { HARBOR_LOCAL_SCRAPE_HOST, HarborInstaller } from "../components/harbor-installer";
 import { Storage } from "../components/storage";
 import { ScrapeJob } from "../renderers/prometheus-config";
-import { certificatesFromSettings, monitoringFromSettings, s3StorageArgs, stackTarget } from "./common";
+import { acmeCertbotSettings, certificatesFromSettings, monitoringFromSettings, s3StorageArgs, stackTarget } from "./common";
 import { Settings } from "./schema";
 import { clientSetupText, registryHost } from "./small-team";
 
@@ -38,6 +38,8 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             ? new Storage(`${prefix}-storage`, { ...s3StorageArgs(settings), kind: "s3", bucket: st.s3.bucket ?? `${prefix}-registry` }, opts)
             : undefined;
 
+    // tls.mode acme: certbot on Harbor's host, HTTP-01 through Harbor's own proxy; Certificates' self-signed one bootstraps.
+    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
     const ssh = h.ssh;
     // Where Prometheus reaches Harbor's metrics port, resolved in its container (Docker's DNS, not /etc/hosts):
     // the SSH host; the Docker host through host-gateway when both run here; else the hostname clients use.
@@ -63,6 +65,11 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             httpsPort: h.httpsPort,
             certificatePem: certs.certificatePem,
             privateKeyPem: certs.privateKeyPem,
+            acme: acme && {
+                ...acmeCertbotSettings(acme),
+                domains: [settings.hostname, ...settings.tls.extraSans.filter((n) => n !== settings.hostname)],
+                containerName: `${prefix}-certbot`,
+            },
             strongSslCiphers: h.strongSslCiphers,
             externalUrl: h.externalUrl,
             adminPassword: h.adminPassword === undefined ? undefined : pulumi.secret(h.adminPassword),

@@ -604,11 +604,11 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
     if (dataProblem) issue(["harbor", "dataVolume"], h.dataVolume, dataProblem);
     const hostProblem = harborHostnameProblem(settings.hostname);
     if (hostProblem) issue(["hostname"], settings.hostname, `a DNS name or IP address clients can reach (this is ${hostProblem})`);
-    if (settings.tls.mode === "acme") {
+    if (settings.tls.mode === "acme" && settings.tls.acme.directory in ACME_DIRECTORIES && h.httpPort !== 80) {
         issue(
-            ["tls", "mode"],
-            "acme",
-            '"self-signed" or "provided" with topology harbor (Harbor\'s own proxy serves port 80 as a redirect, so certbot\'s HTTP-01 webroot is not wired)',
+            ["harbor", "httpPort"],
+            h.httpPort,
+            `80 in tls.mode "acme" with the ${settings.tls.acme.directory} directory: the CA checks HTTP-01 challenges on port 80 of the hostname, which Harbor's proxy must answer`,
         );
     }
     if (settings.registry.storage.type === "minio") {
