@@ -463,7 +463,12 @@ export class HarborInstaller extends pulumi.ComponentResource {
         // No `triggers` and no deleteBeforeReplace: a replacement is create-new (which takes Harbor over without
         // a restart when nothing else changed) then delete-old (which finds another owner and skips). With
         // deleteBeforeReplace Harbor would stop, then start again, and stay down if the new create failed.
-        const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({ parent: this, additionalSecretOutputs: ["stdin", ...extra] });
+        // Children do not inherit the component's dependsOn (e.g. the MinIO bucket and user Harbor stores images in): pass it on.
+        const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({
+            parent: this,
+            additionalSecretOutputs: ["stdin", ...extra],
+            dependsOn: opts?.dependsOn,
+        });
         this.command = args.connection
             ? new command.remote.Command(name, { connection: pulumi.secret(args.connection), ...commandArgs }, secretOutputs("connection"))
             : new command.local.Command(name, commandArgs, secretOutputs());

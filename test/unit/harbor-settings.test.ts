@@ -60,9 +60,9 @@ describe("harbor settings", () => {
         );
     });
 
-    it("refuses a storage kind registry-kit cannot give Harbor", () => {
+    it("refuses a storage kind registry-kit cannot give Harbor, and MinIO without the endpoint Harbor reaches it at", () => {
         expect(failure({ ...base, registry: { storage: { type: "minio" } } })).toContain(
-            'registry-kit:registry.storage.type: got "minio"; allowed: "filesystem" or "s3" with topology harbor',
+            "registry-kit:registry.storage.minio.endpoint: got nothing; allowed: the URL at which Harbor's registry container reaches MinIO",
         );
         expect(failure({ ...base, registry: { storage: { type: "gcs" } } })).toContain('allowed: one of "filesystem", "s3", "minio"');
     });
