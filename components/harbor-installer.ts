@@ -41,8 +41,19 @@ import {
     harborStdin,
     redactUrlCredentials,
 } from "../renderers/harbor-scripts";
+import { harborAcmeEnv, harborAcmeScripts, renderHarborAcmeServerConf } from "../renderers/harbor-acme";
 import { harborScrapeJobs, ScrapeJob } from "../renderers/prometheus-config";
-import { duration, hostname as hostnameSchema, port as portSchema } from "../stacks/schema";
+import {
+    acmeCurves,
+    acmeKeyTypes,
+    dockerName,
+    duration,
+    hostname as hostnameSchema,
+    image as imageRef,
+    isHttpsUrl,
+    port as portSchema,
+} from "../stacks/schema";
+import { AcmeCertbotArgs } from "./acme-certbot";
 import { S3StorageArgs } from "./registry";
 import { validateArgs } from "./validate";
 
@@ -52,8 +63,22 @@ export const HARBOR_DEFAULT_INSTALL_DIR = "/opt/registry-kit/harbor";
 /** The name a Prometheus container on the same host reaches Harbor by, with `extra_hosts: host.docker.internal:host-gateway`. */
 export const HARBOR_LOCAL_SCRAPE_HOST = "host.docker.internal";
 
+/** The certbot image HarborInstaller's ACME runs on Harbor's host by default. */
+export const ACME_DEFAULT_IMAGE = "certbot/certbot:v3.3.0";
+
 /** The admin user Harbor creates; its password is `harbor_admin_password`. */
 export const HARBOR_ADMIN_USER = "admin";
+
+/** ACME (HTTP-01) for Harbor's own proxy: certbot on Harbor's host, no Docker socket (see templates/harbor-acme.sh). */
+export interface HarborAcmeArgs extends Pick<
+    AcmeCertbotArgs,
+    "directoryUrl" | "caBundle" | "email" | "keyType" | "rsaKeySize" | "ellipticCurve" | "image" | "renewIntervalHours" | "retrySeconds"
+> {
+    /** Names for the certificate, the first one its subject. Default: [hostname]. */
+    domains?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Name of the renewal container on Harbor's host. Plain. Default: `<component name>-certbot`. */
+    containerName?: string;
+}
 
 export interface HarborInstallerArgs {
     /** SSH connection to Harbor's host (host, port, user, privateKey or password). Default: none, the local host (local.Command). */
@@ -80,6 +105,11 @@ export interface HarborInstallerArgs {
     certificatePem?: pulumi.Input<string>;
     /** PEM private key of that certificate, kept secret. Required when https. */
     privateKeyPem?: pulumi.Input<string>;
+    /**
+     * Obtain and renew the certificate from an ACME directory over HTTP-01 through Harbor's own proxy; the certificate
+     * and key above then only bootstrap Harbor until the first issuance. Needs https. Default: none.
+     */
+    acme?: HarborAcmeArgs;
     /** Only TLS 1.2+ AEAD ciphers (`strong_ssl_ciphers`). Default: false. */
     strongSslCiphers?: pulumi.Input<boolean>;
     /** `external_url` when Harbor sits behind another proxy. Default: none. */
@@ -229,6 +259,16 @@ export class HarborInstaller extends pulumi.ComponentResource {
             adminPassword: harborPassword,
             storageDriver: storageDriverSchema,
         });
+        if (args.acme)
+            validateArgs("HarborInstaller", name, args.acme, {
+                domains: z.array(hostnameSchema).min(1, { message: "at least one DNS name" }),
+                directoryUrl: z.string().refine(isHttpsUrl, { message: "an https:// URL of an ACME directory" }),
+                email: z.email({ message: "an email address" }),
+                keyType: z.enum(acmeKeyTypes),
+                ellipticCurve: z.enum(acmeCurves),
+                image: imageRef,
+                containerName: dockerName,
+            });
         const useHttps = args.https ?? true;
         const driver = args.storageDriver ?? (args.s3 ? "s3" : "filesystem");
         const problems: string[] = [];
@@ -242,6 +282,7 @@ export class HarborInstaller extends pulumi.ComponentResource {
         if (urlProblem) problems.push(`args.installerUrl: got ${JSON.stringify(redactUrlCredentials(args.installerUrl as string))}; allowed: ${urlProblem}`);
         const dataProblem = harborDataVolumeProblem(args.dataVolume ?? "/data", args.installDir ?? HARBOR_DEFAULT_INSTALL_DIR);
         if (dataProblem) problems.push(`args.dataVolume: got ${JSON.stringify(args.dataVolume ?? "/data")}; allowed: ${dataProblem}`);
+        if (args.acme && !useHttps) problems.push("args.acme: got ACME settings; allowed: none when https is off (ACME needs HTTPS)");
         if (driver === "s3" && !args.s3) problems.push('args.s3: got nothing; allowed: the s3 driver settings: required for storageDriver "s3"');
         if (problems.length) throw new Error(`HarborInstaller "${name}": invalid arguments:\n${problems.join("\n")}`);
 
@@ -334,10 +375,45 @@ export class HarborInstaller extends pulumi.ComponentResource {
             });
         this.harborYml = pulumi.secret(rendered);
 
+        const acme = args.acme;
+        const acmeFiles = acme
+            ? pulumi
+                  .all([
+                      args.hostname,
+                      args.httpsPort ?? 443,
+                      acme.domains ?? [args.hostname],
+                      acme.directoryUrl,
+                      acme.caBundle,
+                      acme.email,
+                      pulumi.all([acme.keyType ?? "ecdsa", acme.rsaKeySize ?? 2048, acme.ellipticCurve ?? "secp256r1"]),
+                      pulumi.all([acme.renewIntervalHours ?? 12, acme.retrySeconds ?? 900]),
+                  ])
+                  .apply(
+                      ([host, httpsPort, domains, directoryUrl, caBundle, email, [keyType, rsaKeySize, ellipticCurve], [renewIntervalHours, retrySeconds]]) => {
+                          const out: Record<string, string> = {
+                              ...harborAcmeScripts(),
+                              "acme.server.conf": renderHarborAcmeServerConf(host, httpsPort),
+                              "acme.env": harborAcmeEnv({
+                                  domains,
+                                  certName: "registry-kit",
+                                  directoryUrl,
+                                  email,
+                                  keyType,
+                                  rsaKeySize,
+                                  ellipticCurve,
+                                  renewIntervalHours,
+                                  retrySeconds,
+                              }),
+                          };
+                          if (caBundle) out["acme-ca.pem"] = caBundle;
+                          return out;
+                      },
+                  )
+            : pulumi.output({} as Record<string, string>);
         const files = pulumi
-            .all([this.harborYml, useHttps ? args.certificatePem : undefined, useHttps ? pulumi.secret(args.privateKeyPem) : undefined])
-            .apply(([yml, cert, key]) => {
-                const out: Record<string, string> = { "harbor.yml": yml };
+            .all([this.harborYml, useHttps ? args.certificatePem : undefined, useHttps ? pulumi.secret(args.privateKeyPem) : undefined, acmeFiles])
+            .apply(([yml, cert, key, extra]) => {
+                const out: Record<string, string> = { "harbor.yml": yml, ...extra };
                 if (cert !== undefined) out["server.crt"] = cert;
                 if (key !== undefined) out["server.key"] = key;
                 return out;
@@ -355,8 +431,14 @@ export class HarborInstaller extends pulumi.ComponentResource {
                 ),
         );
         const params = pulumi
-            .all([args.installerUrl ?? harborInstallerUrl(version), args.installerSha256, this.configDigest, owner])
-            .apply(([installerUrl, sha, digest, ownerId]): HarborScriptParams => {
+            .all([
+                args.installerUrl ?? harborInstallerUrl(version),
+                args.installerSha256,
+                this.configDigest,
+                owner,
+                acme ? (acme.image ?? ACME_DEFAULT_IMAGE) : "",
+            ])
+            .apply(([installerUrl, sha, digest, ownerId, acmeImage]): HarborScriptParams => {
                 const urlProblem = harborInstallerUrlProblem(installerUrl);
                 if (urlProblem) throw new Error(`HarborInstaller "${name}": invalid arguments:\nargs.installerUrl: allowed: ${urlProblem}`);
                 return {
@@ -368,6 +450,7 @@ export class HarborInstaller extends pulumi.ComponentResource {
                     configHmac: digest,
                     owner: ownerId,
                     prepareArgs: ["--with-trivy"],
+                    acme: acme ? { image: acmeImage, container: acme.containerName ?? `${name}-certbot` } : undefined,
                 };
             });
         const commandArgs = {
@@ -380,7 +463,12 @@ export class HarborInstaller extends pulumi.ComponentResource {
         // No `triggers` and no deleteBeforeReplace: a replacement is create-new (which takes Harbor over without
         // a restart when nothing else changed) then delete-old (which finds another owner and skips). With
         // deleteBeforeReplace Harbor would stop, then start again, and stay down if the new create failed.
-        const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({ parent: this, additionalSecretOutputs: ["stdin", ...extra] });
+        // Children do not inherit the component's dependsOn (e.g. the MinIO bucket and user Harbor stores images in): pass it on.
+        const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({
+            parent: this,
+            additionalSecretOutputs: ["stdin", ...extra],
+            dependsOn: opts?.dependsOn,
+        });
         this.command = args.connection
             ? new command.remote.Command(name, { connection: pulumi.secret(args.connection), ...commandArgs }, secretOutputs("connection"))
             : new command.local.Command(name, commandArgs, secretOutputs());

@@ -34,6 +34,10 @@ export interface MinioArgs {
     volumeName?: pulumi.Input<string>;
     /** Keep the data volume on destroy. Default: true. Plain: a resource option. */
     retainOnDelete?: boolean;
+    /** Host port that publishes MinIO's S3 API (container port 9000) on the Docker host, for clients off the network. Default: none (on its network only). */
+    publishPort?: pulumi.Input<number>;
+    /** Host address of that port. Default: 0.0.0.0. */
+    publishHostIp?: pulumi.Input<string>;
 }
 
 export class Minio extends pulumi.ComponentResource {
@@ -86,6 +90,7 @@ export class Minio extends pulumi.ComponentResource {
                 command: ["server", "/data", "--console-address", ":9001"],
                 envs: [pulumi.interpolate`MINIO_ROOT_USER=${rootUser}`, pulumi.secret(pulumi.interpolate`MINIO_ROOT_PASSWORD=${this.rootPassword}`)],
                 volumes: [{ volumeName: data.name, containerPath: "/data" }],
+                ports: args.publishPort === undefined ? undefined : [{ internal: MINIO_PORT, external: args.publishPort, ip: args.publishHostIp ?? "0.0.0.0" }],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n, "minio"]) }],
                 ...serviceContainerArgs("minio", pulumi.output("minio"), [
                     "curl",

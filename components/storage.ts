@@ -47,6 +47,12 @@ export interface StorageArgs {
     rootUser?: pulumi.Input<string>;
     rootPassword?: pulumi.Input<string>;
     volumeName?: pulumi.Input<string>;
+    /** minio: host port that publishes MinIO's S3 API on the Docker host (Minio's publishPort). Default: none. */
+    minioPublishPort?: pulumi.Input<number>;
+    /** minio: host address of that port. Default: 0.0.0.0. */
+    minioPublishHostIp?: pulumi.Input<string>;
+    /** minio: the endpoint the registry uses, when it runs off MinIO's network (Harbor), e.g. http://10.0.0.5:9000. Default: MinIO's address on its network. */
+    minioEndpoint?: pulumi.Input<string>;
 }
 
 export class Storage extends pulumi.ComponentResource {
@@ -114,17 +120,21 @@ export class Storage extends pulumi.ComponentResource {
                     rootPassword: args.rootPassword,
                     volumeName: args.volumeName,
                     retainOnDelete: args.retainOnDelete,
+                    publishPort: args.minioPublishPort,
+                    publishHostIp: args.minioPublishHostIp,
                 },
                 { parent: this },
             );
-            // Inside the network, plain HTTP to MinIO; TLS is the proxy's job at the edge.
+            // Inside the network, plain HTTP to MinIO; TLS is the proxy's job at the edge. An endpoint off the
+            // network (Harbor's registry) uses TLS when it is https:// (your own TLS in front of MinIO).
+            const endpoint = args.minioEndpoint === undefined ? minio.endpoint : pulumi.output(args.minioEndpoint);
             this.s3 = {
                 bucket: minio.bucket,
                 region: "us-east-1",
-                regionEndpoint: minio.endpoint,
+                regionEndpoint: endpoint,
                 forcePathStyle: true,
                 encrypt: false,
-                secure: false,
+                secure: endpoint.apply((e) => e.startsWith("https://")),
                 chunkSize: args.chunkSize,
                 rootDirectory,
                 accessKey: minio.accessKey,

@@ -86,6 +86,8 @@ export interface HarborScriptParams {
     owner: string;
     /** Arguments of the installer's prepare, e.g. --with-trivy. */
     prepareArgs: string[];
+    /** tls.mode acme: the certbot image and the renewal container's name on Harbor's host. Default: none (no ACME). */
+    acme?: { image: string; container: string };
 }
 
 /** POSIX single-quoted word. */
@@ -119,6 +121,7 @@ export function harborCommand(action: HarborAction, p: HarborScriptParams): stri
         ["RK_OWNER", p.owner],
         ["RK_PREPARE_ARGS", p.prepareArgs.join(" ")],
     ];
+    if (p.acme) settings.push(["RK_ACME", "1"], ["RK_ACME_IMAGE", p.acme.image], ["RK_ACME_CONTAINER", p.acme.container]);
     const script = templateText("harbor-lifecycle.sh");
     if (script.split("\n").includes(DELIMITER)) throw new Error(`harbor-lifecycle.sh must not contain a line ${DELIMITER}`);
     return [`bash /dev/fd/3 ${action} 3<<'${DELIMITER}'`, ...settings.map(([k, v]) => `${k}=${shellQuote(v)}`), script.trimEnd(), DELIMITER, ""].join("\n");
@@ -131,5 +134,18 @@ export function harborStdin(files: Record<string, string>): string {
             .sort()
             .map((name) => `${name} ${Buffer.from(files[name], "utf8").toString("base64")}`)
             .join("\n") + "\n"
+    );
+}
+
+/** The files of a `harborStdin` text, by name (what the lifecycle script reads). */
+export function parseHarborStdin(stdin: string): Record<string, string> {
+    return Object.fromEntries(
+        stdin
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .map((l) => {
+                const [name, data] = l.split(" ");
+                return [name, Buffer.from(data ?? "", "base64").toString("utf8")];
+            }),
     );
 }

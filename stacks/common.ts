@@ -54,23 +54,7 @@ export function networkSubnets(network: docker.Network): pulumi.Output<string[]>
 /** The registry's storage (volume, S3 or MinIO) and, for replicas, the shared Redis. */
 function registryStorage(settings: Settings, { prefix, network, childOpts }: StackTarget) {
     const reg = settings.registry;
-    const { s3: s3Settings, minio: minioSettings } = reg.storage;
-    const storage = new Storage(
-        `${prefix}-storage`,
-        {
-            kind: reg.storage.type,
-            networkName: network.name,
-            ...s3StorageArgs(settings),
-            bucket: reg.storage.type === "minio" ? minioSettings.bucket : (s3Settings.bucket ?? `${prefix}-registry`),
-            retainOnDelete: reg.storage.type === "minio" ? minioSettings.retainOnDelete : true,
-            minioImage: minioSettings.image,
-            mcImage: minioSettings.mcImage,
-            rootUser: minioSettings.rootUser,
-            rootPassword: minioSettings.rootPassword === undefined ? undefined : pulumi.secret(minioSettings.rootPassword),
-            volumeName: minioSettings.volumeName ?? `${prefix}-minio-data`,
-        },
-        childOpts,
-    );
+    const storage = new Storage(`${prefix}-storage`, { kind: reg.storage.type, networkName: network.name, ...storageArgs(settings, prefix) }, childOpts);
     // Replicas share a blob-descriptor cache: your Redis, or a container of ours.
     const redis = reg.redis.address
         ? { address: pulumi.output(reg.redis.address), password: reg.redis.password === undefined ? undefined : pulumi.secret(reg.redis.password) }
@@ -163,6 +147,20 @@ export function monitoringFromSettings(
     );
 }
 
+/** The certbot settings of `tls.acme.*` that AcmeCertbot and HarborInstaller's ACME share. */
+export function acmeCertbotSettings(acme: Settings["tls"]["acme"]) {
+    return {
+        directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
+        caBundle: acme.caBundle,
+        email: acme.email,
+        keyType: acme.keyType,
+        rsaKeySize: acme.rsaKeySize,
+        ellipticCurve: acme.ellipticCurve,
+        image: acme.image,
+        renewIntervalHours: acme.renewIntervalHours,
+    };
+}
+
 /** ACME mode: certbot on the proxy's volumes, for these names; undefined otherwise. */
 export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: StackTarget, proxy: TlsProxy, domains: string[]): AcmeCertbot | undefined {
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
@@ -174,15 +172,8 @@ export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: 
                   webrootVolume: proxy.acmeWebrootVolume,
                   letsencryptVolume: proxy.letsencryptVolume!,
                   domains,
-                  directoryUrl: ACME_DIRECTORIES[acme.directory] ?? acme.directory,
+                  ...acmeCertbotSettings(acme),
                   certName: ACME_CERT_NAME,
-                  caBundle: acme.caBundle,
-                  email: acme.email,
-                  keyType: acme.keyType,
-                  rsaKeySize: acme.rsaKeySize,
-                  ellipticCurve: acme.ellipticCurve,
-                  image: acme.image,
-                  renewIntervalHours: acme.renewIntervalHours,
                   issueTimeoutSeconds: acme.issueTimeoutSeconds,
                   dockerHost: settings.docker.host,
               },
@@ -220,6 +211,23 @@ export function certificatesFromSettings(
 }
 
 /** Storage arguments from `registry.storage.s3` (the bucket is the caller's choice). */
+/** Storage's arguments from `registry.storage.*` but kind and network: s3, or MinIO (published when `hostPort` is set). */
+export function storageArgs(settings: Settings, prefix: string): Omit<StorageArgs, "kind" | "networkName"> {
+    const { type, s3, minio } = settings.registry.storage;
+    return {
+        ...s3StorageArgs(settings),
+        bucket: type === "minio" ? minio.bucket : (s3.bucket ?? `${prefix}-registry`),
+        retainOnDelete: type === "minio" ? minio.retainOnDelete : true,
+        minioImage: minio.image,
+        mcImage: minio.mcImage,
+        rootUser: minio.rootUser,
+        rootPassword: minio.rootPassword === undefined ? undefined : pulumi.secret(minio.rootPassword),
+        volumeName: minio.volumeName ?? `${prefix}-minio-data`,
+        minioPublishPort: minio.hostPort,
+        minioPublishHostIp: minio.hostIp,
+    };
+}
+
 export function s3StorageArgs(settings: Settings): Omit<StorageArgs, "kind" | "bucket"> {
     const s3 = settings.registry.storage.s3;
     return {

@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { HARBOR_LOCAL_SCRAPE_HOST, HarborInstaller } from "../components/harbor-installer";
 import { Storage } from "../components/storage";
 import { ScrapeJob } from "../renderers/prometheus-config";
-import { certificatesFromSettings, monitoringFromSettings, s3StorageArgs, stackTarget } from "./common";
-import { Settings } from "./schema";
+import { acmeCertbotSettings, certificatesFromSettings, monitoringFromSettings, s3StorageArgs, stackTarget, storageArgs } from "./common";
+import { minioEndpointPort, Settings } from "./schema";
 import { clientSetupText, registryHost } from "./small-team";
 
 export interface HarborOutputs {
@@ -33,11 +33,28 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
 
     const certs = certificatesFromSettings(settings, prefix, opts);
     const st = settings.registry.storage;
+    // Containers of ours (Prometheus, MinIO) run on this machine's Docker or docker.host, on one network.
+    const target = settings.monitoring.enabled || st.type === "minio" ? stackTarget(settings, opts) : undefined;
     const storage =
         st.type === "s3"
             ? new Storage(`${prefix}-storage`, { ...s3StorageArgs(settings), kind: "s3", bucket: st.s3.bucket ?? `${prefix}-registry` }, opts)
-            : undefined;
+            : st.type === "minio" && target
+              ? // Harbor's registry runs in Harbor's compose network: it reaches MinIO at minio.endpoint, where MinIO's port is published.
+                new Storage(
+                    `${prefix}-storage`,
+                    {
+                        ...storageArgs(settings, prefix),
+                        kind: "minio",
+                        networkName: target.network.name,
+                        minioEndpoint: st.minio.endpoint,
+                        minioPublishPort: st.minio.hostPort ?? minioEndpointPort(st.minio.endpoint!),
+                    },
+                    target.childOpts,
+                )
+              : undefined;
 
+    // tls.mode acme: certbot on Harbor's host, HTTP-01 through Harbor's own proxy; Certificates' self-signed one bootstraps.
+    const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
     const ssh = h.ssh;
     // Where Prometheus reaches Harbor's metrics port, resolved in its container (Docker's DNS, not /etc/hosts):
     // the SSH host; the Docker host through host-gateway when both run here; else the hostname clients use.
@@ -63,6 +80,11 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             httpsPort: h.httpsPort,
             certificatePem: certs.certificatePem,
             privateKeyPem: certs.privateKeyPem,
+            acme: acme && {
+                ...acmeCertbotSettings(acme),
+                domains: [settings.hostname, ...settings.tls.extraSans.filter((n) => n !== settings.hostname)],
+                containerName: `${prefix}-certbot`,
+            },
             strongSslCiphers: h.strongSslCiphers,
             externalUrl: h.externalUrl,
             adminPassword: h.adminPassword === undefined ? undefined : pulumi.secret(h.adminPassword),
@@ -75,14 +97,15 @@ export function harbor(settings: Settings, opts: pulumi.ComponentResourceOptions
             metrics: { ...h.metrics, scrapeHost },
             uploadPurging: h.uploadPurging,
         },
-        opts,
+        // MinIO's bucket and user exist before Harbor starts.
+        st.type === "minio" && storage ? pulumi.mergeOptions(opts, { dependsOn: [storage] }) : opts,
     );
 
     // Prometheus only: Harbor runs its own compose project, not on this network.
     const monitoring = settings.monitoring.enabled
         ? monitoringFromSettings(
               settings,
-              stackTarget(settings, opts),
+              target!,
               [],
               installer.scrapeJobs,
               localHarborLocalPrometheus ? [{ host: HARBOR_LOCAL_SCRAPE_HOST, ip: "host-gateway" }] : undefined,

@@ -285,6 +285,15 @@ const minioSchema = z
         volumeName: dockerName.optional(),
         /** Keep that volume on destroy. Default: true. */
         retainOnDelete: z.boolean().default(true),
+        /**
+         * S3 endpoint at which Harbor's registry container reaches this MinIO, e.g. http://10.0.0.5:9000 (an address of the
+         * Docker host that runs MinIO, where its port is published). Topology harbor only, and required there. Default: none.
+         */
+        endpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as http://10.0.0.5:9000" }).optional(),
+        /** Host port MinIO's S3 API (container port 9000) is published on. Default: none (on the stack's network only); with topology harbor, the endpoint's port. */
+        hostPort: port.optional(),
+        /** Host address that port is published on. Default: 0.0.0.0. */
+        hostIp: ipAddress.default("0.0.0.0"),
     })
     .prefault({});
 
@@ -604,18 +613,18 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
     if (dataProblem) issue(["harbor", "dataVolume"], h.dataVolume, dataProblem);
     const hostProblem = harborHostnameProblem(settings.hostname);
     if (hostProblem) issue(["hostname"], settings.hostname, `a DNS name or IP address clients can reach (this is ${hostProblem})`);
-    if (settings.tls.mode === "acme") {
+    if (settings.tls.mode === "acme" && settings.tls.acme.directory in ACME_DIRECTORIES && h.httpPort !== 80) {
         issue(
-            ["tls", "mode"],
-            "acme",
-            '"self-signed" or "provided" with topology harbor (Harbor\'s own proxy serves port 80 as a redirect, so certbot\'s HTTP-01 webroot is not wired)',
+            ["harbor", "httpPort"],
+            h.httpPort,
+            `80 in tls.mode "acme" with the ${settings.tls.acme.directory} directory: the CA checks HTTP-01 challenges on port 80 of the hostname, which Harbor's proxy must answer`,
         );
     }
-    if (settings.registry.storage.type === "minio") {
+    if (settings.registry.storage.type === "minio" && !settings.registry.storage.minio.endpoint) {
         issue(
-            ["registry", "storage", "type"],
-            "minio",
-            '"filesystem" or "s3" with topology harbor (registry-kit\'s MinIO runs on its own Docker network, which Harbor\'s compose network cannot reach; point s3.regionEndpoint at a MinIO Harbor can reach)',
+            ["registry", "storage", "minio", "endpoint"],
+            undefined,
+            "the URL at which Harbor's registry container reaches MinIO, such as http://10.0.0.5:9000 (an address of the Docker host running MinIO, whose port is published there): required for minio storage with topology harbor, since Harbor's compose network cannot reach registry-kit's network",
         );
     }
     if (h.ssh && !h.ssh.privateKey && !h.ssh.password) {
@@ -640,6 +649,32 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
                 `a host port not already used by registry-kit:harbor.${clash[0]} (Harbor and Prometheus run on the same host)`,
             );
     }
+    // MinIO is published on registry-kit's Docker host, which Prometheus shares, and Harbor too when both run here.
+    const minio = settings.registry.storage.minio;
+    if (settings.registry.storage.type === "minio" && minio.endpoint && isHttpUrl(minio.endpoint)) {
+        const port = minio.hostPort ?? minioEndpointPort(minio.endpoint);
+        const where = minio.hostPort !== undefined ? "hostPort" : "endpoint";
+        const harborClash = !h.ssh && !settings.docker.host ? ports.find(([, p]) => p === port) : undefined;
+        if (settings.monitoring.enabled && port === settings.monitoring.port) {
+            issue(
+                ["registry", "storage", "minio", where],
+                minio[where],
+                `a host port for MinIO not already used by registry-kit:monitoring.port (${port}; MinIO and Prometheus run on the same Docker host)`,
+            );
+        } else if (harborClash) {
+            issue(
+                ["registry", "storage", "minio", where],
+                minio[where],
+                `a host port for MinIO not already used by registry-kit:harbor.${harborClash[0]} (${port}; Harbor and MinIO run on the same host)`,
+            );
+        }
+    }
+}
+
+/** The port of an http(s):// URL, or its scheme's default: where MinIO is published for Harbor. */
+export function minioEndpointPort(endpoint: string): number {
+    const url = new URL(endpoint);
+    return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
 
 export const settingsSchema = z
@@ -664,12 +699,24 @@ export const settingsSchema = z
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
     if (settings.topology === "harbor") checkHarbor(settings, ctx);
+    else if (settings.registry.storage.minio.endpoint) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["registry", "storage", "minio", "endpoint"],
+            input: settings.registry.storage.minio.endpoint,
+            message: "nothing outside topology harbor (the registry reaches MinIO on the stack's network)",
+        });
+    }
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
     ];
     if (settings.monitoring.enabled) {
         published.push({ path: ["monitoring", "port"], ip: settings.monitoring.hostIp, port: settings.monitoring.port });
+    }
+    const minio = settings.registry.storage.minio;
+    if (settings.topology !== "harbor" && settings.registry.storage.type === "minio" && minio.hostPort !== undefined) {
+        published.push({ path: ["registry", "storage", "minio", "hostPort"], ip: minio.hostIp, port: minio.hostPort });
     }
     const gitlab = settings.topology === "gitlab" ? checkGitlab(settings, ctx) : undefined;
     if (gitlab && gitlab.port !== settings.proxy.httpsPort) {

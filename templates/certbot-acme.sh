@@ -1,11 +1,14 @@
 #!/bin/sh
 # registry-kit: obtains the registry's certificate over HTTP-01 (certbot, webroot) and renews it.
 #   run            (default) obtain if missing, then check for renewal every RK_RENEW_SECONDS
-#   once           one issuance attempt (obtain if missing or due), exit code and the likely cause
+#   once           one issuance attempt (obtain if missing or due), exit code and the likely cause;
+#                  then RK_DEPLOY_HOOK, if set
 #   wait SECONDS   wait for the certificate; print its issuer and expiry, or why issuance failed
 # Environment: RK_DOMAINS (comma-separated), RK_CERT_NAME, RK_SERVER, RK_EMAIL (empty for none),
 # RK_KEY_TYPE (ecdsa|rsa), RK_RSA_KEY_SIZE, RK_ELLIPTIC_CURVE, RK_WEBROOT, RK_RENEW_SECONDS,
-# RK_RETRY_SECONDS; REQUESTS_CA_BUNDLE to trust a private ACME server.
+# RK_RETRY_SECONDS; REQUESTS_CA_BUNDLE to trust a private ACME server. RK_DEPLOY_HOOK (optional): a
+# command that installs the certificate where a server reads it; run after the first issuance (or with
+# the certificate already there) and by certbot after each renewal.
 set -u
 live="/etc/letsencrypt/live/${RK_CERT_NAME}"
 status="/etc/letsencrypt/registry-kit-${RK_CERT_NAME}.status"
@@ -53,7 +56,14 @@ issue() {
 
 renew() {
     # The loop already spreads renewals; certbot's own random sleep (up to 8 minutes) is not needed.
-    certbot renew --non-interactive --no-random-sleep-on-renew --cert-name "$RK_CERT_NAME" || say "renewal check failed; retrying later"
+    set -- renew --non-interactive --no-random-sleep-on-renew --cert-name "$RK_CERT_NAME"
+    if [ -n "${RK_DEPLOY_HOOK:-}" ]; then set -- "$@" --deploy-hook "$RK_DEPLOY_HOOK"; fi
+    certbot "$@" || say "renewal check failed; retrying later"
+}
+
+deploy() {
+    [ -n "${RK_DEPLOY_HOOK:-}" ] || return 0
+    sh -c "$RK_DEPLOY_HOOK" || { say "installing the certificate failed ($RK_DEPLOY_HOOK)"; return 1; }
 }
 
 describe() {
@@ -82,7 +92,7 @@ case "${1:-run}" in
         exit 1
         ;;
     once)
-        issue
+        issue && deploy
         ;;
     run)
         trap 'exit 0' TERM INT
@@ -94,6 +104,7 @@ case "${1:-run}" in
             sleep "$pause" &
             wait $!
         done
+        deploy || true
         while :; do
             # Spread renewals over an hour so many hosts do not hit the CA at the same second.
             sleep $((RK_RENEW_SECONDS + $(awk 'BEGIN { srand(); print int(rand() * 3600) }'))) &

@@ -12,6 +12,9 @@
 #   $RK_DATA_STATE/database-password.hmac
 #                               `<key> <HMAC-SHA256(key, database password)>`, written at the first start:
 #                               Postgres in data_volume keeps the password it was initialised with
+#   $RK_DIR/acme/container      the certbot renewal container's name (tls.mode acme; RK_ACME=1)
+#   $RK_TLS_DIR/.acme           the ACME certificate is installed in $RK_TLS_DIR: the bootstrap one (from
+#                               stdin) goes to bootstrap.crt/.key and no longer replaces it
 set -euo pipefail
 
 say() { printf 'registry-kit harbor: %s\n' "$*"; }
@@ -30,6 +33,7 @@ read_files() {
         [ -n "$name" ] || continue
         case "$name" in
             harbor.yml | server.crt | server.key | database-password) ;;
+            acme.env | acme.server.conf | acme-ca.pem | certbot-acme.sh | harbor-acme-deploy.sh | harbor-acme.sh) ;;
             *) fail "unexpected file '$name' on stdin" ;;
         esac
         (umask 077 && printf '%s' "$data" | base64 -d >"$stage/$name") || fail "could not decode $name from stdin"
@@ -170,11 +174,56 @@ swap_installer() {
     rm -rf "$staging"
 }
 
+acme_dir="$RK_DIR/acme"
+
 install_files() {
     mkdir -p "$RK_TLS_DIR" "$RK_DATA_VOLUME"
     install -m 0600 "$stage/harbor.yml" "$RK_HARBOR_YML"
+    if [ -n "${RK_ACME:-}" ]; then
+        # The certificate from stdin only bootstraps Harbor until certbot's is installed (harbor-acme-deploy.sh).
+        mkdir -p "$acme_dir/bin"
+        local f
+        for f in certbot-acme.sh harbor-acme-deploy.sh harbor-acme.sh; do install -m 0755 "$stage/$f" "$acme_dir/bin/$f"; done
+        install -m 0644 "$stage/acme.env" "$acme_dir/acme.env"
+        install -m 0644 "$stage/acme.server.conf" "$acme_dir/acme.server.conf"
+        if [ -f "$stage/acme-ca.pem" ]; then install -m 0644 "$stage/acme-ca.pem" "$acme_dir/bin/acme-ca.pem"; else rm -f "$acme_dir/bin/acme-ca.pem"; fi
+        install -m 0644 "$stage/server.crt" "$RK_TLS_DIR/bootstrap.crt"
+        install -m 0600 "$stage/server.key" "$RK_TLS_DIR/bootstrap.key"
+        if [ ! -f "$RK_TLS_DIR/.acme" ]; then
+            install -m 0644 "$stage/server.crt" "$RK_CERTIFICATE"
+            install -m 0600 "$stage/server.key" "$RK_PRIVATE_KEY"
+        fi
+        return 0
+    fi
+    rm -f "$RK_TLS_DIR/.acme" "$RK_TLS_DIR/bootstrap.crt" "$RK_TLS_DIR/bootstrap.key"
     if [ -f "$stage/server.crt" ]; then install -m 0644 "$stage/server.crt" "$RK_CERTIFICATE"; fi
     if [ -f "$stage/server.key" ]; then install -m 0600 "$stage/server.key" "$RK_PRIVATE_KEY"; fi
+}
+
+# tls.mode acme: templates/harbor-acme.sh (configure | start | stop), installed by install_files.
+acme() {
+    RK_ACME_DIR="$acme_dir" RK_HARBOR_DIR="$RK_HARBOR_DIR" RK_DATA_VOLUME="$RK_DATA_VOLUME" RK_TLS_DIR="$RK_TLS_DIR" \
+        RK_ACME_IMAGE="${RK_ACME_IMAGE:-}" RK_ACME_CONTAINER="${RK_ACME_CONTAINER:-}" RK_PROXY_CONTAINER="${RK_PROXY_CONTAINER:-nginx}" \
+        RK_ACME_DOCKER_ARGS="${RK_ACME_DOCKER_ARGS:-}" bash "$acme_dir/bin/harbor-acme.sh" "$1"
+}
+
+# The certbot renewal container, started after Harbor is up (acme), or removed (any other mode).
+acme_after_up() {
+    if [ -n "${RK_ACME:-}" ]; then
+        acme start
+        printf '%s\n' "$RK_ACME_CONTAINER" >"$acme_dir/container"
+    else
+        acme_remove
+    fi
+}
+
+acme_remove() {
+    local name
+    name="$(cat "$acme_dir/container" 2>/dev/null || true)"
+    [ -n "$name" ] || return 0
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    rm -f "$acme_dir/container"
+    say "removed the certbot container $name"
 }
 
 load_images() {
@@ -213,8 +262,11 @@ prepare_and_up() {
     say "running prepare $RK_PREPARE_ARGS"
     # shellcheck disable=SC2086
     ./prepare $RK_PREPARE_ARGS
+    # prepare empties common/config: the ACME server for port 8080 is written after each run.
+    if [ -n "${RK_ACME:-}" ]; then acme configure; fi
     say "starting the Harbor compose project"
     docker compose up -d "$@"
+    acme_after_up
     record
     say "Harbor $RK_VERSION is up (config HMAC $RK_CONFIG_HMAC)"
 }
@@ -247,7 +299,9 @@ main() {
             mkdir -p "$RK_DIR"
             if unchanged; then
                 say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
+                if [ -n "${RK_ACME:-}" ]; then install_files && acme configure; fi
                 (cd "$RK_HARBOR_DIR" && docker compose up -d --remove-orphans)
+                acme_after_up
                 record
             elif [ "$(installed_version)" != "$RK_VERSION" ] || [ ! -x "$RK_HARBOR_DIR/prepare" ]; then
                 install_version
@@ -264,6 +318,7 @@ main() {
                 exit 0
             fi
             command -v docker >/dev/null 2>&1 || fail "'docker' is not installed on this host"
+            acme_remove
             stop_project
             rm -f "$RK_DIR/owner"
             say "kept $RK_DATA_VOLUME (images, database) and $RK_DIR; remove them by hand to discard the data"

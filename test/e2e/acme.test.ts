@@ -23,6 +23,8 @@ import {
     waitHealthy,
     eventually,
     proxyRequest,
+    servedCertificate as servedCertificateAt,
+    verifyChain,
 } from "./harness";
 
 const PREFIX = "rk-acme";
@@ -70,17 +72,7 @@ function stackFile(acme: Record<string, unknown> = {}): string {
 }
 
 /** The certificate the proxy serves: subject, issuer, SANs, serial, and the chain's PEM. */
-function servedCertificate(): { leaf: crypto.X509Certificate; chainPem: string } {
-    const r = run("openssl", ["s_client", "-connect", `127.0.0.1:${HTTPS}`, "-servername", HOST, "-showcerts"], {
-        input: "",
-        allowFail: true,
-        timeoutMs: 20_000,
-    });
-    const pems = r.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    const [leafPem] = pems;
-    if (leafPem === undefined) throw new Error(`no certificate served: ${r.stderr}`);
-    return { leaf: new crypto.X509Certificate(leafPem), chainPem: pems.slice(1).join("\n") + "\n" };
-}
+const servedCertificate = () => servedCertificateAt(HTTPS, HOST);
 
 /** One GET on a fresh TLS connection to the proxy, trusting only Pebble's root. */
 async function get(pathname: string): Promise<number> {
@@ -135,13 +127,7 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
             return s.leaf.issuer.includes("Pebble Intermediate") ? s : undefined;
         });
         expect(served.leaf.subjectAltName).toBe(`DNS:${HOST}`);
-        const rootFile = path.join(work, "root.pem");
-        const chainFile = path.join(work, "chain.pem");
-        const leafFile = path.join(work, "leaf.pem");
-        fs.writeFileSync(rootFile, pebbleRoot);
-        fs.writeFileSync(chainFile, served.chainPem);
-        fs.writeFileSync(leafFile, served.leaf.toString());
-        expect(run("openssl", ["verify", "-CAfile", rootFile, "-untrusted", chainFile, leafFile]).stdout).toContain(": OK");
+        expect(verifyChain(work, pebbleRoot, served)).toContain(": OK");
 
         const client = new RegistryClient({ work, hostsFile, certDir, registry: REGISTRY, user: "admin", password });
         const pushed = client.push(buildImageTar(work, PREFIX, [1 << 20, 1 << 20]), "team/app:v1");

@@ -335,6 +335,30 @@ export class RegistryClient {
     }
 }
 
+/** The leaf certificate served on 127.0.0.1:`port` for SNI `servername`, and the rest of the chain's PEM. */
+export function servedCertificate(port: number, servername: string): { leaf: crypto.X509Certificate; chainPem: string } {
+    const r = run("openssl", ["s_client", "-connect", `127.0.0.1:${port}`, "-servername", servername, "-showcerts"], {
+        input: "",
+        allowFail: true,
+        timeoutMs: 20_000,
+    });
+    const pems = r.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const [leafPem] = pems;
+    if (leafPem === undefined) throw new Error(`no certificate served: ${r.stderr}`);
+    return { leaf: new crypto.X509Certificate(leafPem), chainPem: pems.slice(1).join("\n") + "\n" };
+}
+
+/** `openssl verify` of a served chain against `rootPem` alone (files in `work`): its output, `<leaf>: OK` when trusted. */
+export function verifyChain(work: string, rootPem: string, served: { leaf: crypto.X509Certificate; chainPem: string }): string {
+    const rootFile = path.join(work, "root.pem");
+    const chainFile = path.join(work, "chain.pem");
+    const leafFile = path.join(work, "leaf.pem");
+    fs.writeFileSync(rootFile, rootPem);
+    fs.writeFileSync(chainFile, served.chainPem);
+    fs.writeFileSync(leafFile, served.leaf.toString());
+    return run("openssl", ["verify", "-CAfile", rootFile, "-untrusted", chainFile, leafFile]).stdout;
+}
+
 /** Polls `fn` (sync or async) until it returns a value other than undefined; a throw counts as not yet. */
 export async function eventually<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, intervalMs = 500): Promise<T> {
     const deadline = Date.now() + timeoutMs;

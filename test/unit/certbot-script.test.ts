@@ -12,12 +12,18 @@ import { ROOT } from "../render-cli";
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-certbot-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-/** Runs the script (its /etc/letsencrypt moved into a temp folder) with certbot printing `output` and failing. */
-function attempt(output: string, args: string[]): { code: number; stdout: string; stderr: string; status: string; script: string; env: NodeJS.ProcessEnv } {
+/** Runs the script (its /etc/letsencrypt moved into a temp folder) with certbot printing `output` and failing (or exiting `exitCode`). */
+function attempt(
+    output: string,
+    args: string[],
+    o: { exitCode?: number; env?: Record<string, string> } = {},
+): { code: number; stdout: string; stderr: string; status: string; script: string; env: NodeJS.ProcessEnv } {
     const dir = fs.mkdtempSync(path.join(work, "case-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "certbot"), `#!/bin/sh\ncat <<'OUT'\n${output}\nOUT\nexit 1\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "certbot"), `#!/bin/sh\ncat <<'OUT'\n${output}\nOUT\nexit ${o.exitCode ?? 1}\n`, {
+        mode: 0o755,
+    });
     const script = fs.readFileSync(path.join(ROOT, "templates", "certbot-acme.sh"), "utf8").replaceAll("/etc/letsencrypt", path.join(dir, "le"));
     fs.mkdirSync(path.join(dir, "le"));
     fs.writeFileSync(path.join(dir, "acme.sh"), script);
@@ -33,6 +39,7 @@ function attempt(output: string, args: string[]): { code: number; stdout: string
         RK_WEBROOT: dir,
         RK_RENEW_SECONDS: "1",
         RK_RETRY_SECONDS: "1",
+        ...o.env,
     };
     const r = spawnSync("sh", [path.join(dir, "acme.sh"), ...args], { env, encoding: "utf8", timeout: 20_000 });
     const statusFile = path.join(dir, "le", "registry-kit-registry-kit.status");
@@ -73,6 +80,17 @@ describe("certbot-acme.sh", () => {
         expect(once.code).toBe(1);
         expect(once.stdout).toContain(`registry-kit-acme: ${prefix}${hint}`);
         expect(once.status.startsWith(`failed ${prefix}${hint}`)).toBe(true);
+    });
+
+    it("runs RK_DEPLOY_HOOK after a successful `once` (certificate obtained or already there), and not after a failure", () => {
+        const hook = { RK_DEPLOY_HOOK: 'echo "deployed $RK_CERT_NAME" >> "$RK_WEBROOT/hook"' };
+        const ok = attempt("Certificate not yet due for renewal; no action taken.", ["once"], { exitCode: 0, env: hook });
+        expect(ok.code).toBe(0);
+        expect(fs.readFileSync(path.join(ok.env.RK_WEBROOT!, "hook"), "utf8")).toBe("deployed registry-kit\n");
+        expect(ok.status).toBe("ok\n");
+        const failed = attempt(failure("  Detail: dial tcp 203.0.113.7:80: connect: connection refused"), ["once"], { env: hook });
+        expect(failed.code).toBe(1);
+        expect(fs.existsSync(path.join(failed.env.RK_WEBROOT!, "hook"))).toBe(false);
     });
 
     it("has `wait` report the failure and exit non-zero, as `pulumi up` shows it", () => {

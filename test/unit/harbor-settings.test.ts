@@ -60,12 +60,32 @@ describe("harbor settings", () => {
         );
     });
 
-    it("refuses a storage kind registry-kit cannot give Harbor, and ACME", () => {
+    it("refuses a storage kind registry-kit cannot give Harbor, and MinIO without the endpoint Harbor reaches it at", () => {
         expect(failure({ ...base, registry: { storage: { type: "minio" } } })).toContain(
-            'registry-kit:registry.storage.type: got "minio"; allowed: "filesystem" or "s3" with topology harbor',
+            "registry-kit:registry.storage.minio.endpoint: got nothing; allowed: the URL at which Harbor's registry container reaches MinIO",
         );
         expect(failure({ ...base, registry: { storage: { type: "gcs" } } })).toContain('allowed: one of "filesystem", "s3", "minio"');
-        expect(failure({ ...base, tls: { mode: "acme" }, hostname: "harbor.example.org" })).toContain('registry-kit:tls.mode: got "acme"');
+    });
+
+    it("takes tls.mode acme, with the public-name rules of the other topologies and a custom directory with its CA", () => {
+        const s = parseSettings({ ...base, hostname: "harbor.example.org", tls: { mode: "acme", acme: { email: "ops@example.org" } } }, secretKeys);
+        expect(s.tls.mode).toBe("acme");
+        expect(s.tls.acme).toMatchObject({ directory: "production", image: "certbot/certbot:v3.3.0", email: "ops@example.org" });
+        expect(failure({ ...base, hostname: "harbor.internal", tls: { mode: "acme" } })).toContain(
+            'registry-kit:hostname: got "harbor.internal"; allowed: a public DNS name in tls.mode "acme"',
+        );
+        expect(failure({ ...base, hostname: "harbor.example.org", tls: { mode: "acme" }, harbor: { ...base.harbor, httpPort: 8080 } })).toContain(
+            'registry-kit:harbor.httpPort: got 8080; allowed: 80 in tls.mode "acme" with the production directory: the CA checks HTTP-01 challenges on port 80',
+        );
+        const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        const custom = parseSettings(
+            { ...base, hostname: "harbor.internal", tls: { mode: "acme", acme: { directory: "https://acme.internal/dir", caBundle: pem } } },
+            secretKeys,
+        );
+        expect(custom.tls.acme.caBundle).toBe(pem);
+        expect(failure({ ...base, hostname: "harbor.example.org", tls: { mode: "acme", acme: { caBundle: pem } } })).toContain(
+            'registry-kit:tls.acme.caBundle: got "(PEM)"; allowed: a CA bundle only with a custom tls.acme.directory URL',
+        );
     });
 
     it("refuses https without a certificate (provided mode without one)", () => {

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, maskSecrets, ResourceRecord, unwrapSecrets } from "../../offline/engine";
+import { parseHarborStdin } from "../../renderers/harbor-scripts";
 
 const SHA = "0f".repeat(32);
 const SSH_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAunit-test-key-material\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -43,16 +44,7 @@ const find = (type: string, name: string): ResourceRecord => {
 const plain = (v: unknown) => unwrapSecrets(v) as any;
 const cmd = () => find("command:remote:Command", "rk-hu-harbor");
 /** The files on the command's stdin, by name. */
-const stdinFiles = (): Record<string, string> =>
-    Object.fromEntries(
-        (plain(cmd().inputs.stdin) as string)
-            .trim()
-            .split("\n")
-            .map((l) => {
-                const [name, data] = l.split(" ");
-                return [name, Buffer.from(data, "base64").toString("utf8")];
-            }),
-    );
+const stdinFiles = (): Record<string, string> => parseHarborStdin(plain(cmd().inputs.stdin));
 
 beforeAll(async () => {
     ev = await evaluate({ config, secretKeys: ["registry-kit:harbor"] }, { stack: "unit" });
