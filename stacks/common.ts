@@ -210,7 +210,6 @@ export function certificatesFromSettings(
     );
 }
 
-/** Storage arguments from `registry.storage.s3` (the bucket is the caller's choice). */
 /** Storage's arguments from `registry.storage.*` but kind and network: s3, or MinIO (published when `hostPort` is set). */
 export function storageArgs(settings: Settings, prefix: string): Omit<StorageArgs, "kind" | "networkName"> {
     const { type, s3, minio } = settings.registry.storage;
@@ -228,6 +227,7 @@ export function storageArgs(settings: Settings, prefix: string): Omit<StorageArg
     };
 }
 
+/** Storage arguments from `registry.storage.s3` (the bucket is the caller's choice). */
 export function s3StorageArgs(settings: Settings): Omit<StorageArgs, "kind" | "bucket"> {
     const s3 = settings.registry.storage.s3;
     return {

@@ -4,7 +4,6 @@
 #              answers /.well-known/acme-challenge/ for the hostname, and its webroot
 #   start      first issuance, synchronously (`pulumi up` fails with the likely cause), installed and
 #              nginx reloaded; then the renewal container (`--restart unless-stopped`)
-#   stop       removes the renewal container
 # Environment: RK_ACME_DIR (bin/, letsencrypt/, acme.env, acme.server.conf), RK_HARBOR_DIR,
 # RK_DATA_VOLUME, RK_TLS_DIR, RK_ACME_IMAGE, RK_ACME_CONTAINER, RK_PROXY_CONTAINER (Harbor's `nginx`),
 # RK_ACME_DOCKER_ARGS (more `docker run` options, space-separated; may be empty).
@@ -28,7 +27,7 @@ certbot() {
     local ca=()
     if [ -f "$RK_ACME_DIR/bin/acme-ca.pem" ]; then ca=(-e REQUESTS_CA_BUNDLE=/etc/registry-kit/bin/acme-ca.pem); fi
     # shellcheck disable=SC2086
-    docker run "$@" --pid "container:$RK_PROXY_CONTAINER" --env-file "$RK_ACME_DIR/acme.env" "${ca[@]}" \
+    docker run "$@" --pid "container:$RK_PROXY_CONTAINER" --env-file "$RK_ACME_DIR/acme.env" ${ca[@]+"${ca[@]}"} \
         -v "$RK_ACME_DIR/letsencrypt:/etc/letsencrypt" \
         -v "$webroot:/var/www/acme" \
         -v "$RK_DATA_VOLUME/secret/cert:/etc/registry-kit/harbor-cert" \
@@ -48,12 +47,12 @@ case "${1:-}" in
     start)
         docker rm -f "$RK_ACME_CONTAINER" >/dev/null 2>&1 || true
         say "obtaining (or checking) the ACME certificate"
-        certbot once --rm || fail "the ACME certificate could not be obtained (the cause is above). Harbor keeps running with the bootstrap certificate; fix the cause and run pulumi up again."
+        issued=1
+        certbot once --rm || issued=0
+        # The renewal container runs either way: its loop retries a failed issuance (RK_RETRY_SECONDS).
         certbot run -d --name "$RK_ACME_CONTAINER" --restart unless-stopped >/dev/null
         say "certbot renews the certificate in the container $RK_ACME_CONTAINER"
+        [ "$issued" = 1 ] || fail "the ACME certificate could not be obtained (the cause is above). Harbor keeps running with the certificate it had (the bootstrap one before the first issuance), and $RK_ACME_CONTAINER keeps retrying; fix the cause and run pulumi up again."
         ;;
-    stop)
-        docker rm -f "$RK_ACME_CONTAINER" >/dev/null 2>&1 || true
-        ;;
-    *) fail "usage: configure | start | stop" ;;
+    *) fail "usage: configure | start" ;;
 esac

@@ -200,11 +200,11 @@ install_files() {
     if [ -f "$stage/server.key" ]; then install -m 0600 "$stage/server.key" "$RK_PRIVATE_KEY"; fi
 }
 
-# tls.mode acme: templates/harbor-acme.sh (configure | start | stop), installed by install_files.
+# tls.mode acme: templates/harbor-acme.sh (configure | start), installed by install_files.
 acme() {
     RK_ACME_DIR="$acme_dir" RK_HARBOR_DIR="$RK_HARBOR_DIR" RK_DATA_VOLUME="$RK_DATA_VOLUME" RK_TLS_DIR="$RK_TLS_DIR" \
-        RK_ACME_IMAGE="${RK_ACME_IMAGE:-}" RK_ACME_CONTAINER="${RK_ACME_CONTAINER:-}" RK_PROXY_CONTAINER="${RK_PROXY_CONTAINER:-nginx}" \
-        RK_ACME_DOCKER_ARGS="${RK_ACME_DOCKER_ARGS:-}" bash "$acme_dir/bin/harbor-acme.sh" "$1"
+        RK_ACME_IMAGE="${RK_ACME_IMAGE:-}" RK_ACME_CONTAINER="${RK_ACME_CONTAINER:-}" RK_PROXY_CONTAINER=nginx RK_ACME_DOCKER_ARGS= \
+        bash "$acme_dir/bin/harbor-acme.sh" "$1"
 }
 
 # The certbot renewal container, started after Harbor is up (acme), or removed (any other mode).
@@ -266,8 +266,10 @@ prepare_and_up() {
     if [ -n "${RK_ACME:-}" ]; then acme configure; fi
     say "starting the Harbor compose project"
     docker compose up -d "$@"
-    acme_after_up
+    # Harbor is up with this configuration: recorded before certbot, so a failed issuance retried by
+    # the next `pulumi up` takes the unchanged path instead of recreating Harbor.
     record
+    acme_after_up
     say "Harbor $RK_VERSION is up (config HMAC $RK_CONFIG_HMAC)"
 }
 
@@ -299,10 +301,13 @@ main() {
             mkdir -p "$RK_DIR"
             if unchanged; then
                 say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
-                if [ -n "${RK_ACME:-}" ]; then install_files && acme configure; fi
+                if [ -n "${RK_ACME:-}" ]; then
+                    install_files
+                    acme configure
+                fi
                 (cd "$RK_HARBOR_DIR" && docker compose up -d --remove-orphans)
-                acme_after_up
                 record
+                acme_after_up
             elif [ "$(installed_version)" != "$RK_VERSION" ] || [ ! -x "$RK_HARBOR_DIR/prepare" ]; then
                 install_version
             else

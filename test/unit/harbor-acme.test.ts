@@ -150,12 +150,14 @@ describe("harbor in tls.mode acme", () => {
 });
 
 /** The lifecycle script as a file, with a `docker` stub that records its calls and a stub prepare. */
-function lifecycle(acme: boolean) {
+function lifecycle(acme: boolean, failIssuance = false) {
     const dir = fs.mkdtempSync(path.join(work, "host-"));
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
     const log = path.join(dir, "calls.log");
-    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "docker $*" >> ${log}\n`, { mode: 0o755 });
+    // With failIssuance, certbot's first issuance (`... once`) fails, as when the CA cannot validate.
+    const failOnce = failIssuance ? 'case "$*" in *" once") echo "certbot: challenge failed" >&2; exit 1;; esac\n' : "";
+    fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "docker $*" >> ${log}\n${failOnce}`, { mode: 0o755 });
     const p: HarborScriptParams = {
         version: "v2.15.0",
         installerUrl: "https://example.com/h.tgz",
@@ -236,6 +238,22 @@ describe("harbor-lifecycle.sh with ACME", () => {
         const before = h.calls().length;
         expect(h.runAction("delete").status).toBe(0);
         expect(h.calls().slice(before)).toEqual(["docker rm -f rk-certbot", "docker compose down"]);
+    });
+
+    it("after a failed first issuance: records Harbor as installed, keeps the renewal container retrying, and a retry only runs certbot", () => {
+        const h = lifecycle(true, true);
+        const r = h.runAction("update");
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toContain("the ACME certificate could not be obtained");
+        expect(h.calls().slice(-2)[1]).toMatch(/^docker run -d --name rk-certbot --restart unless-stopped .* run$/);
+        expect(fs.readFileSync(path.join(h.p.installDir, "config.hmac"), "utf8")).toBe(`${h.p.configHmac}\n`);
+        // The retry (next pulumi up, same inputs): no prepare, no recreate; compose up and certbot again.
+        const before = h.calls().length;
+        h.runAction("update");
+        const retry = h.calls().slice(before);
+        expect(retry.some((c) => c.startsWith("prepare") || c.includes("--force-recreate"))).toBe(false);
+        expect(retry).toContain("docker compose up -d --remove-orphans");
+        expect(retry.some((c) => c.endsWith(" once"))).toBe(true);
     });
 
     it("without ACME removes a certbot container an earlier ACME run left, and serves the given certificate again", () => {
