@@ -134,6 +134,7 @@ export class Gitlab extends pulumi.ComponentResource {
         const secretEnv = (key: string, value: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`${key}=${value}`);
         const startTimeout = pulumi.output(args.startTimeoutSeconds ?? 900);
 
+        const service = serviceContainerArgs("gitlab", this.gitlabRb, ["/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"]);
         this.container = new docker.Container(
             name,
             {
@@ -155,10 +156,10 @@ export class Gitlab extends pulumi.ComponentResource {
                     .all([sshPort, args.sshHostIp ?? "0.0.0.0"])
                     .apply(([ssh, ip]) => (ssh > 0 ? [{ internal: 22, external: ssh, ip, protocol: "tcp" }] : [])),
                 networksAdvanced: [{ name: args.networkName, aliases: [alias] }],
-                ...serviceContainerArgs("gitlab", this.gitlabRb, ["/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"]),
+                ...service,
                 // The image's own health check timings; the first start seeds the database for minutes.
                 healthcheck: {
-                    tests: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],
+                    ...service.healthcheck,
                     interval: "60s",
                     timeout: "30s",
                     retries: 5,

@@ -8,7 +8,6 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
 import { validateArgs } from "./validate";
-import { createPublicKey } from "node:crypto";
 import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
     DIALECTS,
@@ -260,9 +259,7 @@ export class Registry extends pulumi.ComponentResource {
             const certificatePem = pulumi.output(token.certificatePem);
             uploads.push({ file: TOKEN_CERT_PATH, content: certificatePem, permissions: "0644" });
             // Registry 3 matches a token's kid through this JWKS; registry 2 derives it from the certificate.
-            const jwks = certificatePem.apply(
-                (pem) => JSON.stringify(issuerJwks(createPublicKey(pem).export({ type: "spki", format: "pem" }).toString()), null, 2) + "\n",
-            );
+            const jwks = certificatePem.apply((pem) => JSON.stringify(issuerJwks(pem), null, 2) + "\n");
             uploads.push({ file: TOKEN_JWKS_PATH, content: jwks, permissions: "0644" });
         }
 

@@ -1,12 +1,12 @@
 /**
  * TokenSigningKey: the RSA key pair a token issuer (GitLab) signs registry tokens with, and the
- * certificate and JWKS the registry verifies them against. Both sides take their halves from this
+ * certificate the registry verifies them against (Registry derives registry 3's JWKS from it). Both sides take their halves from this
  * one object, so they cannot disagree.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { z } from "zod";
-import { issuerJwks, libtrustKeyId } from "../renderers/token-auth";
+import { libtrustKeyId } from "../renderers/token-auth";
 import { validateArgs } from "./validate";
 
 export interface TokenSigningKeyArgs {
@@ -25,8 +25,6 @@ export class TokenSigningKey extends pulumi.ComponentResource {
     public readonly certificatePem: pulumi.Output<string>;
     /** The libtrust key id GitLab puts in each token's `kid`. */
     public readonly keyId: pulumi.Output<string>;
-    /** JWKS with the public key under that `kid` (registry 3). */
-    public readonly jwks: pulumi.Output<string>;
 
     constructor(name: string, args: TokenSigningKeyArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:auth:TokenSigningKey", name, {}, opts);
@@ -48,7 +46,6 @@ export class TokenSigningKey extends pulumi.ComponentResource {
         this.privateKeyPem = pulumi.secret(key.privateKeyPem);
         this.certificatePem = cert.certPem;
         this.keyId = key.publicKeyPem.apply(libtrustKeyId);
-        this.jwks = key.publicKeyPem.apply((pem) => JSON.stringify(issuerJwks(pem), null, 2) + "\n");
-        this.registerOutputs({ certificatePem: this.certificatePem, keyId: this.keyId, jwks: this.jwks });
+        this.registerOutputs({ certificatePem: this.certificatePem, keyId: this.keyId });
     }
 }

@@ -39,7 +39,7 @@ export function libtrustKeyId(publicKeyPem: string): string {
     return encoded.match(/.{4}/g)!.join(":");
 }
 
-/** A JWKS with the issuer's public key under GitLab's `kid`, as registry:3 reads it. */
+/** A JWKS with the issuer's public key (PEM of the key or of its certificate) under GitLab's `kid`, as registry:3 reads it. */
 export function issuerJwks(publicKeyPem: string): { keys: Record<string, unknown>[] } {
     const jwk = createPublicKey(publicKeyPem).export({ format: "jwk" }) as Record<string, unknown>;
     if (jwk.kty !== "RSA") throw new Error("token issuer key: GitLab signs with RS256, so the key must be RSA");
