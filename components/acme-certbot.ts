@@ -120,7 +120,14 @@ export class AcmeCertbot extends pulumi.ComponentResource {
                     { volumeName: args.webrootVolume, containerPath: ACME_WEBROOT },
                 ],
                 networksAdvanced: [{ name: args.networkName, aliases: ["certbot"] }],
-                ...serviceContainerArgs("certbot", pulumi.output(script), ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`], "300s"),
+                ...serviceContainerArgs({
+                    role: "certbot",
+                    configText: script,
+                    healthTest: ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`],
+                    startPeriodSeconds: 300,
+                    // A certbot run in progress finishes its current request.
+                    stopGraceSeconds: 10,
+                }),
             },
             // Children do not inherit the component's dependsOn: pass it on, so certbot starts only after
             // what it was told to wait for (the proxy that answers the challenge).

@@ -92,13 +92,13 @@ export class Minio extends pulumi.ComponentResource {
                 volumes: [{ volumeName: data.name, containerPath: "/data" }],
                 ports: args.publishPort === undefined ? undefined : [{ internal: MINIO_PORT, external: args.publishPort, ip: args.publishHostIp ?? "0.0.0.0" }],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n, "minio"]) }],
-                ...serviceContainerArgs("minio", pulumi.output("minio"), [
-                    "curl",
-                    "-fsS",
-                    "-o",
-                    "/dev/null",
-                    `http://127.0.0.1:${MINIO_PORT}/minio/health/live`,
-                ]),
+                ...serviceContainerArgs({
+                    role: "minio",
+                    configText: "minio",
+                    healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${MINIO_PORT}/minio/health/live`],
+                    // MinIO finishes the S3 requests in flight (the registry's uploads) on SIGTERM.
+                    stopGraceSeconds: 30,
+                }),
                 // `pulumi up` goes on (to the bucket setup) once MinIO is healthy.
                 wait: true,
                 waitTimeout: 120,

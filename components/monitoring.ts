@@ -89,7 +89,13 @@ export class Monitoring extends pulumi.ComponentResource {
                 ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
                 ...(args.extraHosts ? { hosts: args.extraHosts } : {}),
-                ...serviceContainerArgs("prometheus", this.prometheusYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
+                ...serviceContainerArgs({
+                    role: "prometheus",
+                    configText: this.prometheusYaml,
+                    healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`],
+                    // Prometheus writes its head block and WAL on SIGTERM.
+                    stopGraceSeconds: 30,
+                }),
             },
             { parent: this, deleteBeforeReplace: true },
         );

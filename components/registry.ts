@@ -295,15 +295,13 @@ export class Registry extends pulumi.ComponentResource {
                     networksAdvanced: [
                         { name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) },
                     ],
-                    ...serviceContainerArgs("registry", this.configYaml, [
-                        "wget",
-                        "-q",
-                        "-O",
-                        "/dev/null",
-                        `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`,
-                    ]),
-                    // The registry drains in-flight requests for up to 60s (http.draintimeout).
-                    destroyGraceSeconds: 65,
+                    ...serviceContainerArgs({
+                        role: "registry",
+                        configText: this.configYaml,
+                        healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
+                        // The registry drains in-flight requests for up to 60s (http.draintimeout).
+                        stopGraceSeconds: 65,
+                    }),
                 },
                 // A fixed name cannot exist twice: stop the old container before starting its replacement.
                 { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },

@@ -5,6 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
+import { firstHostAddress } from "../components/docker-common";
 import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
@@ -39,7 +40,9 @@ export function stackTarget(settings: Settings, opts: pulumi.ComponentResourceOp
             name: `${prefix}-net`,
             driver: "bridge",
             labels: [{ label: "registry-kit.stack", value: prefix }],
-            ...(settings.docker.subnet ? { ipamConfigs: [{ subnet: settings.docker.subnet }] } : {}),
+            // The gateway is written as Docker picks it: the provider reads it back, and a subnet without
+            // it would differ from state (and replace the network) on every `pulumi up`.
+            ...(settings.docker.subnet ? { ipamConfigs: [{ subnet: settings.docker.subnet, gateway: firstHostAddress(settings.docker.subnet) }] } : {}),
         },
         pulumi.mergeOptions(opts, providerOpts),
     );

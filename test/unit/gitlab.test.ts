@@ -59,11 +59,11 @@ describe("gitlab topology under mocks", () => {
         expect(gitlab.volumes.map((v: any) => v.containerPath)).toEqual(["/etc/gitlab", "/var/log/gitlab", "/var/opt/gitlab"]);
         expect(gitlab.wait).toBe(true);
         expect(gitlab.waitTimeout).toBe(900);
-        expect(gitlab.healthcheck).toMatchObject({ tests: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"], startPeriod: "900s" });
+        expect(gitlab.healthcheck).toMatchObject({ tests: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"], startPeriod: "15m0s", interval: "1m0s", timeout: "30s" });
         expect(gitlab.ports).toEqual([{ internal: 22, external: 2022, ip: "0.0.0.0", protocol: "tcp" }]);
         expect(gitlab.networksAdvanced).toEqual([{ name: "rk-gu-net", aliases: ["gitlab"] }]);
         expect(container("rk-gu-gitlab").options.additionalSecretOutputs).toContain("envs");
-        expect(plain(find("docker:index/network:Network", "rk-gu-net").inputs.ipamConfigs)).toEqual([{ subnet: "172.30.5.0/24" }]);
+        expect(plain(find("docker:index/network:Network", "rk-gu-net").inputs.ipamConfigs)).toEqual([{ subnet: "172.30.5.0/24", gateway: "172.30.5.1" }]);
     });
 
     it("gives both sides the same issuer, service, URLs and key pair", () => {
