@@ -50,7 +50,11 @@ export interface AcmeCertbotArgs {
     retrySeconds?: pulumi.Input<number>;
     /** How long `pulumi up` waits for the first certificate. Default: 300. */
     issueTimeoutSeconds?: pulumi.Input<number>;
-    /** DOCKER_HOST for the `docker exec` that waits for issuance. Default: the environment's. */
+    /**
+     * DOCKER_HOST for the `docker exec` that waits for issuance; give the Docker provider's host. Default:
+     * the environment's DOCKER_HOST or DOCKER_CONTEXT, else the local socket, as the provider does (the
+     * CLI's current context is not used).
+     */
     dockerHost?: pulumi.Input<string>;
 }
 
@@ -139,7 +143,9 @@ export class AcmeCertbot extends pulumi.ComponentResource {
         const issued = new command.local.Command(
             `${name}-issued`,
             {
-                create: pulumi.interpolate`docker exec ${this.container.name} /bin/sh ${ACME_SCRIPT_PATH} wait ${args.issueTimeoutSeconds ?? 300}`,
+                // The Docker provider follows DOCKER_HOST or DOCKER_CONTEXT, never the CLI's current context
+                // (`docker context use`): the CLI is held to the same engine.
+                create: pulumi.interpolate`DOCKER_CONTEXT="\${DOCKER_CONTEXT:-default}" docker exec ${this.container.name} /bin/sh ${ACME_SCRIPT_PATH} wait ${args.issueTimeoutSeconds ?? 300}`,
                 environment: args.dockerHost !== undefined ? { DOCKER_HOST: args.dockerHost } : undefined,
                 triggers: [this.container.id],
             },

@@ -16,6 +16,7 @@ import {
     NOTIFICATIONS_ENV,
     REGISTRY_DATA_DIR,
     REGISTRY_DEBUG_PORT,
+    REDACTING_ENTRYPOINT,
     REGISTRY_PORT,
     RegistryDialect,
     renderRegistryConfig,
@@ -264,7 +265,12 @@ export class Registry extends pulumi.ComponentResource {
         }
 
         // Secrets reach the registry as env vars: the config file stays reviewable.
-        const envs: pulumi.Input<string>[] = [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)];
+        const envs: pulumi.Input<string>[] = [
+            pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`),
+            // Registry 3 exports traces over OTLP unless told otherwise; without a collector it logs an
+            // export error every 10 seconds. Registry 2 ignores the variable.
+            "OTEL_TRACES_EXPORTER=none",
+        ];
         if (s3) {
             envs.push(
                 pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`,
@@ -288,7 +294,11 @@ export class Registry extends pulumi.ComponentResource {
                 {
                     name: pulumi.interpolate`${containerName}${suffix}`,
                     image: remoteImage.imageId,
-                    command: [configPath],
+                    // `serve <path>` works with Docker Hub's image (its entrypoint script passes subcommands on)
+                    // and with Distribution's own (entrypoint `registry`); a bare path works only with the former.
+                    ...(notifications.length > 0
+                        ? { entrypoints: REDACTING_ENTRYPOINT, command: configPath.apply((p) => [p]) }
+                        : { command: configPath.apply((p) => ["serve", p]) }),
                     envs,
                     uploads,
                     volumes: volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : [],

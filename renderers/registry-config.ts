@@ -89,7 +89,8 @@ export interface RegistryConfigInput {
 export function registryConfig(input: RegistryConfigInput): Record<string, unknown> {
     const config: Record<string, unknown> = {
         version: 0.1,
-        log: { level: input.logLevel, formatter: "json", fields: { service: "registry" } },
+        // The access log is Combined Log Format whatever the formatter; the proxy logs every request as JSON.
+        log: { level: input.logLevel, formatter: "json", fields: { service: "registry" }, accesslog: { disabled: true } },
         storage: {
             ...storageSection(input.storage, input.dialect),
             delete: { enabled: input.deleteEnabled },
@@ -177,6 +178,24 @@ export interface NotificationEndpoint {
  * header stays out of config.yml, which is printed and diffed.
  */
 export const NOTIFICATIONS_ENV = "REGISTRY_NOTIFICATIONS_ENDPOINTS";
+
+/**
+ * The registry logs each notification endpoint with its headers at info level, on 2.8 and 3.x alike
+ * (`headers=map[Authorization:[<secret>]]`). With notifications on, the registry runs under this
+ * script: its output passes through awk, which masks every Authorization header value, and `exec`
+ * keeps the registry the container's main process (signals, exit code). Arguments: the config path.
+ */
+export const REDACTING_ENTRYPOINT = [
+    "/bin/sh",
+    "-c",
+    [
+        "set -e",
+        "fifo=/tmp/registry-kit-log.fifo",
+        'rm -f "$fifo" && mkfifo "$fifo"',
+        String.raw`awk '{ gsub(/Authorization:\[[^]]*\]/, "Authorization:[redacted]"); print > "/dev/stderr"; fflush() }' < "$fifo" &`,
+        'exec registry serve "$0" > "$fifo" 2>&1',
+    ].join("\n"),
+];
 
 /** The value of NOTIFICATIONS_ENV: the endpoints list as one line of YAML. */
 export function notificationEndpointsYaml(endpoints: NotificationEndpoint[]): string {

@@ -46,7 +46,7 @@ describe("Registry", () => {
         });
         expect(await read(reg.address)).toBe("hub:5000");
         const c = unwrapSecrets((await inputsOf("lib-reg")).inputs) as any;
-        expect(c.command).toEqual(["/etc/docker/registry/config.yml"]);
+        expect(c.command).toEqual(["serve", "/etc/docker/registry/config.yml"]);
         expect(c.networksAdvanced).toEqual([{ name: "custom-net", aliases: ["hub"] }]);
         const config = parse(c.uploads[0].content);
         expect(config.auth).toBeUndefined();

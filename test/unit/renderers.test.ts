@@ -23,7 +23,7 @@ describe("registry config", () => {
     it("has storage, auth, purging, health, debug metrics and JSON logs", () => {
         const c = parse(renderRegistryConfig(registryInput));
         expect(c.version).toBe(0.1);
-        expect(c.log).toEqual({ level: "info", formatter: "json", fields: { service: "registry" } });
+        expect(c.log).toEqual({ level: "info", formatter: "json", fields: { service: "registry" }, accesslog: { disabled: true } });
         expect(c.storage.filesystem).toEqual({ rootdirectory: "/var/lib/registry" });
         expect(c.storage.delete).toEqual({ enabled: true });
         expect(c.storage.maintenance.uploadpurging).toEqual({ enabled: true, age: "168h", interval: "24h", dryrun: false });

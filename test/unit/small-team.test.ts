@@ -64,17 +64,24 @@ describe("small-team resources", () => {
     it("runs the registry with its config, data volume, secret and health check", () => {
         const c = plain(container("rk-unit-registry").inputs);
         expect(c.image).toBe("registry:3");
-        expect(c.command).toEqual(["/etc/distribution/config.yml"]);
+        // `serve <path>`: Distribution's own images run `registry` directly and answer a bare path with
+        // "unknown command" (exit 0, restart loop); Docker Hub's entrypoint script passes `serve` on.
+        expect(c.command).toEqual(["serve", "/etc/distribution/config.yml"]);
+        expect(c.entrypoints).toBeUndefined();
         expect(c.volumes).toEqual([{ volumeName: "rk-unit-registry-data", containerPath: "/var/lib/registry" }]);
         expect(c.networksAdvanced).toEqual([{ name: "rk-unit-net", aliases: ["registry"] }]);
-        expect(c.envs).toHaveLength(1);
+        expect(c.envs).toHaveLength(2);
         expect(c.envs[0]).toMatch(/^REGISTRY_HTTP_SECRET=[A-Za-z0-9]{48}$/);
+        // Registry 3 without a trace collector would log an export error every 10 seconds.
+        expect(c.envs[1]).toBe("OTEL_TRACES_EXPORTER=none");
         expect(c.restart).toBe("unless-stopped");
         expect(c.logOpts).toEqual({ "max-file": "3", "max-size": "10m" });
         expect(c.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5001/debug/health"]);
         const configFile = c.uploads.find((u: any) => u.file === "/etc/distribution/config.yml");
         const parsed = parse(configFile.content);
         expect(parsed.auth.htpasswd.path).toBe("/auth/htpasswd");
+        // Every log line JSON: the access log (Combined Log Format) is off; the proxy logs requests as JSON.
+        expect(parsed.log).toMatchObject({ formatter: "json", accesslog: { disabled: true } });
         const hash = c.labels.find((l: any) => l.label === "registry-kit.config-sha256").value;
         expect(hash).toBe(crypto.createHash("sha256").update(configFile.content).update("\0").digest("hex"));
         expect(c.uploads.map((u: any) => u.file)).toEqual(["/etc/distribution/config.yml", "/auth/htpasswd"]);
