@@ -61,7 +61,7 @@ async function prometheusQuery(query: string): Promise<any[]> {
 
 describe("small-team on a real Docker engine", () => {
     beforeAll(async () => {
-        prepare(PREFIX, ["registry", "nginx", "prometheus"]);
+        prepare(PREFIX, ["registry3", "nginx", "prometheus"]);
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile);
         await deploy(rendered);
@@ -82,11 +82,61 @@ describe("small-team on a real Docker engine", () => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    it("plans no change on a second pulumi up, judged by what the provider reads back from Docker", async () => {
+        const second = render(stackFile(), path.join(work, "render-again"), stateFile);
+        const result = await deploy(second, rendered);
+        expect(Object.keys(result.plans).sort()).toEqual([`${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-registry`]);
+        for (const [name, plan] of Object.entries(result.plans)) expect(plan, name).toMatchObject({ action: "same", changed: [] });
+        expect(result.replaced).toEqual([]);
+        expect(result.updated).toEqual([]);
+        // What Docker reports is Go's form, the form the program writes.
+        expect(docker("inspect", "-f", "{{.Config.Healthcheck.Interval}}", `${PREFIX}-registry`)).toBe("15000000000");
+    });
+
+    it("runs the registry command unchanged on Distribution's own image layout (entrypoint `registry`)", async () => {
+        const spec = rendered.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${PREFIX}-registry`)!;
+        const start = (name: string, command: string[]) =>
+            docker("run", "-d", "--name", name, "--network", `${PREFIX}-net`, "--dns", "127.0.0.1", "--entrypoint", "registry", spec.inputs.image, ...command);
+        start(`${PREFIX}-distribution-layout`, spec.inputs.command);
+        // The bare config path, as registry-kit wrote it before: Distribution's image answers "unknown command".
+        start(`${PREFIX}-distribution-bare-path`, [spec.inputs.command[spec.inputs.command.length - 1]]);
+        const served = await eventually("the registry API in Distribution's layout", () => {
+            const r = run("docker", ["exec", `${PREFIX}-distribution-layout`, "wget", "-q", "-O", "-", "http://127.0.0.1:5000/v2/"], { allowFail: true });
+            return r.code === 0 ? r.stdout : undefined;
+        });
+        expect(served.trim()).toBe("{}");
+        await eventually("the bare path's exit", () =>
+            docker("inspect", "-f", "{{.State.Status}}", `${PREFIX}-distribution-bare-path`) === "exited" ? true : undefined,
+        );
+        expect(run("docker", ["logs", `${PREFIX}-distribution-bare-path`], { allowFail: true }).stderr).toMatch(/unknown command/);
+        run("docker", ["rm", "-f", `${PREFIX}-distribution-layout`, `${PREFIX}-distribution-bare-path`], { allowFail: true });
+    });
+
+    it("answers /healthz on the HTTP port only to the proxy's own loopback", () => {
+        expect(curl("-o", "/dev/null", "-w", "%{http_code}", `http://${HOST}:${HTTP}/healthz`).stdout).toBe("403");
+        expect(docker("exec", `${PREFIX}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1/healthz")).toBe("200");
+    });
+
     it("pushes and pulls a multi-layer image through the TLS proxy with the digest round-tripping", () => {
         pushedDigest = client.push(imageTar, "team/app:v1");
         expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
         expect(client.inspect("team/app:v1").digest).toBe(pushedDigest);
+    });
+
+    it("logs only JSON from the registry, also for the requests of a push and a pull", () => {
+        const logs = run("docker", ["logs", `${PREFIX}-registry`]);
+        const lines = (logs.stdout + logs.stderr).split("\n").filter((l) => l.trim() !== "");
+        expect(lines.length).toBeGreaterThan(3);
+        const notJson = lines.filter((l) => {
+            try {
+                JSON.parse(l);
+                return false;
+            } catch {
+                return true;
+            }
+        });
+        expect(notJson).toEqual([]);
     });
 
     it("answers 401 without credentials and with a wrong password, with the API version header", () => {
@@ -155,8 +205,10 @@ describe("small-team on a real Docker engine", () => {
             path.join(work, "render-2"),
             stateFile,
         );
-        const { replaced } = await deploy(changed, rendered);
+        const { replaced, updated, plans } = await deploy(changed, rendered);
         expect(replaced).toEqual([`${PREFIX}-registry`]);
+        expect(updated).toEqual([]);
+        expect(plans[`${PREFIX}-registry`].replaceBecause).toEqual(["labels", "uploads"]);
         await waitHealthy([`${PREFIX}-registry`]);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`)).toBe(proxyBefore);
