@@ -47,7 +47,7 @@ import {
     acmeCurves,
     acmeKeyTypes,
     dockerName,
-    duration,
+    goDuration,
     hostname as hostnameSchema,
     image as imageRef,
     isHttpsUrl,
@@ -338,8 +338,8 @@ export class HarborInstaller extends pulumi.ComponentResource {
                     ["age", pu[1]],
                     ["interval", pu[2]],
                 ] as const) {
-                    if (!duration.safeParse(value).success)
-                        checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: a duration such as 24h`);
+                    const problem = goDuration.safeParse(value).error?.issues[0].message;
+                    if (problem) checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: ${problem}`);
                 }
                 if (checks.length) throw new Error(`HarborInstaller "${name}": invalid arguments:\n${checks.join("\n")}`);
                 return renderHarborYml({

@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
+import { dialects, dockerName, goDuration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
 import { validateArgs } from "./validate";
 import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
@@ -148,8 +148,8 @@ export class Registry extends pulumi.ComponentResource {
             deleteEnabled: z.boolean(),
             uploadPurging: z.strictObject({
                 enabled: z.boolean().optional(),
-                age: duration.optional(),
-                interval: duration.optional(),
+                age: goDuration.optional(),
+                interval: goDuration.optional(),
                 dryrun: z.boolean().optional(),
             }),
             extraConfig: z.record(z.string(), z.unknown()),

@@ -35,13 +35,70 @@ export function isCidr(value: string): boolean {
     return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-/** A Go duration as the registry and Prometheus read it: `90s`, `24h`, `1h30m`. */
-const durationPattern = /^(\d+(ms|s|m|h|d|w|y))+$/;
+const MAX_NANOSECONDS = (1n << 63n) - 1n;
+const GO_UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, "\u00b5s": 1_000n, "\u03bcs": 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+/** Prometheus's units, largest first: a duration names them in this order, each at most once. */
+const PROMETHEUS_UNITS: [string, bigint][] = [
+    ["y", 365n * 86_400_000_000_000n],
+    ["w", 7n * 86_400_000_000_000n],
+    ["d", 86_400_000_000_000n],
+    ["h", 3_600_000_000_000n],
+    ["m", 60_000_000_000n],
+    ["s", 1_000_000_000n],
+    ["ms", 1_000_000n],
+];
+
+/**
+ * Go's time.ParseDuration grammar, which the registry (Distribution), Harbor's registry and Trivy read durations
+ * with: `[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us (µs, μs), ms, s, m, h, at most 2^63-1 ns; "0" alone.
+ * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
+ */
+export function isGoDuration(value: string): boolean {
+    if (value === "0") return true;
+    const parts = [...value.matchAll(/(\d*)(?:\.(\d*))?([^\d.]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
+    let total = 0n;
+    for (const [, whole, fraction, unit] of parts) {
+        if (whole === "" && !fraction) return false;
+        const scale = GO_UNITS[unit];
+        if (scale === undefined) return false;
+        total += BigInt(whole || "0") * scale + (fraction ? (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length) : 0n);
+        if (total > MAX_NANOSECONDS) return false;
+    }
+    return true;
+}
+
+/**
+ * Prometheus's model.ParseDuration grammar (retention, scrape interval): whole numbers with units y, w, d, h, m, s,
+ * ms, largest first, each at most once, no decimals, at most 2^63-1 ns; "0" alone.
+ */
+export function isPrometheusDuration(value: string): boolean {
+    if (value === "0") return true;
+    const parts = [...value.matchAll(/(\d+)([a-z]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
+    let total = 0n;
+    let last = -1;
+    for (const [, count, unit] of parts) {
+        const position = PROMETHEUS_UNITS.findIndex(([u]) => u === unit);
+        if (position <= last) return false;
+        last = position;
+        total += BigInt(count) * PROMETHEUS_UNITS[position][1];
+        if (total > MAX_NANOSECONDS) return false;
+    }
+    return true;
+}
 
 export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
 export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
 export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
-export const duration = z.string().regex(durationPattern, { message: "a duration such as 30s, 24h or 168h" });
+/** A duration the registry reads (Go's grammar). */
+export const goDuration = z.string().refine(isGoDuration, {
+    message: "a Go duration such as 30s, 24h or 1h30m (units ns, us, ms, s, m, h; decimals such as 1.5h allowed; no d, w or y)",
+});
+/** A duration Prometheus reads (its own grammar). */
+export const prometheusDuration = z.string().refine(isPrometheusDuration, {
+    message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
+});
 export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
 export const userName = z
     .string()
@@ -333,9 +390,9 @@ const uploadPurgingSchema = z
     .strictObject({
         enabled: z.boolean().default(true),
         /** Purge uploads older than this. Default: 168h. */
-        age: duration.default("168h"),
+        age: goDuration.default("168h"),
         /** How often to look. Default: 24h. */
-        interval: duration.default("24h"),
+        interval: goDuration.default("24h"),
         dryrun: z.boolean().default(false),
     })
     .prefault({});
@@ -450,14 +507,14 @@ const monitoringSchema = z
         /** Host port of Prometheus. Default: 9090. */
         port: port.default(9090),
         /** How long to keep samples. Default: 15d. */
-        retentionTime: duration.default("15d"),
+        retentionTime: prometheusDuration.default("15d"),
         /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
         retentionSize: z
             .string()
             .regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" })
             .optional(),
         /** Scrape interval. Default: 30s. */
-        scrapeInterval: duration.default("30s"),
+        scrapeInterval: prometheusDuration.default("30s"),
     })
     .prefault({});
 
@@ -534,10 +591,7 @@ const harborSchema = z
                 /** Skip verifying the registry certificate. Default: false. */
                 insecure: z.boolean().default(false),
                 /** Scan timeout. Default: 5m0s. */
-                timeout: z
-                    .string()
-                    .regex(/^(\d+(ns|us|ms|s|m|h))+$/, { message: "a Go duration such as 5m0s" })
-                    .default("5m0s"),
+                timeout: goDuration.default("5m0s"),
             })
             .prefault({}),
         jobservice: z
