@@ -36,7 +36,16 @@ export function isCidr(value: string): boolean {
 }
 
 const MAX_NANOSECONDS = (1n << 63n) - 1n;
-const GO_UNITS: Record<string, bigint> = { ns: 1n, us: 1_000n, "\u00b5s": 1_000n, "\u03bcs": 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const GO_UNITS: Record<string, bigint> = {
+    ns: 1n,
+    us: 1_000n,
+    "\u00b5s": 1_000n,
+    "\u03bcs": 1_000n,
+    ms: 1_000_000n,
+    s: 1_000_000_000n,
+    m: 60_000_000_000n,
+    h: 3_600_000_000_000n,
+};
 /** Prometheus's units, largest first: a duration names them in this order, each at most once. */
 const PROMETHEUS_UNITS: [string, bigint][] = [
     ["y", 365n * 86_400_000_000_000n],
@@ -864,6 +873,11 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             message: "no credentials when registry-kit creates the bucket and its IAM user (create: true); set create: false to bring your own",
         });
     }
+    // The Redis container (replicas without an address) always has a password; your Redis has one when you set it.
+    const redisPassword = reg.redis.address ? reg.redis.password !== undefined : reg.replicas > 1;
+    if (settings.topology !== "harbor" && redisPassword && ignoresRedisPassword(reg.image)) {
+        ctx.addIssue({ code: "custom", path: ["registry", "image"], input: reg.image, message: REDIS_PASSWORD_IMAGE_RULE });
+    }
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
         ctx.addIssue({
@@ -964,11 +978,27 @@ function overlaps(a: string, b: string): boolean {
     return a === b || wildcard(a) || wildcard(b);
 }
 
+/** The tag of an image reference (`mirror:5000/registry:2.8@sha256:…` → `2.8`), or undefined. */
+function imageTag(image: string): string | undefined {
+    return image.split("@")[0].split("/").pop()!.split(":")[1];
+}
+
 /** `registry:2`, `registry:2.8.3`, `mirror/registry:2.8@sha256:…` speak v2; every other tag v3. */
 export function inferDialect(image: string): "v2" | "v3" {
-    const tag = image.split("@")[0].split("/").pop()!.split(":")[1];
+    const tag = imageTag(image);
     return tag !== undefined && /^v?2(\.|$|-)/.test(tag) ? "v2" : "v3";
 }
+
+/**
+ * Distribution 3.0.0 (and its pre-releases) reads no REGISTRY_REDIS_PASSWORD; 3.1.0 does. `3.0` counts: it names
+ * the 3.0 line, whose only release is 3.0.0. An untagged reference (a bare digest) cannot be told and passes.
+ */
+export function ignoresRedisPassword(image: string): boolean {
+    const tag = imageTag(image);
+    return tag !== undefined && /^v?3\.0(\.0(-[0-9A-Za-z.-]+)?)?$/.test(tag);
+}
+export const REDIS_PASSWORD_IMAGE_RULE =
+    "Distribution 3.1.0 or later (such as registry:3) or 2.8 while the registry uses a Redis password: 3.0.0 ignores REGISTRY_REDIS_PASSWORD (fixed in 3.1.0)";
 
 export type Settings = z.output<typeof settingsSchema>;
 export type RawSettings = z.input<typeof settingsSchema>;
