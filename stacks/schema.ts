@@ -294,6 +294,35 @@ const dockerSchema = z
     })
     .prefault({});
 
+/**
+ * The regions the registry's s3 driver accepts without `regionendpoint`: it builds them from the partitions of the
+ * aws-sdk-go v1 it vendors (registry/storage/driver/s3-aws/s3.go, `init`: endpoints.DefaultPartitions()) and
+ * panics at start ("invalid region provided") on any other. Distribution 2.8.3 vendors an SDK of 2019 (no
+ * af-south-1 or later); 3.x vendors v1.55.5 (no ap-southeast-5 or later). Harbor's registry is the 2.8 line.
+ */
+export const S3_DRIVER_REGIONS: Record<"2.8" | "3", readonly string[]> = {
+    "2.8": [
+        ...["ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1"],
+        ...["eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"],
+        ...["cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
+    ],
+    "3": [
+        ...["af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1"],
+        ...["ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1"],
+        ...["eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1"],
+        ...["us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
+        ...["us-iso-east-1", "us-iso-west-1", "us-isob-east-1"],
+    ],
+};
+
+/** Why the s3 driver of this Distribution line would panic on the region without an endpoint, or undefined. */
+export function s3RegionProblem(region: string, line: "2.8" | "3"): string | undefined {
+    const known = S3_DRIVER_REGIONS[line];
+    if (known.includes(region)) return undefined;
+    const endpoint = `https://s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+    return `a region the s3 driver of Distribution ${line} knows (${known.join(", ")}), or this region with registry.storage.s3.regionEndpoint set (such as ${endpoint})`;
+}
+
 const s3Schema = z
     .strictObject({
         /** Create the bucket and a least-privilege IAM user with @pulumi/aws; false brings your own. Default: true. */
@@ -864,6 +893,11 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
                 });
             }
         }
+    }
+    if (reg.storage.type === "s3" && reg.storage.s3.regionEndpoint === undefined) {
+        const line = settings.topology === "harbor" || (reg.dialect ?? inferDialect(reg.image)) === "v2" ? "2.8" : "3";
+        const problem = s3RegionProblem(reg.storage.s3.region, line);
+        if (problem) ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", "region"], input: reg.storage.s3.region, message: problem });
     }
     if (reg.storage.type === "s3" && reg.storage.s3.create && (reg.storage.s3.accessKey || reg.storage.s3.secretKey)) {
         ctx.addIssue({
