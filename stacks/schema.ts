@@ -108,6 +108,12 @@ export const goDuration = z.string().refine(isGoDuration, {
 export const prometheusDuration = z.string().refine(isPrometheusDuration, {
     message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
 });
+/** Days a private CA lives. */
+export const caValidityDays = z
+    .number()
+    .int()
+    .min(1, { message: "a whole number of days from 1 to 36500" })
+    .max(36500, { message: "a whole number of days from 1 to 36500" });
 export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
 export const userName = z
     .string()
@@ -512,6 +518,12 @@ const tlsSchema = z
         extraSans: z.array(hostname).default([]),
         /** Server certificate lifetime in days (self-signed). Default: 365. */
         validityDays: z.number().int().min(1).max(3650).default(365),
+        /**
+         * Lifetime in days of the private CA (self-signed), its own setting: a change replaces the CA, which every client
+         * then trusts anew. At least validityDays. Default: 3650 (87600 hours, the CA lifetime of releases that derived it
+         * as ten times validityDays, with validityDays 365).
+         */
+        caValidityDays: caValidityDays.default(3650),
         /** PEM certificate chain (provided mode). */
         certificate: z.string().optional(),
         /** PEM private key (provided mode), a secret. */
@@ -828,6 +840,14 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             });
         }
     });
+    if (settings.tls.caValidityDays < settings.tls.validityDays) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["tls", "caValidityDays"],
+            input: settings.tls.caValidityDays,
+            message: `at least tls.validityDays (${settings.tls.validityDays}): the CA must outlive the server certificates it signs`,
+        });
+    }
     if (settings.tls.mode === "provided") {
         for (const key of ["certificate", "privateKey"] as const) {
             if (!settings.tls[key]) {
