@@ -31,6 +31,8 @@ export interface ResourceOptionsRecord {
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
+    /** Property paths whose change replaces the resource (the option, with what a provider SDK adds, e.g. `triggers[*]`). */
+    replaceOnChanges: string[];
     /** Names of the resources this one waits for (dependsOn and inputs), sorted. */
     dependsOn: string[];
 }
@@ -122,6 +124,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 retainOnDelete: req.getRetainondelete?.() === true,
                 deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
                 dependsOn: [...new Set<string>((req.getDependenciesList?.() ?? []).map((urn: string) => urn.split("::").pop()!))].sort(),
             });
             return register(req, cb);
@@ -139,7 +142,13 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             const generated = previous && previous.inputsHash === inputsHash ? previous.outputs : await this.generate(args.type, args.name, plain);
             this.state.set(urn, { inputsHash, outputs: generated });
             const outputs = { ...plain, ...generated };
-            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [], dependsOn: [] };
+            const options = this.options.get(urn) ?? {
+                retainOnDelete: false,
+                deleteBeforeReplace: false,
+                additionalSecretOutputs: [],
+                replaceOnChanges: [],
+                dependsOn: [],
+            };
             this.resources.push({
                 urn,
                 type: args.type,
