@@ -6,7 +6,16 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
+import {
+    dialects,
+    dockerName,
+    goDuration,
+    ignoresRedisPassword,
+    image as imageRef,
+    inferDialect,
+    logLevels,
+    REDIS_PASSWORD_IMAGE_RULE,
+} from "../stacks/schema";
 import { validateArgs } from "./validate";
 import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
@@ -149,8 +158,8 @@ export class Registry extends pulumi.ComponentResource {
             deleteEnabled: z.boolean(),
             uploadPurging: z.strictObject({
                 enabled: z.boolean().optional(),
-                age: duration.optional(),
-                interval: duration.optional(),
+                age: goDuration.optional(),
+                interval: goDuration.optional(),
                 dryrun: z.boolean().optional(),
             }),
             extraConfig: z.record(z.string(), z.unknown()),
@@ -168,6 +177,9 @@ export class Registry extends pulumi.ComponentResource {
             throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
         if (args.htpasswd !== undefined && args.tokenAuth !== undefined) {
             throw new Error(`Registry "${name}": invalid arguments:\nargs.tokenAuth: got an object; allowed: tokenAuth or htpasswd, not both`);
+        }
+        if (typeof args.image === "string" && args.redisPassword !== undefined && ignoresRedisPassword(args.image)) {
+            throw new Error(`Registry "${name}": invalid arguments:\nargs.image: got ${JSON.stringify(args.image)}; allowed: ${REDIS_PASSWORD_IMAGE_RULE}`);
         }
         if (replicas > 1 && !args.s3) {
             throw new Error(

@@ -39,6 +39,8 @@ export interface ResourceOptionsRecord {
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
+    /** Property paths whose change replaces the resource (the option, with what a provider SDK adds, e.g. `triggers[*]`). */
+    replaceOnChanges: string[];
     /** Names of the resources this one waits for (dependsOn and inputs), sorted. */
     dependsOn: string[];
     /** `customTimeouts.create`, when set (Go duration). */
@@ -132,6 +134,7 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 retainOnDelete: req.getRetainondelete?.() === true,
                 deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
                 dependsOn: [...new Set<string>((req.getDependenciesList?.() ?? []).map((urn: string) => urn.split("::").pop()!))].sort(),
                 ...(req.getCustomtimeouts?.()?.getCreate?.() ? { createTimeout: req.getCustomtimeouts().getCreate() } : {}),
             });
@@ -151,7 +154,13 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             this.state.set(urn, { inputsHash, outputs: generated });
             // Outputs are what the provider stores after its create: inputs as Docker reports them back.
             const outputs = { ...readBack(args.type, plain), ...generated };
-            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [], dependsOn: [] };
+            const options = this.options.get(urn) ?? {
+                retainOnDelete: false,
+                deleteBeforeReplace: false,
+                additionalSecretOutputs: [],
+                replaceOnChanges: [],
+                dependsOn: [],
+            };
             this.resources.push({
                 urn,
                 type: args.type,

@@ -206,6 +206,7 @@ export function certificatesFromSettings(
             hostname: settings.hostname,
             extraSans,
             validityDays: settings.tls.validityDays,
+            caValidityDays: settings.tls.caValidityDays,
             certificatePem: settings.tls.certificate,
             privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
         },
