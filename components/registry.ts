@@ -24,6 +24,7 @@ import {
     notificationEndpointsYaml,
     NOTIFICATIONS_ENV,
     REGISTRY_DATA_DIR,
+    REGISTRY_DEBUG_LOOPBACK_PORT,
     REGISTRY_DEBUG_PORT,
     REDACTING_ENTRYPOINT,
     REGISTRY_PORT,
@@ -32,6 +33,7 @@ import {
     StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
+import { METRICS_GATE_CONFIG_PATH, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
 
 export interface UploadPurgingArgs {
     /** Default: true. */
@@ -131,6 +133,12 @@ export interface RegistryArgs {
     uploadPurging?: pulumi.Input<UploadPurgingArgs>;
     /** Log level: error, warn, info or debug. Default: info. */
     logLevel?: pulumi.Input<string>;
+    /**
+     * nginx image of the metrics gate, the small container per replica that serves the debug server's
+     * `/metrics` and `/debug/health` on the network (and not its `/debug/pprof/` or `/debug/vars`).
+     * Default: nginx:1.27.
+     */
+    metricsGateImage?: pulumi.Input<string>;
     /** Raw registry config deep-merged over the generated config. Default: {}. */
     extraConfig?: pulumi.Input<Record<string, unknown>>;
 }
@@ -146,11 +154,14 @@ export class Registry extends pulumi.ComponentResource {
     public readonly metricsAddresses: pulumi.Output<string[]>;
     /** The rendered config.yml (contains no secret). */
     public readonly configYaml: pulumi.Output<string>;
+    /** Per replica, the nginx in its network namespace that serves `/metrics` and `/debug/health` of its debug server, and nothing else. */
+    public readonly metricsGates: docker.Container[];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:registry:Registry", name, {}, opts);
         validateArgs("Registry", name, args, {
             image: imageRef,
+            metricsGateImage: imageRef,
             dialect: z.enum(dialects),
             containerName: dockerName,
             volumeName: dockerName,
@@ -320,7 +331,7 @@ export class Registry extends pulumi.ComponentResource {
                     ...serviceContainerArgs({
                         role: "registry",
                         configText: this.configYaml,
-                        healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
+                        healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}/debug/health`],
                         // The registry drains in-flight requests for up to 60s (http.draintimeout).
                         stopGraceSeconds: 65,
                     }),
@@ -329,6 +340,36 @@ export class Registry extends pulumi.ComponentResource {
                 { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
             );
         });
+
+        // The debug server listens on the registry container's loopback; a gate in the same network
+        // namespace answers on REGISTRY_DEBUG_PORT with `/metrics` and `/debug/health` only.
+        const gateConf = renderMetricsGateConf();
+        const gateImage = new docker.RemoteImage(
+            `${name}-metrics-gate-image`,
+            { name: args.metricsGateImage ?? "nginx:1.27", keepLocally: true },
+            { parent: this },
+        );
+        this.metricsGates = this.containers.map(
+            (registry, i) =>
+                new docker.Container(
+                    `${name}${replicas === 1 ? "" : `-${i}`}-metrics-gate`,
+                    {
+                        name: pulumi.interpolate`${registry.name}-metrics-gate`,
+                        image: gateImage.imageId,
+                        // Its network is the registry container's: replaced with it, reachable at its aliases.
+                        networkMode: pulumi.interpolate`container:${registry.id}`,
+                        uploads: [{ file: METRICS_GATE_CONFIG_PATH, content: gateConf, permissions: "0644" }],
+                        ...serviceContainerArgs({
+                            role: "registry-metrics-gate",
+                            configText: gateConf,
+                            healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
+                            startPeriodSeconds: 5,
+                            stopGraceSeconds: 10,
+                        }),
+                    },
+                    { parent: this, deleteBeforeReplace: true },
+                ),
+        );
 
         this.volumeName = volume?.name;
         this.address = pulumi.interpolate`${alias}:${REGISTRY_PORT}`;

@@ -63,7 +63,14 @@ export type StorageDriver =
       };
 
 export const REGISTRY_PORT = 5000;
+/** The port Prometheus scrapes on the network: the metrics gate in front of the debug server. */
 export const REGISTRY_DEBUG_PORT = 5001;
+/**
+ * The registry's own debug server, on the container's loopback only: besides `/metrics` and
+ * `/debug/health` it serves `/debug/pprof/` and `/debug/vars` (profiles, heap, configuration details),
+ * which nothing on the network should reach.
+ */
+export const REGISTRY_DEBUG_LOOPBACK_PORT = 5002;
 export const REGISTRY_DATA_DIR = "/var/lib/registry";
 export const HTPASSWD_PATH = "/auth/htpasswd";
 
@@ -108,7 +115,7 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         http: {
             addr: `:${REGISTRY_PORT}`,
             headers: { "X-Content-Type-Options": ["nosniff"] },
-            debug: { addr: `:${REGISTRY_DEBUG_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
+            debug: { addr: `127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
             draintimeout: "60s",
         },
         health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },

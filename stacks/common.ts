@@ -81,6 +81,8 @@ export function registryFromSettings(
             networkName: target.network.name,
             ...auth,
             image: reg.image,
+            // The gate is an nginx like the proxy: one image to pull and trust.
+            metricsGateImage: settings.proxy.image,
             dialect: reg.dialect,
             volumeName: reg.storage.filesystem.volumeName,
             retainDataOnDelete: reg.storage.filesystem.retainOnDelete,

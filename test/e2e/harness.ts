@@ -84,7 +84,9 @@ function exists(kind: "container" | "volume" | "network" | "image", name: string
 export function createArgs(inputs: Record<string, any>): string[] {
     // Test-only: Docker's embedded DNS forwards names it does not know to the container's resolvers;
     // pointing those at the container's own loopback keeps every lookup on this machine.
-    const a: string[] = ["create", "--name", inputs.name, "--dns", "127.0.0.1"];
+    // A container in another's network namespace has that one's DNS and hosts (Docker refuses --dns there).
+    const sharedNetwork = typeof inputs.networkMode === "string" && inputs.networkMode.startsWith("container:");
+    const a: string[] = ["create", "--name", inputs.name, ...(sharedNetwork ? ["--network", containerRef(inputs.networkMode)] : ["--dns", "127.0.0.1"])];
     for (const e of inputs.envs ?? []) a.push("-e", e);
     for (const v of inputs.volumes ?? []) a.push("-v", `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
     for (const p of inputs.ports ?? []) a.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external}:${p.internal}`);
@@ -112,6 +114,14 @@ export function createArgs(inputs: Record<string, any>): string[] {
     if (inputs.entrypoints?.length > 1) a.push(...inputs.entrypoints.slice(1));
     a.push(...(inputs.command ?? []));
     return a;
+}
+
+/**
+ * `container:<id>` with the offline engine's id (`<name>-id`) as the docker CLI takes it (`container:<name>`);
+ * a real `pulumi up` passes the container's real id, which names the same container.
+ */
+function containerRef(networkMode: string): string {
+    return networkMode.replace(/-id$/, "");
 }
 
 function shellQuote(s: string): string {
@@ -217,6 +227,16 @@ export async function deploy(current: Rendered, previous?: Rendered, o: { skipIm
                 if (plan.changed.includes("restart")) docker("update", "--restart", c.inputs.restart, c.inputs.name);
                 result.updated.push(c.inputs.name);
                 continue;
+            }
+            // Containers in this one's network namespace reference its id, which the replacement changes:
+            // Pulumi deletes them first and creates them again after it (delete-before-replace dependents).
+            for (const dependent of byType(current, "container:Container").filter((d) => d.inputs.networkMode === `container:${c.inputs.name}-id`)) {
+                if (!exists("container", dependent.inputs.name)) continue;
+                const applied = byType(previous ?? current, "container:Container").find((p) => p.name === dependent.name)?.inputs ?? dependent.inputs;
+                docker("stop", "-t", String(applied.destroyGraceSeconds ?? DEFAULT_DESTROY_GRACE_SECONDS), dependent.inputs.name);
+                docker("rm", "-v", dependent.inputs.name);
+                result.replaced.push(dependent.inputs.name);
+                result.plans[dependent.inputs.name] = { action: "replace", changed: ["networkMode"], replaceBecause: ["networkMode"], notApplied: [] };
             }
             result.replaced.push(c.inputs.name);
             docker("stop", "-t", String(applied.destroyGraceSeconds ?? DEFAULT_DESTROY_GRACE_SECONDS), c.inputs.name);

@@ -85,7 +85,7 @@ describe("small-team on a real Docker engine", () => {
     it("plans no change on a second pulumi up, judged by what the provider reads back from Docker", async () => {
         const second = render(stackFile(), path.join(work, "render-again"), stateFile);
         const result = await deploy(second, rendered);
-        expect(Object.keys(result.plans).sort()).toEqual([`${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-registry`]);
+        expect(Object.keys(result.plans).sort()).toEqual([`${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-registry`, `${PREFIX}-registry-metrics-gate`]);
         for (const [name, plan] of Object.entries(result.plans)) expect(plan, name).toMatchObject({ action: "same", changed: [] });
         expect(result.replaced).toEqual([]);
         expect(result.updated).toEqual([]);
@@ -110,6 +110,24 @@ describe("small-team on a real Docker engine", () => {
         );
         expect(run("docker", ["logs", `${PREFIX}-distribution-bare-path`], { allowFail: true }).stderr).toMatch(/unknown command/);
         run("docker", ["rm", "-f", `${PREFIX}-distribution-layout`, `${PREFIX}-distribution-bare-path`], { allowFail: true });
+    });
+
+    it("shows the network the registry's metrics and health, and not its profiles or variables", () => {
+        // Prometheus is a container on the stack network, as any other could be.
+        const get = (url: string) => run("docker", ["exec", `${PREFIX}-prometheus`, "wget", "-q", "-S", "-O", "-", url], { allowFail: true });
+        const metrics = get("http://registry:5001/metrics");
+        expect(metrics.code).toBe(0);
+        expect(metrics.stdout).toMatch(/^# TYPE go_goroutines gauge$/m);
+        expect(get("http://registry:5001/debug/health").code).toBe(0);
+        for (const p of ["/debug/vars", "/debug/pprof/", "/debug/pprof/heap"]) {
+            const r = get(`http://registry:5001${p}`);
+            expect(r.code, p).not.toBe(0);
+            expect(r.stderr, p).toMatch(/404/);
+        }
+        // The debug server itself listens on the registry's loopback only.
+        expect(get("http://registry:5002/debug/vars").stderr).toMatch(/refused/i);
+        // Inside the registry container, it is all there (what the gate keeps off the network).
+        expect(run("docker", ["exec", `${PREFIX}-registry`, "wget", "-q", "-O", "-", "http://127.0.0.1:5002/debug/vars"]).stdout).toContain("memstats");
     });
 
     it("answers /healthz on the HTTP port only to the proxy's own loopback", () => {
@@ -206,10 +224,11 @@ describe("small-team on a real Docker engine", () => {
             stateFile,
         );
         const { replaced, updated, plans } = await deploy(changed, rendered);
-        expect(replaced).toEqual([`${PREFIX}-registry`]);
+        // The metrics gate lives in the registry's network namespace: it goes and comes back with it.
+        expect(replaced).toEqual([`${PREFIX}-registry-metrics-gate`, `${PREFIX}-registry`]);
         expect(updated).toEqual([]);
         expect(plans[`${PREFIX}-registry`].replaceBecause).toEqual(["labels", "uploads"]);
-        await waitHealthy([`${PREFIX}-registry`]);
+        await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-registry-metrics-gate`]);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`)).toBe(proxyBefore);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
