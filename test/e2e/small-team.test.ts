@@ -114,7 +114,7 @@ describe("small-team on a real Docker engine", () => {
 
     it("shows the network the registry's metrics and health, and not its profiles or variables", () => {
         // Prometheus is a container on the stack network, as any other could be.
-        const get = (url: string) => run("docker", ["exec", `${PREFIX}-prometheus`, "wget", "-q", "-S", "-O", "-", url], { allowFail: true });
+        const get = (url: string) => run("docker", ["exec", `${PREFIX}-prometheus`, "wget", "--tries=1", "-S", "-O", "-", url], { allowFail: true });
         const metrics = get("http://registry:5001/metrics");
         expect(metrics.code).toBe(0);
         expect(metrics.stdout).toMatch(/^# TYPE go_goroutines gauge$/m);
