@@ -116,6 +116,14 @@ describe("ACME certificates from a real ACME server (Pebble)", () => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    it("plans no change on a second pulumi up: certbot's five-minute start period reads back as Docker reports it", async () => {
+        const again = await deploy(render(stackFile(), path.join(work, "render-again"), stateFile, "acme"), rendered);
+        expect(Object.entries(again.plans).filter(([, p]) => p.action !== "same")).toEqual([]);
+        expect(Object.keys(again.plans)).toContain(CERTBOT);
+        expect(again.commands).toEqual([]);
+        expect(docker("inspect", "-f", "{{.Config.Healthcheck.StartPeriod}}", CERTBOT)).toBe("5m0s");
+    });
+
     it("has `pulumi up` wait for issuance and report the issuer and expiry", () => {
         expect(issuedReport).toMatch(/^issuer=CN=Pebble Intermediate CA [0-9a-f]+$/m);
         expect(issuedReport).toMatch(/^notAfter=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/m);
