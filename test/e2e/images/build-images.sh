@@ -130,7 +130,7 @@ APTCONF
 }
 
 # sha256 over the role directory (relative paths, contents, executable bits)
-# and the base image id.
+# and the id of the image it builds on.
 build_hash() {
   local dir="$1" base_id="$2"
   {
@@ -147,8 +147,15 @@ build_role() {
   local role="$1" image="${image_of[$1]}" dir="$here/$1"
   [[ -f "$dir/Dockerfile" ]] || die "no Dockerfile for role '$role' in $dir"
 
-  local base_id hash current start
-  base_id="$(docker image inspect --format '{{.Id}}' "$base_image")"
+  local base_id hash current start from
+  # The image the Dockerfile builds on: the debootstrapped base, or another role's image (registry3 on
+  # registry), which is then built first and whose id goes into the hash.
+  from="$(awk 'toupper($1) == "FROM" { print $2; exit }' "$dir/Dockerfile")"
+  if [[ "$from" != "$base_image" ]]; then
+    local dep
+    for dep in "${!image_of[@]}"; do [[ "${image_of[$dep]}" == "$from" ]] && build_role "$dep"; done
+  fi
+  base_id="$(docker image inspect --format '{{.Id}}' "$from")"
   hash="$(build_hash "$dir" "$base_id")"
   current="$(docker image inspect --format "{{ index .Config.Labels \"$hash_label\" }}" "$image" 2>/dev/null || true)"
   if [[ "$current" == "$hash" ]]; then
