@@ -109,6 +109,15 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    it("plans no change on a second pulumi up, against what Docker reports (the subnet's gateway included)", async () => {
+        const again = render(path.join(__dirname, "Pulumi.gitlab-e2e.yaml"), path.join(work, "out-again"), path.join(work, "state.json"), "gitlab-e2e");
+        const gitlab = again.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${PREFIX}-gitlab`)!;
+        const result = await deploy(again, rendered, { skipImages: [gitlab.inputs.image] });
+        expect(Object.keys(result.plans).length).toBeGreaterThanOrEqual(4);
+        expect(Object.entries(result.plans).filter(([, p]) => p.action !== "same")).toEqual([]);
+        expect(result.replaced).toEqual([]);
+    });
+
     it("gives GitLab and the registry the same issuer and key (GitLab's kid computed independently, in Python)", async () => {
         const res = await eventually("the stub behind the proxy", async () => {
             const r = await proxyRequest(target(GITLAB_HOST), "GET", "/kid");

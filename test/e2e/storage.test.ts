@@ -146,6 +146,15 @@ describe("S3 storage with two registry replicas", () => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    it("plans no change on a second pulumi up, against what Docker reports", async () => {
+        const again = render(stackFile(), path.join(work, "render-again"), stateFile, "s3", ["registry"]);
+        const result = await deploy(again, rendered);
+        expect(Object.keys(result.plans).sort()).toEqual(
+            [...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`), `${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-redis`].sort(),
+        );
+        expect(Object.entries(result.plans).filter(([, p]) => p.action !== "same")).toEqual([]);
+    });
+
     it("pushes a multi-layer image through the proxy to the replicas and pulls it back", () => {
         // 12 MiB crosses the 5 MiB chunk size: the driver's multipart upload is used.
         pushedDigest = client.push(buildImageTar(work, PREFIX, [12 << 20, 256 << 10, 256 << 10]), "team/app:v1");
