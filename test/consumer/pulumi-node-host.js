@@ -76,11 +76,19 @@ function fakeOutputs(args) {
     return {};
 }
 
-process.on("unhandledRejection", (err) => {
-    process.stderr.write(`pulumi-node-host: ${pulumi.RunError.isInstance(err) ? err.message : err && err.stack}\n`);
+// As run.js reports a program's failure: a RunError by its message alone, anything else with its stack.
+function report(err) {
+    if (pulumi.RunError.isInstance(err)) process.stderr.write(`error: ${err.message}\n`);
+    else process.stderr.write(`error: Running program '${program}' failed with an unhandled exception:\n${require("util").inspect(err)}\n`);
     process.exit(1);
-});
-require(program);
+}
+process.on("unhandledRejection", report);
+process.on("uncaughtException", report);
+try {
+    require(program);
+} catch (err) {
+    report(err);
+}
 const loaded = Number(process.hrtime.bigint() - started) / 1e6;
 process.stderr.write(`pulumi-node-host: program loaded in ${Math.round(loaded)} ms\n`);
 // Let the mocks resolve what the program registered, then report what was loaded.
