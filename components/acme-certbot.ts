@@ -50,7 +50,11 @@ export interface AcmeCertbotArgs {
     retrySeconds?: pulumi.Input<number>;
     /** How long `pulumi up` waits for the first certificate. Default: 300. */
     issueTimeoutSeconds?: pulumi.Input<number>;
-    /** DOCKER_HOST for the `docker exec` that waits for issuance. Default: the environment's. */
+    /**
+     * DOCKER_HOST for the `docker exec` that waits for issuance; give the Docker provider's host. Default:
+     * the environment's DOCKER_HOST or DOCKER_CONTEXT, else the local socket, as the provider does (the
+     * CLI's current context is not used).
+     */
     dockerHost?: pulumi.Input<string>;
 }
 
@@ -120,7 +124,14 @@ export class AcmeCertbot extends pulumi.ComponentResource {
                     { volumeName: args.webrootVolume, containerPath: ACME_WEBROOT },
                 ],
                 networksAdvanced: [{ name: args.networkName, aliases: ["certbot"] }],
-                ...serviceContainerArgs("certbot", pulumi.output(script), ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`], "300s"),
+                ...serviceContainerArgs({
+                    role: "certbot",
+                    configText: script,
+                    healthTest: ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`],
+                    startPeriodSeconds: 300,
+                    // A certbot run in progress finishes its current request.
+                    stopGraceSeconds: 10,
+                }),
             },
             // Children do not inherit the component's dependsOn: pass it on, so certbot starts only after
             // what it was told to wait for (the proxy that answers the challenge).
@@ -132,7 +143,9 @@ export class AcmeCertbot extends pulumi.ComponentResource {
         const issued = new command.local.Command(
             `${name}-issued`,
             {
-                create: pulumi.interpolate`docker exec ${this.container.name} /bin/sh ${ACME_SCRIPT_PATH} wait ${args.issueTimeoutSeconds ?? 300}`,
+                // The Docker provider follows DOCKER_HOST or DOCKER_CONTEXT, never the CLI's current context
+                // (`docker context use`): the CLI is held to the same engine.
+                create: pulumi.interpolate`DOCKER_CONTEXT="\${DOCKER_CONTEXT:-default}" docker exec ${this.container.name} /bin/sh ${ACME_SCRIPT_PATH} wait ${args.issueTimeoutSeconds ?? 300}`,
                 environment: args.dockerHost !== undefined ? { DOCKER_HOST: args.dockerHost } : undefined,
                 triggers: [this.container.id],
             },

@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { z } from "zod";
-import { hostname, tlsModes } from "../stacks/schema";
+import { caValidityDays, hostname, tlsModes } from "../stacks/schema";
 import { validateArgs } from "./validate";
 
 export interface CertificatesArgs {
@@ -20,8 +20,13 @@ export interface CertificatesArgs {
     hostname: pulumi.Input<string>;
     /** More DNS names or IP addresses for the certificate (self-signed). Default: []. */
     extraSans?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Server certificate lifetime in days (self-signed); the CA lives ten times longer. Default: 365. */
+    /** Server certificate lifetime in days (self-signed). Default: 365. */
     validityDays?: pulumi.Input<number>;
+    /**
+     * Lifetime in days of the CA made here (self-signed, without `ca`); every change replaces the CA. Default: 3650
+     * (87600 hours: what earlier releases derived from the default validityDays, so such a CA stays as it is).
+     */
+    caValidityDays?: pulumi.Input<number>;
     /** PEM certificate chain, server certificate first (provided mode). Required there. */
     certificatePem?: pulumi.Input<string>;
     /** PEM private key (provided mode), made secret here. Required there. */
@@ -64,6 +69,7 @@ export class Certificates extends pulumi.ComponentResource {
             hostname,
             extraSans: z.array(hostname),
             validityDays: z.number().int().min(1).max(3650),
+            caValidityDays,
         });
         const mode = args.mode ?? "self-signed";
         if (mode === "provided") {
@@ -78,7 +84,7 @@ export class Certificates extends pulumi.ComponentResource {
             const days = pulumi.output(args.validityDays ?? 365);
             const ca: { certPem: pulumi.Output<string>; keyPem: pulumi.Output<string> } = args.ca
                 ? { certPem: pulumi.output(args.ca.certificatePem), keyPem: pulumi.secret(args.ca.privateKeyPem) }
-                : this.newCa(name, args.hostname, days);
+                : this.newCa(name, args.hostname, pulumi.output(args.caValidityDays ?? 3650));
             const serverKey = new tls.PrivateKey(`${name}-server-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
             const sans = pulumi.all([args.hostname, args.extraSans ?? []]).apply(([h, extra]) => splitSans([h, ...extra]));
             const csr = new tls.CertRequest(
@@ -118,7 +124,7 @@ export class Certificates extends pulumi.ComponentResource {
         });
     }
 
-    /** A private ECDSA CA living ten times as long as the server certificates it signs. */
+    /** A private ECDSA CA, its lifetime apart from the server certificates' so that their changes leave it alone. */
     private newCa(name: string, hostname: pulumi.Input<string>, days: pulumi.Output<number>) {
         const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
         const ca = new tls.SelfSignedCert(
@@ -127,7 +133,7 @@ export class Certificates extends pulumi.ComponentResource {
                 privateKeyPem: caKey.privateKeyPem,
                 isCaCertificate: true,
                 subject: { commonName: pulumi.interpolate`registry-kit CA for ${hostname}`, organization: "registry-kit" },
-                validityPeriodHours: days.apply((d) => d * 24 * 10),
+                validityPeriodHours: days.apply((d) => d * 24),
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
             },
             { parent: this },

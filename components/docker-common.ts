@@ -1,8 +1,8 @@
 /**
- * Small pieces every container component shares: log rotation, labels, content hashes.
+ * Small pieces every container component shares: log rotation, labels, content hashes, health checks.
  */
 import { createHash } from "node:crypto";
-import { Output } from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 /** json-file logs rotated at 10 MB × 3, so a busy registry never fills the host's disk. */
 export const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
@@ -22,15 +22,81 @@ export function contentHash(...texts: string[]): string {
 }
 
 /**
- * What every long-running container of the kit shares: restart policy, rotated json-file logs, a
- * health check, and labels naming its role and the hash of the config it runs.
+ * Seconds as Go's `time.Duration.String()` writes them (`15s`, `1m0s`, `5m0s`, `1h0m0s`): the Docker
+ * provider stores health-check durations in that form after every read, so a spec written any other
+ * way (`300s`) differs from its state on every `pulumi up`.
  */
-export function serviceContainerArgs(role: string, configText: Output<string>, healthTest: string[], startPeriod = "10s") {
+export function goDurationSeconds(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDurationSeconds: ${seconds} is not a whole number of seconds`);
+    const h = Math.floor(seconds / 3600);
+    const m = Math.floor((seconds % 3600) / 60);
+    const s = seconds % 60;
+    if (h > 0) return `${h}h${m}m${s}s`;
+    if (m > 0) return `${m}m${s}s`;
+    return `${s}s`;
+}
+
+/** The first host address of an IPv4 CIDR block: the gateway Docker gives a network on it. */
+export function firstHostAddress(cidr: string): string {
+    const [address] = cidr.split("/");
+    const n = address.split(".").reduce((acc, part) => acc * 256 + Number(part), 0) + 1;
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
+
+/** Health-check timings, in seconds. */
+export interface HealthTimings {
+    /** Default: 15. */
+    intervalSeconds?: number;
+    /** Default: 5. */
+    timeoutSeconds?: number;
+    /** Default: 3. */
+    retries?: number;
+    /** Default: 10. */
+    startPeriodSeconds?: pulumi.Input<number>;
+}
+
+export interface ServiceContainerOptions extends HealthTimings {
+    /** The container's role, in the `registry-kit.role` label. */
+    role: string;
+    /** The config the container runs; its hash is the `registry-kit.config-sha256` label. */
+    configText: pulumi.Input<string>;
+    /** The health-check command (exec form, without `CMD`). */
+    healthTest: string[];
+    /**
+     * Seconds `docker stop` waits for a graceful exit before a kill, on every replacement and destroy.
+     * Required: unset, the provider stops with timeout 0, a kill.
+     */
+    stopGraceSeconds: number;
+}
+
+/**
+ * What every long-running container of the kit shares: restart policy, rotated json-file logs, a
+ * health check with durations in the provider's read-back form, a stop grace period, and labels naming
+ * its role, the hash of its config and the hash of its health check. The provider neither replaces a
+ * container for a changed health check nor updates it in place; labels force a replacement, so the
+ * health-check hash carries a change to the running container.
+ */
+export function serviceContainerArgs(o: ServiceContainerOptions) {
+    const startPeriod = pulumi.output(o.startPeriodSeconds ?? 10).apply(goDurationSeconds);
+    const healthcheck = startPeriod.apply((start) => ({
+        tests: ["CMD", ...o.healthTest],
+        interval: goDurationSeconds(o.intervalSeconds ?? 15),
+        timeout: goDurationSeconds(o.timeoutSeconds ?? 5),
+        retries: o.retries ?? 3,
+        startPeriod: start,
+    }));
     return {
-        healthcheck: { tests: ["CMD", ...healthTest], interval: "15s", timeout: "5s", retries: 3, startPeriod },
+        healthcheck,
         restart: "unless-stopped",
         logDriver: "json-file",
         logOpts: LOG_OPTS,
-        labels: configText.apply((text) => labels({ "registry-kit.role": role, "registry-kit.config-sha256": contentHash(text) })),
+        destroyGraceSeconds: o.stopGraceSeconds,
+        labels: pulumi.all([o.configText, healthcheck]).apply(([text, hc]) =>
+            labels({
+                "registry-kit.role": o.role,
+                "registry-kit.config-sha256": contentHash(text),
+                "registry-kit.healthcheck-sha256": contentHash(JSON.stringify(hc)),
+            }),
+        ),
     };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { GITLAB_ENV, GITLAB_HTTP_PORT, renderGitlabRb } from "../renderers/gitlab-rb";
 import { cidr, dockerName, GITLAB_IMAGE, hostname, image, ipAddress, port } from "../stacks/schema";
-import { labels, serviceContainerArgs } from "./docker-common";
+import { goDurationSeconds, labels, serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface GitlabArgs {
@@ -47,7 +47,11 @@ export interface GitlabArgs {
     sshPort?: pulumi.Input<number>;
     /** Shared memory in MiB. Default: 256. */
     shmSizeMb?: pulumi.Input<number>;
-    /** Seconds `pulumi up` waits for GitLab to be healthy. Default: 900. */
+    /**
+     * Seconds `pulumi up` waits for GitLab to be healthy; the container's create timeout is this plus 5
+     * minutes (the provider's own default, 20 minutes, would cut a longer wait). Default: 900. Give a
+     * plain number: an Output sets the create timeout to the longest allowed wait.
+     */
     startTimeoutSeconds?: pulumi.Input<number>;
     /** Keep the config, logs and data volumes on destroy. Default: true. Plain value: a resource option. */
     retainOnDelete?: boolean;
@@ -133,8 +137,21 @@ export class Gitlab extends pulumi.ComponentResource {
         const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? GITLAB_IMAGE, keepLocally: true }, { parent: this });
         const secretEnv = (key: string, value: pulumi.Input<string>) => pulumi.secret(pulumi.interpolate`${key}=${value}`);
         const startTimeout = pulumi.output(args.startTimeoutSeconds ?? 900);
+        // The provider cuts a create at 20 minutes unless told otherwise; the wait must fit in the create.
+        const plainStartTimeout = typeof args.startTimeoutSeconds === "number" ? args.startTimeoutSeconds : args.startTimeoutSeconds === undefined ? 900 : 7200;
 
-        const service = serviceContainerArgs("gitlab", this.gitlabRb, ["/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"]);
+        // The image's own health check timings; the first start seeds the database for minutes.
+        const service = serviceContainerArgs({
+            role: "gitlab",
+            configText: this.gitlabRb,
+            healthTest: ["/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],
+            intervalSeconds: 60,
+            timeoutSeconds: 30,
+            retries: 5,
+            startPeriodSeconds: startTimeout,
+            // Omnibus stops its services in order; give it time before Docker kills it.
+            stopGraceSeconds: 120,
+        });
         this.container = new docker.Container(
             name,
             {
@@ -157,21 +174,17 @@ export class Gitlab extends pulumi.ComponentResource {
                     .apply(([ssh, ip]) => (ssh > 0 ? [{ internal: 22, external: ssh, ip, protocol: "tcp" }] : [])),
                 networksAdvanced: [{ name: args.networkName, aliases: [alias] }],
                 ...service,
-                // The image's own health check timings; the first start seeds the database for minutes.
-                healthcheck: {
-                    ...service.healthcheck,
-                    interval: "60s",
-                    timeout: "30s",
-                    retries: 5,
-                    startPeriod: startTimeout.apply((s) => `${s}s`),
-                },
                 wait: true,
                 waitTimeout: startTimeout,
-                // Omnibus stops its services in order; give it time before Docker kills it.
-                destroyGraceSeconds: 120,
             },
             // Children do not inherit the component's dependsOn: pass it on.
-            { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"], dependsOn: opts?.dependsOn },
+            {
+                parent: this,
+                deleteBeforeReplace: true,
+                additionalSecretOutputs: ["envs"],
+                dependsOn: opts?.dependsOn,
+                customTimeouts: { create: goDurationSeconds(plainStartTimeout + 300) },
+            },
         );
 
         this.address = pulumi.interpolate`${alias}:${GITLAB_HTTP_PORT}`;

@@ -8,7 +8,9 @@
  *   up again; it never runs install.sh or anything that deletes volumes;
  * - delete stops the project and keeps `data_volume` (images, database) and the install directory,
  *   unless another command resource took Harbor over (a replacement after a connection change, which
- *   Pulumi runs as create-new then delete-old): then the old delete leaves Harbor running;
+ *   Pulumi runs as create-new then delete-old): then the old delete leaves Harbor running. The command's
+ *   `triggers` carry its owner id, since @pulumi/command 1.2.1 replaces a command on a `triggers` change only
+ *   (a changed connection alone would be an update, run on the new host, leaving the old Harbor running);
  * - a database password other than the one data_volume's database was initialised with is refused.
  *
  * A minor or major version change needs Harbor's migration: refused here for versions whose harbor.yml
@@ -47,7 +49,7 @@ import {
     acmeCurves,
     acmeKeyTypes,
     dockerName,
-    duration,
+    goDuration,
     hostname as hostnameSchema,
     image as imageRef,
     isHttpsUrl,
@@ -338,8 +340,8 @@ export class HarborInstaller extends pulumi.ComponentResource {
                     ["age", pu[1]],
                     ["interval", pu[2]],
                 ] as const) {
-                    if (!duration.safeParse(value).success)
-                        checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: a duration such as 24h`);
+                    const problem = goDuration.safeParse(value).error?.issues[0].message;
+                    if (problem) checks.push(`args.uploadPurging.${key}: got ${JSON.stringify(value)}; allowed: ${problem}`);
                 }
                 if (checks.length) throw new Error(`HarborInstaller "${name}": invalid arguments:\n${checks.join("\n")}`);
                 return renderHarborYml({
@@ -420,15 +422,22 @@ export class HarborInstaller extends pulumi.ComponentResource {
             });
         // The digests are not secret (keyed), though computed from secrets: unwrap them deliberately.
         this.configDigest = pulumi.unsecret(pulumi.all([hashKey, files]).apply(([key, f]) => configDigest(key, f)));
-        // Unique to the command resource: a connection change (or a move to local.Command, or a rename) replaces
-        // it, and Pulumi creates the new one before it deletes the old one on the same host. The new create
-        // records its owner id there; the old delete, finding another id, leaves Harbor running.
+        // Unique to the command resource and its connection, and its `triggers`: a connection change (host, port,
+        // user, key, password) replaces it, as do a move to local.Command and a rename (a new resource), and Pulumi
+        // creates the new one before it deletes the old one. The new create records its owner id on its host; the
+        // old delete, on the old host, finds its own id there and stops the old Harbor, or on the same host finds
+        // another id and leaves Harbor running. Keyed: not secret, and no guess of the key can be tested against it.
+        // `generation` 2: the release that added `triggers` replaces every command once (no triggers before), and
+        // the old delete must then see another id than the new create records.
         const owner = pulumi.unsecret(
-            pulumi
-                .all([hashKey, this.urn, args.connection ?? null])
-                .apply(([key, urn, connection]) =>
-                    configDigest(key, { urn, type: connection ? "remote" : "local", connection: JSON.stringify(connection ?? null) }).slice(0, 32),
-                ),
+            pulumi.all([hashKey, this.urn, args.connection ?? null]).apply(([key, urn, connection]) =>
+                configDigest(key, {
+                    urn,
+                    type: connection ? "remote" : "local",
+                    connection: JSON.stringify(connection ?? null),
+                    generation: "2",
+                }).slice(0, 32),
+            ),
         );
         const params = pulumi
             .all([
@@ -454,14 +463,15 @@ export class HarborInstaller extends pulumi.ComponentResource {
                 };
             });
         const commandArgs = {
+            triggers: [owner],
             create: params.apply((p) => harborCommand("create", p)),
             update: params.apply((p) => harborCommand("update", p)),
             delete: params.apply((p) => harborCommand("delete", p)),
             // The database password travels apart too: the host checks it against data_volume's fingerprint.
             stdin: pulumi.secret(pulumi.all([files, databasePassword]).apply(([f, db]) => harborStdin({ ...f, "database-password": db }))),
         };
-        // No `triggers` and no deleteBeforeReplace: a replacement is create-new (which takes Harbor over without
-        // a restart when nothing else changed) then delete-old (which finds another owner and skips). With
+        // No deleteBeforeReplace: a replacement is create-new (which takes Harbor over without a restart when nothing
+        // else changed) then delete-old (which finds another owner and skips on the same host). With
         // deleteBeforeReplace Harbor would stop, then start again, and stay down if the new create failed.
         // Children do not inherit the component's dependsOn (e.g. the MinIO bucket and user Harbor stores images in): pass it on.
         const secretOutputs = (...extra: string[]): pulumi.CustomResourceOptions => ({

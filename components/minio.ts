@@ -40,6 +40,16 @@ export interface MinioArgs {
     publishHostIp?: pulumi.Input<string>;
 }
 
+/** The error of a failed bucket and user setup: its exit code, the end of its output, and how to run it again. */
+export function setupFailure(name: string, code: number, logs: string | undefined, urn: string): string {
+    const tail = (logs ?? "").trimEnd().split("\n").slice(-15).join("\n");
+    return [
+        `Minio ${name}: the bucket and user setup exited with code ${code}; the registry is not started without its bucket.`,
+        tail ? `Its last output:\n${tail}` : "It printed nothing.",
+        `Fix the cause, then run it again: pulumi up --replace '${urn}'`,
+    ].join("\n");
+}
+
 export class Minio extends pulumi.ComponentResource {
     /** `http://<container name>:9000`, the S3 endpoint on the network. */
     public readonly endpoint: pulumi.Output<string>;
@@ -92,13 +102,13 @@ export class Minio extends pulumi.ComponentResource {
                 volumes: [{ volumeName: data.name, containerPath: "/data" }],
                 ports: args.publishPort === undefined ? undefined : [{ internal: MINIO_PORT, external: args.publishPort, ip: args.publishHostIp ?? "0.0.0.0" }],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n, "minio"]) }],
-                ...serviceContainerArgs("minio", pulumi.output("minio"), [
-                    "curl",
-                    "-fsS",
-                    "-o",
-                    "/dev/null",
-                    `http://127.0.0.1:${MINIO_PORT}/minio/health/live`,
-                ]),
+                ...serviceContainerArgs({
+                    role: "minio",
+                    configText: "minio",
+                    healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${MINIO_PORT}/minio/health/live`],
+                    // MinIO finishes the S3 requests in flight (the registry's uploads) on SIGTERM.
+                    stopGraceSeconds: 30,
+                }),
                 // `pulumi up` goes on (to the bucket setup) once MinIO is healthy.
                 wait: true,
                 waitTimeout: 120,
@@ -119,7 +129,7 @@ export class Minio extends pulumi.ComponentResource {
             'mc admin policy attach rk registry-kit-registry --user "$RK_ACCESS_KEY" 2>&1 | grep -v "already" || true',
         ].join("\n");
         const mcImage = new docker.RemoteImage(`${name}-mc-image`, { name: args.mcImage ?? "minio/mc:RELEASE.2025-04-16T18-13-26Z", keepLocally: true }, child);
-        new docker.Container(
+        const setup = new docker.Container(
             `${name}-setup`,
             {
                 name: pulumi.interpolate`${containerName}-setup`,
@@ -142,12 +152,19 @@ export class Minio extends pulumi.ComponentResource {
                 restart: "no",
                 logDriver: "json-file",
             },
-            { ...child, dependsOn: [server], deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+            { ...child, dependsOn: [server], deleteBeforeReplace: true, additionalSecretOutputs: ["envs", "containerLogs"] },
         );
 
+        // The provider waits for an attached container but ignores its exit code: check it here. The
+        // registry's keys resolve only after a successful setup, so a failed one stops `pulumi up` before
+        // the registry starts against a missing bucket or user.
+        const setupSucceeded = pulumi.all([setup.exitCode, setup.containerLogs, setup.urn]).apply(([code, logs, urn]) => {
+            if (code !== undefined && code !== 0) throw new Error(setupFailure(name, code, logs, urn));
+            return true;
+        });
         this.bucket = bucket;
-        this.accessKey = accessKey.result;
-        this.secretKey = pulumi.secret(secretKey.result);
+        this.accessKey = pulumi.all([accessKey.result, setupSucceeded]).apply(([key]) => key);
+        this.secretKey = pulumi.secret(pulumi.all([secretKey.result, setupSucceeded]).apply(([key]) => key));
         this.registerOutputs({
             endpoint: this.endpoint,
             bucket: this.bucket,

@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
-import { dockerName, duration, image, ipAddress, port as portNumber } from "../stacks/schema";
+import { dockerName, image, ipAddress, port as portNumber, prometheusDuration } from "../stacks/schema";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
@@ -52,9 +52,9 @@ export class Monitoring extends pulumi.ComponentResource {
             containerName: dockerName,
             hostIp: ipAddress,
             port: portNumber,
-            retentionTime: duration,
+            retentionTime: prometheusDuration,
             retentionSize: z.string().regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" }),
-            scrapeInterval: duration,
+            scrapeInterval: prometheusDuration,
             registryTargets: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/i, { message: "host:port" })),
         });
         const port = pulumi.output(args.port ?? PROMETHEUS_PORT);
@@ -89,7 +89,13 @@ export class Monitoring extends pulumi.ComponentResource {
                 ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
                 ...(args.extraHosts ? { hosts: args.extraHosts } : {}),
-                ...serviceContainerArgs("prometheus", this.prometheusYaml, ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
+                ...serviceContainerArgs({
+                    role: "prometheus",
+                    configText: this.prometheusYaml,
+                    healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`],
+                    // Prometheus writes its head block and WAL on SIGTERM.
+                    stopGraceSeconds: 30,
+                }),
             },
             { parent: this, deleteBeforeReplace: true },
         );

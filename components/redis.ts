@@ -48,7 +48,13 @@ export class Redis extends pulumi.ComponentResource {
                 // redis-cli reads the password from REDISCLI_AUTH: the health check needs no secret argument.
                 envs: [pulumi.secret(pulumi.interpolate`REDISCLI_AUTH=${password.result}`)],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n]) }],
-                ...serviceContainerArgs("redis", pulumi.output(args.maxMemory ?? "256mb"), ["redis-cli", "ping"], "5s"),
+                ...serviceContainerArgs({
+                    role: "redis",
+                    configText: pulumi.output(args.maxMemory ?? "256mb"),
+                    healthTest: ["redis-cli", "ping"],
+                    startPeriodSeconds: 5,
+                    stopGraceSeconds: 10,
+                }),
             },
             { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
         );

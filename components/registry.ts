@@ -6,7 +6,16 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { dialects, dockerName, duration, image as imageRef, inferDialect, logLevels } from "../stacks/schema";
+import {
+    dialects,
+    dockerName,
+    goDuration,
+    ignoresRedisPassword,
+    image as imageRef,
+    inferDialect,
+    logLevels,
+    REDIS_PASSWORD_IMAGE_RULE,
+} from "../stacks/schema";
 import { validateArgs } from "./validate";
 import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
@@ -15,13 +24,16 @@ import {
     notificationEndpointsYaml,
     NOTIFICATIONS_ENV,
     REGISTRY_DATA_DIR,
+    REGISTRY_DEBUG_LOOPBACK_PORT,
     REGISTRY_DEBUG_PORT,
+    REDACTING_ENTRYPOINT,
     REGISTRY_PORT,
     RegistryDialect,
     renderRegistryConfig,
     StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
+import { METRICS_GATE_CONFIG_PATH, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
 
 export interface UploadPurgingArgs {
     /** Default: true. */
@@ -121,6 +133,12 @@ export interface RegistryArgs {
     uploadPurging?: pulumi.Input<UploadPurgingArgs>;
     /** Log level: error, warn, info or debug. Default: info. */
     logLevel?: pulumi.Input<string>;
+    /**
+     * nginx image of the metrics gate, the small container per replica that serves the debug server's
+     * `/metrics` and `/debug/health` on the network (and not its `/debug/pprof/` or `/debug/vars`).
+     * Default: nginx:1.27.
+     */
+    metricsGateImage?: pulumi.Input<string>;
     /** Raw registry config deep-merged over the generated config. Default: {}. */
     extraConfig?: pulumi.Input<Record<string, unknown>>;
 }
@@ -136,11 +154,14 @@ export class Registry extends pulumi.ComponentResource {
     public readonly metricsAddresses: pulumi.Output<string[]>;
     /** The rendered config.yml (contains no secret). */
     public readonly configYaml: pulumi.Output<string>;
+    /** Per replica, the nginx in its network namespace that serves `/metrics` and `/debug/health` of its debug server, and nothing else. */
+    public readonly metricsGates: docker.Container[];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:registry:Registry", name, {}, opts);
         validateArgs("Registry", name, args, {
             image: imageRef,
+            metricsGateImage: imageRef,
             dialect: z.enum(dialects),
             containerName: dockerName,
             volumeName: dockerName,
@@ -148,8 +169,8 @@ export class Registry extends pulumi.ComponentResource {
             deleteEnabled: z.boolean(),
             uploadPurging: z.strictObject({
                 enabled: z.boolean().optional(),
-                age: duration.optional(),
-                interval: duration.optional(),
+                age: goDuration.optional(),
+                interval: goDuration.optional(),
                 dryrun: z.boolean().optional(),
             }),
             extraConfig: z.record(z.string(), z.unknown()),
@@ -167,6 +188,9 @@ export class Registry extends pulumi.ComponentResource {
             throw new Error(`Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 to 16`);
         if (args.htpasswd !== undefined && args.tokenAuth !== undefined) {
             throw new Error(`Registry "${name}": invalid arguments:\nargs.tokenAuth: got an object; allowed: tokenAuth or htpasswd, not both`);
+        }
+        if (typeof args.image === "string" && args.redisPassword !== undefined && ignoresRedisPassword(args.image)) {
+            throw new Error(`Registry "${name}": invalid arguments:\nargs.image: got ${JSON.stringify(args.image)}; allowed: ${REDIS_PASSWORD_IMAGE_RULE}`);
         }
         if (replicas > 1 && !args.s3) {
             throw new Error(
@@ -264,7 +288,12 @@ export class Registry extends pulumi.ComponentResource {
         }
 
         // Secrets reach the registry as env vars: the config file stays reviewable.
-        const envs: pulumi.Input<string>[] = [pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`)];
+        const envs: pulumi.Input<string>[] = [
+            pulumi.secret(pulumi.interpolate`REGISTRY_HTTP_SECRET=${httpSecret.result}`),
+            // Registry 3 exports traces over OTLP unless told otherwise; without a collector it logs an
+            // export error every 10 seconds. Registry 2 ignores the variable.
+            "OTEL_TRACES_EXPORTER=none",
+        ];
         if (s3) {
             envs.push(
                 pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`,
@@ -288,27 +317,59 @@ export class Registry extends pulumi.ComponentResource {
                 {
                     name: pulumi.interpolate`${containerName}${suffix}`,
                     image: remoteImage.imageId,
-                    command: [configPath],
+                    // `serve <path>` works with Docker Hub's image (its entrypoint script passes subcommands on)
+                    // and with Distribution's own (entrypoint `registry`); a bare path works only with the former.
+                    ...(notifications.length > 0
+                        ? { entrypoints: REDACTING_ENTRYPOINT, command: configPath.apply((p) => [p]) }
+                        : { command: configPath.apply((p) => ["serve", p]) }),
                     envs,
                     uploads,
                     volumes: volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : [],
                     networksAdvanced: [
                         { name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) },
                     ],
-                    ...serviceContainerArgs("registry", this.configYaml, [
-                        "wget",
-                        "-q",
-                        "-O",
-                        "/dev/null",
-                        `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`,
-                    ]),
-                    // The registry drains in-flight requests for up to 60s (http.draintimeout).
-                    destroyGraceSeconds: 65,
+                    ...serviceContainerArgs({
+                        role: "registry",
+                        configText: this.configYaml,
+                        healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}/debug/health`],
+                        // The registry drains in-flight requests for up to 60s (http.draintimeout).
+                        stopGraceSeconds: 65,
+                    }),
                 },
                 // A fixed name cannot exist twice: stop the old container before starting its replacement.
                 { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
             );
         });
+
+        // The debug server listens on the registry container's loopback; a gate in the same network
+        // namespace answers on REGISTRY_DEBUG_PORT with `/metrics` and `/debug/health` only.
+        const gateConf = renderMetricsGateConf();
+        const gateImage = new docker.RemoteImage(
+            `${name}-metrics-gate-image`,
+            { name: args.metricsGateImage ?? "nginx:1.27", keepLocally: true },
+            { parent: this },
+        );
+        this.metricsGates = this.containers.map(
+            (registry, i) =>
+                new docker.Container(
+                    `${name}${replicas === 1 ? "" : `-${i}`}-metrics-gate`,
+                    {
+                        name: pulumi.interpolate`${registry.name}-metrics-gate`,
+                        image: gateImage.imageId,
+                        // Its network is the registry container's: replaced with it, reachable at its aliases.
+                        networkMode: pulumi.interpolate`container:${registry.id}`,
+                        uploads: [{ file: METRICS_GATE_CONFIG_PATH, content: gateConf, permissions: "0644" }],
+                        ...serviceContainerArgs({
+                            role: "registry-metrics-gate",
+                            configText: gateConf,
+                            healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
+                            startPeriodSeconds: 5,
+                            stopGraceSeconds: 10,
+                        }),
+                    },
+                    { parent: this, deleteBeforeReplace: true },
+                ),
+        );
 
         this.volumeName = volume?.name;
         this.address = pulumi.interpolate`${alias}:${REGISTRY_PORT}`;

@@ -197,12 +197,15 @@ export class TlsProxy extends pulumi.ComponentResource {
                 waitTimeout: 60,
                 ports,
                 networksAdvanced: [{ name: args.networkName, aliases }],
-                ...serviceContainerArgs(
-                    "tls-proxy",
-                    pulumi.concat(this.nginxConf, certificatePem, app?.certificatePem ?? ""),
-                    ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
-                    "5s",
-                ),
+                ...serviceContainerArgs({
+                    role: "tls-proxy",
+                    configText: pulumi.concat(this.nginxConf, certificatePem, app?.certificatePem ?? ""),
+                    healthTest: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
+                    startPeriodSeconds: 5,
+                    // nginx's image stops it with SIGQUIT: a graceful shutdown that lets pushes and pulls in
+                    // flight finish, for up to this long.
+                    stopGraceSeconds: 60,
+                }),
             },
             // Children do not inherit the component's dependsOn: pass it on.
             { parent: this, deleteBeforeReplace: true, dependsOn: opts?.dependsOn },

@@ -7,6 +7,14 @@
 import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
+import { readBackContainer, readBackNetwork } from "./docker-provider";
+
+/** The state a provider keeps for these inputs after its create and read. */
+function readBack(type: string, inputs: Record<string, any>): Record<string, unknown> {
+    if (type === "docker:index/container:Container") return readBackContainer(inputs);
+    if (type === "docker:index/network:Network") return readBackNetwork(inputs);
+    return inputs;
+}
 
 /** Pulumi's wire marker for a secret value. */
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -31,8 +39,12 @@ export interface ResourceOptionsRecord {
     retainOnDelete: boolean;
     deleteBeforeReplace: boolean;
     additionalSecretOutputs: string[];
+    /** Property paths whose change replaces the resource (the option, with what a provider SDK adds, e.g. `triggers[*]`). */
+    replaceOnChanges: string[];
     /** Names of the resources this one waits for (dependsOn and inputs), sorted. */
     dependsOn: string[];
+    /** `customTimeouts.create`, when set (Go duration). */
+    createTimeout?: string;
 }
 
 export interface StateEntry {
@@ -122,7 +134,9 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 retainOnDelete: req.getRetainondelete?.() === true,
                 deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
                 dependsOn: [...new Set<string>((req.getDependenciesList?.() ?? []).map((urn: string) => urn.split("::").pop()!))].sort(),
+                ...(req.getCustomtimeouts?.()?.getCreate?.() ? { createTimeout: req.getCustomtimeouts().getCreate() } : {}),
             });
             return register(req, cb);
         };
@@ -138,8 +152,15 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
             const previous = this.state.get(urn);
             const generated = previous && previous.inputsHash === inputsHash ? previous.outputs : await this.generate(args.type, args.name, plain);
             this.state.set(urn, { inputsHash, outputs: generated });
-            const outputs = { ...plain, ...generated };
-            const options = this.options.get(urn) ?? { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [], dependsOn: [] };
+            // Outputs are what the provider stores after its create: inputs as Docker reports them back.
+            const outputs = { ...readBack(args.type, plain), ...generated };
+            const options = this.options.get(urn) ?? {
+                retainOnDelete: false,
+                deleteBeforeReplace: false,
+                additionalSecretOutputs: [],
+                replaceOnChanges: [],
+                dependsOn: [],
+            };
             this.resources.push({
                 urn,
                 type: args.type,
@@ -206,11 +227,17 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 return {
                     id: `${inputs.name ?? name}-id`,
                     name: inputs.name ?? name,
-                    ipamConfigs: inputs.ipamConfigs ?? [{ subnet: "172.31.0.0/16", gateway: "172.31.0.1" }],
+                    ...(inputs.ipamConfigs ? {} : { ipamConfigs: [{ subnet: "172.31.0.0/16", gateway: "172.31.0.1" }] }),
                 };
             case "docker:index/volume:Volume":
-            case "docker:index/container:Container":
                 return { id: `${inputs.name ?? name}-id`, name: inputs.name ?? name };
+            case "docker:index/container:Container":
+                // An attached container has run to its end: offline it succeeded, without output.
+                return {
+                    id: `${inputs.name ?? name}-id`,
+                    name: inputs.name ?? name,
+                    ...(inputs.attach ? { exitCode: 0, ...(inputs.logs ? { containerLogs: "" } : {}) } : {}),
+                };
             default:
                 return { id: `${name}-id` };
         }

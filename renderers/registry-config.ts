@@ -63,7 +63,14 @@ export type StorageDriver =
       };
 
 export const REGISTRY_PORT = 5000;
+/** The port Prometheus scrapes on the network: the metrics gate in front of the debug server. */
 export const REGISTRY_DEBUG_PORT = 5001;
+/**
+ * The registry's own debug server, on the container's loopback only: besides `/metrics` and
+ * `/debug/health` it serves `/debug/pprof/` and `/debug/vars` (profiles, heap, configuration details),
+ * which nothing on the network should reach.
+ */
+export const REGISTRY_DEBUG_LOOPBACK_PORT = 5002;
 export const REGISTRY_DATA_DIR = "/var/lib/registry";
 export const HTPASSWD_PATH = "/auth/htpasswd";
 
@@ -89,7 +96,8 @@ export interface RegistryConfigInput {
 export function registryConfig(input: RegistryConfigInput): Record<string, unknown> {
     const config: Record<string, unknown> = {
         version: 0.1,
-        log: { level: input.logLevel, formatter: "json", fields: { service: "registry" } },
+        // The access log is Combined Log Format whatever the formatter; the proxy logs every request as JSON.
+        log: { level: input.logLevel, formatter: "json", fields: { service: "registry" }, accesslog: { disabled: true } },
         storage: {
             ...storageSection(input.storage, input.dialect),
             delete: { enabled: input.deleteEnabled },
@@ -107,7 +115,7 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         http: {
             addr: `:${REGISTRY_PORT}`,
             headers: { "X-Content-Type-Options": ["nosniff"] },
-            debug: { addr: `:${REGISTRY_DEBUG_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
+            debug: { addr: `127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
             draintimeout: "60s",
         },
         health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },
@@ -177,6 +185,24 @@ export interface NotificationEndpoint {
  * header stays out of config.yml, which is printed and diffed.
  */
 export const NOTIFICATIONS_ENV = "REGISTRY_NOTIFICATIONS_ENDPOINTS";
+
+/**
+ * The registry logs each notification endpoint with its headers at info level, on 2.8 and 3.x alike
+ * (`headers=map[Authorization:[<secret>]]`). With notifications on, the registry runs under this
+ * script: its output passes through awk, which masks every Authorization header value, and `exec`
+ * keeps the registry the container's main process (signals, exit code). Arguments: the config path.
+ */
+export const REDACTING_ENTRYPOINT = [
+    "/bin/sh",
+    "-c",
+    [
+        "set -e",
+        "fifo=/tmp/registry-kit-log.fifo",
+        'rm -f "$fifo" && mkfifo "$fifo"',
+        String.raw`awk '{ gsub(/Authorization:\[[^]]*\]/, "Authorization:[redacted]"); print > "/dev/stderr"; fflush() }' < "$fifo" &`,
+        'exec registry serve "$0" > "$fifo" 2>&1',
+    ].join("\n"),
+];
 
 /** The value of NOTIFICATIONS_ENV: the endpoints list as one line of YAML. */
 export function notificationEndpointsYaml(endpoints: NotificationEndpoint[]): string {

@@ -5,6 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
+import { firstHostAddress } from "../components/docker-common";
 import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
@@ -39,7 +40,9 @@ export function stackTarget(settings: Settings, opts: pulumi.ComponentResourceOp
             name: `${prefix}-net`,
             driver: "bridge",
             labels: [{ label: "registry-kit.stack", value: prefix }],
-            ...(settings.docker.subnet ? { ipamConfigs: [{ subnet: settings.docker.subnet }] } : {}),
+            // The gateway is written as Docker picks it: the provider reads it back, and a subnet without
+            // it would differ from state (and replace the network) on every `pulumi up`.
+            ...(settings.docker.subnet ? { ipamConfigs: [{ subnet: settings.docker.subnet, gateway: firstHostAddress(settings.docker.subnet) }] } : {}),
         },
         pulumi.mergeOptions(opts, providerOpts),
     );
@@ -78,6 +81,8 @@ export function registryFromSettings(
             networkName: target.network.name,
             ...auth,
             image: reg.image,
+            // The gate is an nginx like the proxy: one image to pull and trust.
+            metricsGateImage: settings.proxy.image,
             dialect: reg.dialect,
             volumeName: reg.storage.filesystem.volumeName,
             retainDataOnDelete: reg.storage.filesystem.retainOnDelete,
@@ -203,6 +208,7 @@ export function certificatesFromSettings(
             hostname: settings.hostname,
             extraSans,
             validityDays: settings.tls.validityDays,
+            caValidityDays: settings.tls.caValidityDays,
             certificatePem: settings.tls.certificate,
             privateKeyPem: settings.tls.privateKey === undefined ? undefined : pulumi.secret(settings.tls.privateKey),
         },

@@ -35,13 +35,85 @@ export function isCidr(value: string): boolean {
     return Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-/** A Go duration as the registry and Prometheus read it: `90s`, `24h`, `1h30m`. */
-const durationPattern = /^(\d+(ms|s|m|h|d|w|y))+$/;
+const MAX_NANOSECONDS = (1n << 63n) - 1n;
+const GO_UNITS: Record<string, bigint> = {
+    ns: 1n,
+    us: 1_000n,
+    "\u00b5s": 1_000n,
+    "\u03bcs": 1_000n,
+    ms: 1_000_000n,
+    s: 1_000_000_000n,
+    m: 60_000_000_000n,
+    h: 3_600_000_000_000n,
+};
+/** Prometheus's units, largest first: a duration names them in this order, each at most once. */
+const PROMETHEUS_UNITS: [string, bigint][] = [
+    ["y", 365n * 86_400_000_000_000n],
+    ["w", 7n * 86_400_000_000_000n],
+    ["d", 86_400_000_000_000n],
+    ["h", 3_600_000_000_000n],
+    ["m", 60_000_000_000n],
+    ["s", 1_000_000_000n],
+    ["ms", 1_000_000n],
+];
+
+/**
+ * Go's time.ParseDuration grammar, which the registry (Distribution), Harbor's registry and Trivy read durations
+ * with: `[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us (µs, μs), ms, s, m, h, at most 2^63-1 ns; "0" alone.
+ * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
+ */
+export function isGoDuration(value: string): boolean {
+    if (value === "0") return true;
+    const parts = [...value.matchAll(/(\d*)(?:\.(\d*))?([^\d.]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
+    let total = 0n;
+    for (const [, whole, fraction, unit] of parts) {
+        if (whole === "" && !fraction) return false;
+        const scale = GO_UNITS[unit];
+        if (scale === undefined) return false;
+        total += BigInt(whole || "0") * scale + (fraction ? (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length) : 0n);
+        if (total > MAX_NANOSECONDS) return false;
+    }
+    return true;
+}
+
+/**
+ * Prometheus's model.ParseDuration grammar (retention, scrape interval): whole numbers with units y, w, d, h, m, s,
+ * ms, largest first, each at most once, no decimals, at most 2^63-1 ns; "0" alone.
+ */
+export function isPrometheusDuration(value: string): boolean {
+    if (value === "0") return true;
+    const parts = [...value.matchAll(/(\d+)([a-z]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
+    let total = 0n;
+    let last = -1;
+    for (const [, count, unit] of parts) {
+        const position = PROMETHEUS_UNITS.findIndex(([u]) => u === unit);
+        if (position <= last) return false;
+        last = position;
+        total += BigInt(count) * PROMETHEUS_UNITS[position][1];
+        if (total > MAX_NANOSECONDS) return false;
+    }
+    return true;
+}
 
 export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
 export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
 export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
-export const duration = z.string().regex(durationPattern, { message: "a duration such as 30s, 24h or 168h" });
+/** A duration the registry reads (Go's grammar). */
+export const goDuration = z.string().refine(isGoDuration, {
+    message: "a Go duration such as 30s, 24h or 1h30m (units ns, us, ms, s, m, h; decimals such as 1.5h allowed; no d, w or y)",
+});
+/** A duration Prometheus reads (its own grammar). */
+export const prometheusDuration = z.string().refine(isPrometheusDuration, {
+    message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
+});
+/** Days a private CA lives. */
+export const caValidityDays = z
+    .number()
+    .int()
+    .min(1, { message: "a whole number of days from 1 to 36500" })
+    .max(36500, { message: "a whole number of days from 1 to 36500" });
 export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
 export const userName = z
     .string()
@@ -228,6 +300,35 @@ const dockerSchema = z
     })
     .prefault({});
 
+/**
+ * The regions the registry's s3 driver accepts without `regionendpoint`: it builds them from the partitions of the
+ * aws-sdk-go v1 it vendors (registry/storage/driver/s3-aws/s3.go, `init`: endpoints.DefaultPartitions()) and
+ * panics at start ("invalid region provided") on any other. Distribution 2.8.3 vendors an SDK of 2019 (no
+ * af-south-1 or later); 3.x vendors v1.55.5 (no ap-southeast-5 or later). Harbor's registry is the 2.8 line.
+ */
+export const S3_DRIVER_REGIONS: Record<"2.8" | "3", readonly string[]> = {
+    "2.8": [
+        ...["ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1"],
+        ...["eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"],
+        ...["cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
+    ],
+    "3": [
+        ...["af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1"],
+        ...["ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1"],
+        ...["eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1"],
+        ...["us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
+        ...["us-iso-east-1", "us-iso-west-1", "us-isob-east-1"],
+    ],
+};
+
+/** Why the s3 driver of this Distribution line would panic on the region without an endpoint, or undefined. */
+export function s3RegionProblem(region: string, line: "2.8" | "3"): string | undefined {
+    const known = S3_DRIVER_REGIONS[line];
+    if (known.includes(region)) return undefined;
+    const endpoint = `https://s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
+    return `a region the s3 driver of Distribution ${line} knows (${known.join(", ")}), or this region with registry.storage.s3.regionEndpoint set (such as ${endpoint})`;
+}
+
 const s3Schema = z
     .strictObject({
         /** Create the bucket and a least-privilege IAM user with @pulumi/aws; false brings your own. Default: true. */
@@ -333,9 +434,9 @@ const uploadPurgingSchema = z
     .strictObject({
         enabled: z.boolean().default(true),
         /** Purge uploads older than this. Default: 168h. */
-        age: duration.default("168h"),
+        age: goDuration.default("168h"),
         /** How often to look. Default: 24h. */
-        interval: duration.default("24h"),
+        interval: goDuration.default("24h"),
         dryrun: z.boolean().default(false),
     })
     .prefault({});
@@ -417,6 +518,12 @@ const tlsSchema = z
         extraSans: z.array(hostname).default([]),
         /** Server certificate lifetime in days (self-signed). Default: 365. */
         validityDays: z.number().int().min(1).max(3650).default(365),
+        /**
+         * Lifetime in days of the private CA (self-signed), its own setting: a change replaces the CA, which every client
+         * then trusts anew. At least validityDays. Default: 3650 (87600 hours, the CA lifetime of releases that derived it
+         * as ten times validityDays, with validityDays 365).
+         */
+        caValidityDays: caValidityDays.default(3650),
         /** PEM certificate chain (provided mode). */
         certificate: z.string().optional(),
         /** PEM private key (provided mode), a secret. */
@@ -450,14 +557,14 @@ const monitoringSchema = z
         /** Host port of Prometheus. Default: 9090. */
         port: port.default(9090),
         /** How long to keep samples. Default: 15d. */
-        retentionTime: duration.default("15d"),
+        retentionTime: prometheusDuration.default("15d"),
         /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
         retentionSize: z
             .string()
             .regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" })
             .optional(),
         /** Scrape interval. Default: 30s. */
-        scrapeInterval: duration.default("30s"),
+        scrapeInterval: prometheusDuration.default("30s"),
     })
     .prefault({});
 
@@ -534,10 +641,7 @@ const harborSchema = z
                 /** Skip verifying the registry certificate. Default: false. */
                 insecure: z.boolean().default(false),
                 /** Scan timeout. Default: 5m0s. */
-                timeout: z
-                    .string()
-                    .regex(/^(\d+(ns|us|ms|s|m|h))+$/, { message: "a Go duration such as 5m0s" })
-                    .default("5m0s"),
+                timeout: goDuration.default("5m0s"),
             })
             .prefault({}),
         jobservice: z
@@ -736,6 +840,14 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             });
         }
     });
+    if (settings.tls.caValidityDays < settings.tls.validityDays) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["tls", "caValidityDays"],
+            input: settings.tls.caValidityDays,
+            message: `at least tls.validityDays (${settings.tls.validityDays}): the CA must outlive the server certificates it signs`,
+        });
+    }
     if (settings.tls.mode === "provided") {
         for (const key of ["certificate", "privateKey"] as const) {
             if (!settings.tls[key]) {
@@ -802,6 +914,11 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             }
         }
     }
+    if (reg.storage.type === "s3" && reg.storage.s3.regionEndpoint === undefined) {
+        const line = settings.topology === "harbor" || (reg.dialect ?? inferDialect(reg.image)) === "v2" ? "2.8" : "3";
+        const problem = s3RegionProblem(reg.storage.s3.region, line);
+        if (problem) ctx.addIssue({ code: "custom", path: ["registry", "storage", "s3", "region"], input: reg.storage.s3.region, message: problem });
+    }
     if (reg.storage.type === "s3" && reg.storage.s3.create && (reg.storage.s3.accessKey || reg.storage.s3.secretKey)) {
         ctx.addIssue({
             code: "custom",
@@ -809,6 +926,11 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             input: "(set)",
             message: "no credentials when registry-kit creates the bucket and its IAM user (create: true); set create: false to bring your own",
         });
+    }
+    // The Redis container (replicas without an address) always has a password; your Redis has one when you set it.
+    const redisPassword = reg.redis.address ? reg.redis.password !== undefined : reg.replicas > 1;
+    if (settings.topology !== "harbor" && redisPassword && ignoresRedisPassword(reg.image)) {
+        ctx.addIssue({ code: "custom", path: ["registry", "image"], input: reg.image, message: REDIS_PASSWORD_IMAGE_RULE });
     }
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
@@ -910,11 +1032,27 @@ function overlaps(a: string, b: string): boolean {
     return a === b || wildcard(a) || wildcard(b);
 }
 
+/** The tag of an image reference (`mirror:5000/registry:2.8@sha256:…` → `2.8`), or undefined. */
+function imageTag(image: string): string | undefined {
+    return image.split("@")[0].split("/").pop()!.split(":")[1];
+}
+
 /** `registry:2`, `registry:2.8.3`, `mirror/registry:2.8@sha256:…` speak v2; every other tag v3. */
 export function inferDialect(image: string): "v2" | "v3" {
-    const tag = image.split("@")[0].split("/").pop()!.split(":")[1];
+    const tag = imageTag(image);
     return tag !== undefined && /^v?2(\.|$|-)/.test(tag) ? "v2" : "v3";
 }
+
+/**
+ * Distribution 3.0.0 (and its pre-releases) reads no REGISTRY_REDIS_PASSWORD; 3.1.0 does. `3.0` counts: it names
+ * the 3.0 line, whose only release is 3.0.0. An untagged reference (a bare digest) cannot be told and passes.
+ */
+export function ignoresRedisPassword(image: string): boolean {
+    const tag = imageTag(image);
+    return tag !== undefined && /^v?3\.0(\.0(-[0-9A-Za-z.-]+)?)?$/.test(tag);
+}
+export const REDIS_PASSWORD_IMAGE_RULE =
+    "Distribution 3.1.0 or later (such as registry:3) or 2.8 while the registry uses a Redis password: 3.0.0 ignores REGISTRY_REDIS_PASSWORD (fixed in 3.1.0)";
 
 export type Settings = z.output<typeof settingsSchema>;
 export type RawSettings = z.input<typeof settingsSchema>;

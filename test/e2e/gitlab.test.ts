@@ -201,6 +201,15 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
         expect(v2.status).toBe(415);
     });
 
+    it("keeps the notification secret out of the registry's logs (the registry logs its endpoints with their headers)", () => {
+        const secret = gitlabEnv[GITLAB_ENV.notificationSecret];
+        const logs = run("docker", ["logs", `${PREFIX}-registry`]);
+        const text = logs.stdout + logs.stderr;
+        expect(text).toContain("configuring endpoint gitlab");
+        expect(text).toContain("Authorization:[redacted]");
+        expect(text).not.toContain(secret);
+    });
+
     it("has Prometheus scrape the registry and GitLab's metrics endpoint", async () => {
         const up = await eventually(
             "the registry and gitlab-rails targets to be up",

@@ -1,7 +1,9 @@
 /**
  * End-to-end harness: renders a stack with `render --show-secrets`, then creates exactly the Docker
- * networks, volumes and containers the program declared, with the docker CLI, the way the Docker
- * provider would (uploads copied in before start, deleteBeforeReplace, retainOnDelete honoured).
+ * networks, volumes and containers the program declared, with the docker CLI, the way the pinned Docker
+ * provider would (pulumi-docker 5.x = terraform-provider-docker v4.5.0, rules in
+ * offline/docker-provider.ts): plans judged against what it reads back, uploads copied in before start,
+ * deleteBeforeReplace, retainOnDelete, stop grace, attach and wait semantics.
  * Everything it creates carries the stack's name prefix and is removed by name afterwards.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -12,6 +14,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { renderCli, ROOT } from "../render-cli";
+import {
+    ContainerPlan,
+    DEFAULT_DESTROY_GRACE_SECONDS,
+    DEFAULT_WAIT_TIMEOUT_SECONDS,
+    formatGoDuration,
+    planContainer,
+    planNetwork,
+    readBackNetwork,
+} from "../../offline/docker-provider";
 
 export { ROOT };
 
@@ -73,7 +84,9 @@ function exists(kind: "container" | "volume" | "network" | "image", name: string
 export function createArgs(inputs: Record<string, any>): string[] {
     // Test-only: Docker's embedded DNS forwards names it does not know to the container's resolvers;
     // pointing those at the container's own loopback keeps every lookup on this machine.
-    const a: string[] = ["create", "--name", inputs.name, "--dns", "127.0.0.1"];
+    // A container in another's network namespace has that one's DNS and hosts (Docker refuses --dns there).
+    const sharedNetwork = typeof inputs.networkMode === "string" && inputs.networkMode.startsWith("container:");
+    const a: string[] = ["create", "--name", inputs.name, ...(sharedNetwork ? ["--network", containerRef(inputs.networkMode)] : ["--dns", "127.0.0.1"])];
     for (const e of inputs.envs ?? []) a.push("-e", e);
     for (const v of inputs.volumes ?? []) a.push("-v", `${v.volumeName}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
     for (const p of inputs.ports ?? []) a.push("-p", `${p.ip ?? "0.0.0.0"}:${p.external}:${p.internal}`);
@@ -103,6 +116,14 @@ export function createArgs(inputs: Record<string, any>): string[] {
     return a;
 }
 
+/**
+ * `container:<id>` with the offline engine's id (`<name>-id`) as the docker CLI takes it (`container:<name>`);
+ * a real `pulumi up` passes the container's real id, which names the same container.
+ */
+function containerRef(networkMode: string): string {
+    return networkMode.replace(/-id$/, "");
+}
+
 function shellQuote(s: string): string {
     return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
@@ -126,12 +147,52 @@ function copyUploads(container: string, uploads: { file: string; content: string
     }
 }
 
-/** Creates what the rendered stack declares; containers whose inputs changed since `previous` are replaced. */
-export async function deploy(
-    current: Rendered,
-    previous?: Rendered,
-    o: { skipImages?: string[] } = {},
-): Promise<{ replaced: string[]; commands: { name: string; stdout: string }[] }> {
+/** What the provider did, or would do, to each container: the plan judged against what it read back. */
+export interface DeployResult {
+    /** Containers replaced (deleted, then created: every spec here is deleteBeforeReplace). */
+    replaced: string[];
+    /** Containers updated in place (restart policy, limits). */
+    updated: string[];
+    /** Per container name, the provider's plan against the state it read back (absent: created). */
+    plans: Record<string, ContainerPlan>;
+    /** Attached containers: their exit code and logs, which the provider keeps in state and does not act on. */
+    attached: Record<string, { exitCode: number; logs: string }>;
+    commands: { name: string; stdout: string }[];
+}
+
+/**
+ * The provider's state for a running container: what was applied (`applied`, its inputs) with the
+ * attributes the provider reads back taken from `docker inspect` (health-check durations, log options,
+ * restart policy; the log options include the daemon's defaults), so the plan sees what a refresh would.
+ */
+export function readBack(name: string, applied: Record<string, any>): Record<string, any> {
+    const [info] = JSON.parse(docker("inspect", name));
+    const state: Record<string, any> = { ...applied };
+    const hc = info.Config.Healthcheck;
+    if (applied.healthcheck && hc) {
+        state.healthcheck = {
+            ...applied.healthcheck,
+            interval: formatGoDuration(hc.Interval ?? 0),
+            timeout: formatGoDuration(hc.Timeout ?? 0),
+            startPeriod: formatGoDuration(hc.StartPeriod ?? 0),
+            retries: hc.Retries ?? 0,
+        };
+    }
+    if (applied.logOpts !== undefined || Object.keys(info.HostConfig.LogConfig.Config ?? {}).length > 0) state.logOpts = info.HostConfig.LogConfig.Config ?? {};
+    if (applied.restart !== undefined) state.restart = info.HostConfig.RestartPolicy.Name;
+    return state;
+}
+
+/**
+ * `pulumi up` as the pinned Docker provider performs it (offline/docker-provider.ts): networks and
+ * volumes created once (a changed network is an error: the provider would replace it under its
+ * containers); each container planned against the state the provider would read back: replaced when a
+ * ForceNew attribute changed (stopped with the old state's `destroyGraceSeconds`, 0 when unset),
+ * updated in place for the restart policy, left alone for health-check and other state-only changes.
+ * Creates copy the uploads in before the start; `attach` waits for the exit and ignores the code;
+ * `wait` polls health until `waitTimeout`, with the container already recorded.
+ */
+export async function deploy(current: Rendered, previous?: Rendered, o: { skipImages?: string[] } = {}): Promise<DeployResult> {
     // Resources whose image cannot run here (GitLab's) are left out, with their volumes, as a test's choice.
     const skip = (r: ManifestResource) => (o.skipImages ?? []).includes(r.type.endsWith("Container") ? r.inputs.image : r.inputs.name);
     current = { ...current, resources: current.resources.filter((r) => !skip(r)) };
@@ -139,42 +200,88 @@ export async function deploy(
         if (!exists("image", img.inputs.name)) throw new Error(`image ${img.inputs.name} is not built (test/e2e/images/build-images.sh)`);
     }
     for (const net of byType(current, "network:Network")) {
-        const subnets = (net.inputs.ipamConfigs ?? []).flatMap((c: { subnet?: string }) => (c.subnet ? ["--subnet", c.subnet] : []));
-        if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", ...subnets, net.inputs.name);
+        const before = previous && byType(previous, "network:Network").find((p) => p.name === net.name);
+        if (before) {
+            const plan = planNetwork(readBackNetwork(before.inputs), net.inputs);
+            if (plan.action !== "same") throw new Error(`network ${net.inputs.name} would be replaced (${plan.changed.join(", ")}) under its containers`);
+        }
+        const ipam = (net.inputs.ipamConfigs ?? []).flatMap((c: { subnet?: string; gateway?: string }) => [
+            ...(c.subnet ? ["--subnet", c.subnet] : []),
+            ...(c.gateway ? ["--gateway", c.gateway] : []),
+        ]);
+        if (!exists("network", net.inputs.name)) docker("network", "create", "--driver", net.inputs.driver ?? "bridge", ...ipam, net.inputs.name);
     }
     for (const vol of byType(current, "volume:Volume")) {
         if (!exists("volume", vol.inputs.name))
             docker("volume", "create", ...(vol.inputs.labels ?? []).flatMap((l: any) => ["--label", `${l.label}=${l.value}`]), vol.inputs.name);
     }
-    const replaced: string[] = [];
+    const result: DeployResult = { replaced: [], updated: [], plans: {}, attached: {}, commands: [] };
     for (const c of dependencyOrder(byType(current, "container:Container"))) {
         const before = previous && byType(previous, "container:Container").find((p) => p.name === c.name);
-        const same = before && JSON.stringify(before.inputs) === JSON.stringify(c.inputs);
         if (exists("container", c.inputs.name)) {
-            if (same) continue;
-            replaced.push(c.inputs.name);
-            docker("stop", "-t", String(c.inputs.destroyGraceSeconds ?? 10), c.inputs.name);
+            const applied = before?.inputs ?? c.inputs;
+            const plan = planContainer(readBack(c.inputs.name, applied), c.inputs);
+            result.plans[c.inputs.name] = plan;
+            if (plan.action === "same") continue;
+            if (plan.action === "update") {
+                if (plan.changed.includes("restart")) docker("update", "--restart", c.inputs.restart, c.inputs.name);
+                result.updated.push(c.inputs.name);
+                continue;
+            }
+            // Containers in this one's network namespace reference its id, which the replacement changes:
+            // Pulumi deletes them first and creates them again after it (delete-before-replace dependents).
+            for (const dependent of byType(current, "container:Container").filter((d) => d.inputs.networkMode === `container:${c.inputs.name}-id`)) {
+                if (!exists("container", dependent.inputs.name)) continue;
+                const applied = byType(previous ?? current, "container:Container").find((p) => p.name === dependent.name)?.inputs ?? dependent.inputs;
+                docker("stop", "-t", String(applied.destroyGraceSeconds ?? DEFAULT_DESTROY_GRACE_SECONDS), dependent.inputs.name);
+                docker("rm", "-v", dependent.inputs.name);
+                result.replaced.push(dependent.inputs.name);
+                result.plans[dependent.inputs.name] = { action: "replace", changed: ["networkMode"], replaceBecause: ["networkMode"], notApplied: [] };
+            }
+            result.replaced.push(c.inputs.name);
+            docker("stop", "-t", String(applied.destroyGraceSeconds ?? DEFAULT_DESTROY_GRACE_SECONDS), c.inputs.name);
             docker("rm", "-v", c.inputs.name);
         }
         docker(...createArgs(c.inputs));
         copyUploads(c.inputs.name, c.inputs.uploads ?? []);
         docker("start", c.inputs.name);
-        // The provider's `wait`: the resource is created only once the container is healthy.
-        if (c.inputs.wait) await waitHealthy([c.inputs.name], (c.inputs.waitTimeout ?? 60) * 1000);
+        if (c.inputs.attach) {
+            // The provider waits for the exit; the code lands in state and nothing fails on it.
+            const exitCode = Number(docker("wait", c.inputs.name));
+            const logs = run("docker", ["logs", c.inputs.name], { allowFail: true });
+            result.attached[c.inputs.name] = { exitCode, logs: c.inputs.logs ? logs.stdout + logs.stderr : "" };
+        }
+        if (c.inputs.wait) await providerWait(c.inputs.name, c.inputs.waitTimeout ?? DEFAULT_WAIT_TIMEOUT_SECONDS);
     }
     // Local commands run when created or when their triggers change, as @pulumi/command does.
-    const commands: { name: string; stdout: string }[] = [];
     for (const cmd of current.resources.filter((r) => r.type === "command:local:Command")) {
         const before = previous?.resources.find((p) => p.type === cmd.type && p.name === cmd.name);
         const triggers = (r: ManifestResource) => JSON.stringify(r.inputs.triggers ?? []);
         const retrigger =
-            !before || triggers(before) !== triggers(cmd) || before.inputs.create !== cmd.inputs.create || replacedContainerTriggers(cmd, replaced);
+            !before || triggers(before) !== triggers(cmd) || before.inputs.create !== cmd.inputs.create || replacedContainerTriggers(cmd, result.replaced);
         if (!retrigger) continue;
         const r = run("sh", ["-c", cmd.inputs.create], { allowFail: true, timeoutMs: 900_000 });
         if (r.code !== 0) throw new Error(`command ${cmd.name} failed (${r.code}):\n${r.stderr}${r.stdout}`);
-        commands.push({ name: cmd.name, stdout: r.stdout });
+        result.commands.push({ name: cmd.name, stdout: r.stdout });
     }
-    return { replaced, commands };
+    return result;
+}
+
+/**
+ * The provider's `wait`: polls the container's health until healthy or the timeout, even once the
+ * container has exited. Its error names no cause; the harness adds the logs the provider would not show.
+ */
+async function providerWait(name: string, timeoutSeconds: number): Promise<void> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+        const health = docker("inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", name);
+        if (health === "healthy") return;
+        if (Date.now() > deadline) {
+            const logs = run("docker", ["logs", "--tail", "40", name], { allowFail: true });
+            throw new Error(`container ${name} did not become healthy within ${timeoutSeconds}s\n(harness only: its logs)\n${logs.stdout}${logs.stderr}`);
+        }
+        await new Promise((r) => setTimeout(r, 500));
+    }
 }
 
 /**

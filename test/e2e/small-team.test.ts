@@ -61,7 +61,7 @@ async function prometheusQuery(query: string): Promise<any[]> {
 
 describe("small-team on a real Docker engine", () => {
     beforeAll(async () => {
-        prepare(PREFIX, ["registry", "nginx", "prometheus"]);
+        prepare(PREFIX, ["registry3", "nginx", "prometheus"]);
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile);
         await deploy(rendered);
@@ -82,11 +82,79 @@ describe("small-team on a real Docker engine", () => {
         fs.rmSync(work, { recursive: true, force: true });
     });
 
+    it("plans no change on a second pulumi up, judged by what the provider reads back from Docker", async () => {
+        const second = render(stackFile(), path.join(work, "render-again"), stateFile);
+        const result = await deploy(second, rendered);
+        expect(Object.keys(result.plans).sort()).toEqual([`${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-registry`, `${PREFIX}-registry-metrics-gate`]);
+        for (const [name, plan] of Object.entries(result.plans)) expect(plan, name).toMatchObject({ action: "same", changed: [] });
+        expect(result.replaced).toEqual([]);
+        expect(result.updated).toEqual([]);
+        // What Docker reports (Go templates print durations with String()) is the form the program writes.
+        expect(docker("inspect", "-f", "{{.Config.Healthcheck.Interval}}", `${PREFIX}-registry`)).toBe("15s");
+    });
+
+    it("runs the registry command unchanged on Distribution's own image layout (entrypoint `registry`)", async () => {
+        const spec = rendered.resources.find((r) => r.type === "docker:index/container:Container" && r.name === `${PREFIX}-registry`)!;
+        const start = (name: string, command: string[]) =>
+            docker("run", "-d", "--name", name, "--network", `${PREFIX}-net`, "--dns", "127.0.0.1", "--entrypoint", "registry", spec.inputs.image, ...command);
+        start(`${PREFIX}-distribution-layout`, spec.inputs.command);
+        // The bare config path, as registry-kit wrote it before: Distribution's image answers "unknown command".
+        start(`${PREFIX}-distribution-bare-path`, [spec.inputs.command[spec.inputs.command.length - 1]]);
+        const served = await eventually("the registry API in Distribution's layout", () => {
+            const r = run("docker", ["exec", `${PREFIX}-distribution-layout`, "wget", "-q", "-O", "-", "http://127.0.0.1:5000/v2/"], { allowFail: true });
+            return r.code === 0 ? r.stdout : undefined;
+        });
+        expect(served.trim()).toBe("{}");
+        await eventually("the bare path's exit", () =>
+            docker("inspect", "-f", "{{.State.Status}}", `${PREFIX}-distribution-bare-path`) === "exited" ? true : undefined,
+        );
+        expect(run("docker", ["logs", `${PREFIX}-distribution-bare-path`], { allowFail: true }).stderr).toMatch(/unknown command/);
+        run("docker", ["rm", "-f", `${PREFIX}-distribution-layout`, `${PREFIX}-distribution-bare-path`], { allowFail: true });
+    });
+
+    it("shows the network the registry's metrics and health, and not its profiles or variables", () => {
+        // Prometheus is a container on the stack network, as any other could be.
+        const get = (url: string) => run("docker", ["exec", `${PREFIX}-prometheus`, "wget", "-q", "-S", "-O", "-", url], { allowFail: true });
+        const metrics = get("http://registry:5001/metrics");
+        expect(metrics.code).toBe(0);
+        expect(metrics.stdout).toMatch(/^# TYPE go_goroutines gauge$/m);
+        expect(get("http://registry:5001/debug/health").code).toBe(0);
+        for (const p of ["/debug/vars", "/debug/pprof/", "/debug/pprof/heap"]) {
+            const r = get(`http://registry:5001${p}`);
+            expect(r.code, p).not.toBe(0);
+            expect(r.stderr, p).toMatch(/404/);
+        }
+        // The debug server itself listens on the registry's loopback only.
+        expect(get("http://registry:5002/debug/vars").stderr).toMatch(/refused/i);
+        // Inside the registry container, it is all there (what the gate keeps off the network).
+        expect(run("docker", ["exec", `${PREFIX}-registry`, "wget", "-q", "-O", "-", "http://127.0.0.1:5002/debug/vars"]).stdout).toContain("memstats");
+    });
+
+    it("answers /healthz on the HTTP port only to the proxy's own loopback", () => {
+        expect(curl("-o", "/dev/null", "-w", "%{http_code}", `http://${HOST}:${HTTP}/healthz`).stdout).toBe("403");
+        expect(docker("exec", `${PREFIX}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1/healthz")).toBe("200");
+    });
+
     it("pushes and pulls a multi-layer image through the TLS proxy with the digest round-tripping", () => {
         pushedDigest = client.push(imageTar, "team/app:v1");
         expect(pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
         expect(client.inspect("team/app:v1").digest).toBe(pushedDigest);
+    });
+
+    it("logs only JSON from the registry, also for the requests of a push and a pull", () => {
+        const logs = run("docker", ["logs", `${PREFIX}-registry`]);
+        const lines = (logs.stdout + logs.stderr).split("\n").filter((l) => l.trim() !== "");
+        expect(lines.length).toBeGreaterThan(3);
+        const notJson = lines.filter((l) => {
+            try {
+                JSON.parse(l);
+                return false;
+            } catch {
+                return true;
+            }
+        });
+        expect(notJson).toEqual([]);
     });
 
     it("answers 401 without credentials and with a wrong password, with the API version header", () => {
@@ -155,9 +223,12 @@ describe("small-team on a real Docker engine", () => {
             path.join(work, "render-2"),
             stateFile,
         );
-        const { replaced } = await deploy(changed, rendered);
-        expect(replaced).toEqual([`${PREFIX}-registry`]);
-        await waitHealthy([`${PREFIX}-registry`]);
+        const { replaced, updated, plans } = await deploy(changed, rendered);
+        // The metrics gate lives in the registry's network namespace: it goes and comes back with it.
+        expect(replaced).toEqual([`${PREFIX}-registry-metrics-gate`, `${PREFIX}-registry`]);
+        expect(updated).toEqual([]);
+        expect(plans[`${PREFIX}-registry`].replaceBecause).toEqual(["labels", "uploads"]);
+        await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-registry-metrics-gate`]);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-registry`)).not.toBe(before);
         expect(docker("inspect", "-f", "{{.Id}}", `${PREFIX}-proxy`)).toBe(proxyBefore);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);

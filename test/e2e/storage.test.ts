@@ -224,8 +224,9 @@ describe("S3 storage with two registry replicas", () => {
         const before = REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r));
         const changed = render(stackFile({ logLevel: "debug" }), path.join(work, "render-2"), stateFile, "s3", ["registry"]);
         const { replaced } = await deploy(changed, rendered);
-        expect(replaced.sort()).toEqual(REPLICAS);
-        await waitHealthy(REPLICAS);
+        // Each replica's metrics gate shares its network namespace: it is replaced with it.
+        expect(replaced.sort()).toEqual([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`)].sort());
+        await waitHealthy([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`)]);
         expect(REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r))).not.toEqual(before);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);
         rendered = changed;

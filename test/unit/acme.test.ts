@@ -1,6 +1,10 @@
 /**
  * ACME mode: its settings and bad input, the resources it declares, and the secrecy of keys.
  */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { settingsFailure } from "../settings-failure";
 import { parseCertificateInfo } from "../../components/acme-certbot";
@@ -160,9 +164,23 @@ describe("ACME resources", () => {
 
     it("waits for issuance with docker exec on the same Docker host, once per certbot container", () => {
         const cmd = unwrapSecrets(byName("rk-acme-unit-certbot-issued").inputs) as any;
-        expect(cmd.create).toBe("docker exec rk-acme-unit-certbot /bin/sh /usr/local/bin/registry-kit-acme wait 300");
+        expect(cmd.create).toBe(
+            'DOCKER_CONTEXT="${DOCKER_CONTEXT:-default}" docker exec rk-acme-unit-certbot /bin/sh /usr/local/bin/registry-kit-acme wait 300',
+        );
         expect(cmd.environment).toEqual({ DOCKER_HOST: "ssh://ops@docker-host" });
         expect(cmd.triggers).toEqual(["rk-acme-unit-certbot-id"]);
+    });
+
+    it("holds the docker CLI to the provider's engine, not the CLI's current context", () => {
+        const cmd = unwrapSecrets(byName("rk-acme-unit-certbot-issued").inputs) as any;
+        // A `docker` that says which context it would use; the command runs under /bin/sh as @pulumi/command runs it.
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "rk-docker-ctx-"));
+        fs.writeFileSync(path.join(bin, "docker"), '#!/bin/sh\necho "context=${DOCKER_CONTEXT:-current}"\n', { mode: 0o755 });
+        const run = (env: Record<string, string>) =>
+            spawnSync("/bin/sh", ["-c", cmd.create], { env: { PATH: `${bin}:/usr/bin:/bin`, ...env }, encoding: "utf8" }).stdout.trim();
+        expect(run({})).toBe("context=default");
+        expect(run({ DOCKER_CONTEXT: "staging" })).toBe("context=staging");
+        fs.rmSync(bin, { recursive: true, force: true });
     });
 
     it("outputs no CA to trust (a public CA issues the certificate)", () => {

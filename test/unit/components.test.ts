@@ -46,7 +46,7 @@ describe("Registry", () => {
         });
         expect(await read(reg.address)).toBe("hub:5000");
         const c = unwrapSecrets((await inputsOf("lib-reg")).inputs) as any;
-        expect(c.command).toEqual(["/etc/docker/registry/config.yml"]);
+        expect(c.command).toEqual(["serve", "/etc/docker/registry/config.yml"]);
         expect(c.networksAdvanced).toEqual([{ name: "custom-net", aliases: ["hub"] }]);
         const config = parse(c.uploads[0].content);
         expect(config.auth).toBeUndefined();
@@ -59,7 +59,7 @@ describe("Registry", () => {
     it("refuses bad plain arguments before registering anything, naming each one", () => {
         const before = engine.resources.length;
         expect(() => new kit.Registry("bad-reg", { networkName: "n", logLevel: "verbose", volumeName: "bad name", uploadPurging: { age: "a week" } })).toThrow(
-            /Registry "bad-reg": invalid arguments:\nargs\.volumeName: got "bad name"; allowed: a Docker name[^\n]*\nargs\.logLevel: got "verbose"; allowed: one of "error", "warn", "info", "debug"\nargs\.uploadPurging\.age: got "a week"; allowed: a duration/,
+            /Registry "bad-reg": invalid arguments:\nargs\.volumeName: got "bad name"; allowed: a Docker name[^\n]*\nargs\.logLevel: got "verbose"; allowed: one of "error", "warn", "info", "debug"\nargs\.uploadPurging\.age: got "a week"; allowed: a Go duration/,
         );
         expect(engine.resources.filter((r) => r.name.startsWith("bad-reg"))).toHaveLength(0);
         expect(engine.resources.length).toBe(before);
@@ -172,7 +172,7 @@ describe("Monitoring", () => {
         const c = (await inputsOf("mon")).inputs as any;
         expect(isSecretWrapper(c.uploads)).toBe(false);
         expect(() => new kit.Monitoring("bad-mon", { networkName: "n", registryTargets: ["reg"], retentionTime: "forever" })).toThrow(
-            /args\.retentionTime: got "forever"; allowed: a duration[\s\S]*args\.registryTargets\[0\]: got "reg"; allowed: host:port/,
+            /args\.retentionTime: got "forever"; allowed: a Prometheus duration[\s\S]*args\.registryTargets\[0\]: got "reg"; allowed: host:port/,
         );
     });
 });

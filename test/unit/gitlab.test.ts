@@ -54,7 +54,7 @@ beforeAll(async () => {
 describe("gitlab topology under mocks", () => {
     it("declares GitLab, the registry, the proxy and Prometheus, with GitLab's volumes retained", () => {
         const containers = ev.resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.name);
-        expect(containers.sort()).toEqual(["rk-gu-gitlab", "rk-gu-prometheus", "rk-gu-proxy", "rk-gu-registry"]);
+        expect(containers.sort()).toEqual(["rk-gu-gitlab", "rk-gu-prometheus", "rk-gu-proxy", "rk-gu-registry", "rk-gu-registry-metrics-gate"]);
         for (const v of ["config", "logs", "data"]) {
             expect(find("docker:index/volume:Volume", `rk-gu-gitlab-${v}`).options.retainOnDelete).toBe(true);
         }
@@ -65,11 +65,16 @@ describe("gitlab topology under mocks", () => {
         expect(gitlab.volumes.map((v: any) => v.containerPath)).toEqual(["/etc/gitlab", "/var/log/gitlab", "/var/opt/gitlab"]);
         expect(gitlab.wait).toBe(true);
         expect(gitlab.waitTimeout).toBe(900);
-        expect(gitlab.healthcheck).toMatchObject({ tests: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"], startPeriod: "900s" });
+        expect(gitlab.healthcheck).toMatchObject({
+            tests: ["CMD", "/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],
+            startPeriod: "15m0s",
+            interval: "1m0s",
+            timeout: "30s",
+        });
         expect(gitlab.ports).toEqual([{ internal: 22, external: 2022, ip: "0.0.0.0", protocol: "tcp" }]);
         expect(gitlab.networksAdvanced).toEqual([{ name: "rk-gu-net", aliases: ["gitlab"] }]);
         expect(container("rk-gu-gitlab").options.additionalSecretOutputs).toContain("envs");
-        expect(plain(find("docker:index/network:Network", "rk-gu-net").inputs.ipamConfigs)).toEqual([{ subnet: "172.30.5.0/24" }]);
+        expect(plain(find("docker:index/network:Network", "rk-gu-net").inputs.ipamConfigs)).toEqual([{ subnet: "172.30.5.0/24", gateway: "172.30.5.1" }]);
     });
 
     it("gives both sides the same issuer, service, URLs and key pair", () => {
@@ -125,6 +130,24 @@ describe("gitlab topology under mocks", () => {
         const configText = file("rk-gu-registry", "/etc/docker/registry/config.yml").content;
         expect(configText).not.toContain(gitlabEnv[GITLAB_ENV.notificationSecret]);
         expect(parse(configText).notifications).toEqual({ events: { includereferences: true } });
+    });
+
+    it("masks the notification secret in the registry's own log line about its endpoints", () => {
+        const secret = envOf("rk-gu-gitlab")[GITLAB_ENV.notificationSecret];
+        const registry = unwrapSecrets(ev.resources.find((r) => r.name === "rk-gu-registry")!.inputs) as Record<string, any>;
+        expect(registry.command).toEqual(["/etc/docker/registry/config.yml"]);
+        // The registry's entrypoint script, run for real under /bin/sh with a `registry` that prints the
+        // line Distribution 2.8.3 and 3.1.1 log at start (headers and all), then exits with its own code.
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "rk-redact-"));
+        const line = `{"level":"info","msg":"configuring endpoint gitlab (http://gitlab:80/api/v4/container_registry_event/events), timeout=500ms, headers=map[Authorization:[${secret}]]"}`;
+        fs.writeFileSync(path.join(bin, "registry"), `#!/bin/sh\necho "args: $*"\necho '${line}' >&2\nexit 3\n`, { mode: 0o755 });
+        const [shell, ...rest] = registry.entrypoints as string[];
+        const r = spawnSync(shell, [...rest, ...registry.command], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: "utf8" });
+        fs.rmSync(bin, { recursive: true, force: true });
+        expect(r.status).toBe(3);
+        expect(r.stdout + r.stderr).not.toContain(secret);
+        expect(r.stderr).toContain("args: serve /etc/docker/registry/config.yml");
+        expect(r.stderr).toContain("headers=map[Authorization:[redacted]]");
     });
 
     it.skipIf(skipRuby)("renders a gitlab.rb that Ruby parses", () => {
@@ -194,7 +217,7 @@ describe("gitlab topology under mocks", () => {
         }
         for (const s of secrets) expect(gitlabEnv[GITLAB_ENV.omnibusConfig]).not.toContain(s);
         const registryEnvs = container("rk-gu-registry").inputs.envs as unknown[];
-        expect(registryEnvs.every((e) => isSecretWrapper(e))).toBe(true);
+        expect(registryEnvs.filter((e) => !isSecretWrapper(e))).toEqual(["OTEL_TRACES_EXPORTER=none"]);
         // Nothing readable anywhere once secrets are masked: inputs, files, outputs.
         const masked = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), ev.files.filter((f) => !f.secret), maskSecrets(ev.outputs)]);
         for (const s of secrets) expect(masked).not.toContain(s);

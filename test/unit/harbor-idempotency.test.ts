@@ -1,13 +1,15 @@
 /**
  * The harbor stack, rendered twice with the same state as two `pulumi up` would: byte-identical inputs,
  * so the command has no diff and runs nothing. A harbor.yml change shows only in the config HMAC and
- * stdin (an update, never a replacement). The command's owner id changes with the SSH connection (which
- * replaces the command) and with nothing else. Without a checksum the example stack is refused.
+ * stdin (an update, never a replacement). The command's owner id changes with the SSH connection and with
+ * nothing else, and is its `triggers`: @pulumi/command 1.2.1 replaces a command on a change of `triggers` only
+ * (offline/diff.ts), so a new host, port, user or key replaces it. Without a checksum the example stack is refused.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { commandStep } from "../../offline/diff";
 import { renderCli, ROOT } from "../render-cli";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-harbor-idem-"));
@@ -53,25 +55,38 @@ describe("harbor idempotency", () => {
             expect(strip(changed.command.inputs[action])).toBe(strip(first.command.inputs[action]));
         }
         expect(changed.command.inputs.stdin).not.toBe(first.command.inputs.stdin);
-        expect(changed.command.inputs.triggers).toBeUndefined();
+        expect(changed.command.inputs.triggers).toEqual(first.command.inputs.triggers);
+        expect(commandStep(first.command, second.command)).toBe("same");
+        expect(commandStep(first.command, changed.command)).toBe("update");
         expect(JSON.parse(changed.outputs).adminPassword).toBe(JSON.parse(first.outputs).adminPassword);
         expect(changed.command.type).toBe("command:local:Command");
         expect(owner(changed.command.inputs.delete)).toBe(owner(first.command.inputs.delete));
     }, 120_000);
 
-    it("gives the command a new owner id when the SSH connection changes (a replacement), the same one otherwise", () => {
+    it("replaces the command when the SSH connection changes (a new owner id in its triggers), and only then", () => {
         const state = path.join(work, "state-ssh.json");
-        const ssh = (key: string) =>
+        const ssh = (key: string, host = "harbor-1.internal", more = "") =>
             withSha(example).replace(
                 "    dataVolume: /data\n",
-                `    dataVolume: /data\n    ssh:\n      host: harbor-1.internal\n      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\\n${key}\\n-----END OPENSSH PRIVATE KEY-----\\n"\n`,
+                `    dataVolume: /data\n    ssh:\n      host: ${host}\n${more}      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\\n${key}\\n-----END OPENSSH PRIVATE KEY-----\\n"\n`,
             );
         const a = render(stackFile("ssh-a", ssh("key-a")), path.join(work, "ssh-1"), state, ["harbor"]);
         const again = render(stackFile("ssh-a", ssh("key-a")), path.join(work, "ssh-2"), state, ["harbor"]);
         const rotated = render(stackFile("ssh-b", ssh("key-b")), path.join(work, "ssh-3"), state, ["harbor"]);
+        const moved = render(stackFile("ssh-c", ssh("key-a", "harbor-2.internal")), path.join(work, "ssh-4"), state, ["harbor"]);
+        const port = render(stackFile("ssh-d", ssh("key-a", "harbor-1.internal", "      port: 2222\n")), path.join(work, "ssh-5"), state, ["harbor"]);
+        const user = render(stackFile("ssh-e", ssh("key-a", "harbor-1.internal", "      user: deploy\n")), path.join(work, "ssh-6"), state, ["harbor"]);
+        const local = render(stackFile("ssh-f", withSha(example)), path.join(work, "ssh-7"), state, ["harbor"]);
         expect(a.command.type).toBe("command:remote:Command");
+        expect(commandStep(a.command, again.command)).toBe("same");
+        for (const changed of [rotated, moved, port, user, local]) {
+            expect(commandStep(a.command, changed.command)).toBe("replace");
+            expect(owner(changed.command.inputs.delete)).not.toBe(owner(a.command.inputs.delete));
+        }
         expect(owner(again.command.inputs.delete)).toBe(owner(a.command.inputs.delete));
-        expect(owner(rotated.command.inputs.delete)).not.toBe(owner(a.command.inputs.delete));
+        // The trigger is the owner id: a keyed digest, not secret, with nothing of the key or the host in it.
+        expect(a.command.inputs.triggers).toEqual([owner(a.command.inputs.delete)]);
+        expect(a.command.options.replaceOnChanges).toContain("triggers[*]");
         // Nothing else in the command changed: the host sees the same files, so the new create takes over without a restart.
         const strip = (s: string) => s.replace(/RK_OWNER='[0-9a-f]{32}'/, "");
         expect(strip(rotated.command.inputs.create)).toBe(strip(a.command.inputs.create));

@@ -184,6 +184,9 @@ describe("harbor secrets", () => {
         expect(isSecretWrapper(i.stdin)).toBe(true);
         expect(isSecretWrapper(i.connection)).toBe(true);
         expect(isSecretWrapper(i.create)).toBe(false);
+        // The triggers (the owner id, a keyed digest of the connection) are plain and hold nothing of the key.
+        expect(isSecretWrapper(i.triggers) || i.triggers.some(isSecretWrapper)).toBe(false);
+        expect(JSON.stringify(plain(i.triggers))).toMatch(/^\["[0-9a-f]{32}"\]$/);
         expect(cmd().options.additionalSecretOutputs).toEqual(expect.arrayContaining(["stdin", "connection"]));
         expect(isSecretWrapper(ev.outputs.adminPassword)).toBe(true);
         expect(isSecretWrapper(ev.outputs.databasePassword)).toBe(true);

@@ -47,6 +47,7 @@ describe("render", () => {
             "files/rk-local-proxy/etc/nginx/nginx.conf",
             "files/rk-local-proxy/etc/nginx/tls/server.crt",
             "files/rk-local-proxy/etc/nginx/tls/server.key",
+            "files/rk-local-registry-metrics-gate/etc/nginx/nginx.conf",
             "files/rk-local-registry/auth/htpasswd",
             "files/rk-local-registry/etc/distribution/config.yml",
             "manifest.json",

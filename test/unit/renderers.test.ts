@@ -23,14 +23,16 @@ describe("registry config", () => {
     it("has storage, auth, purging, health, debug metrics and JSON logs", () => {
         const c = parse(renderRegistryConfig(registryInput));
         expect(c.version).toBe(0.1);
-        expect(c.log).toEqual({ level: "info", formatter: "json", fields: { service: "registry" } });
+        expect(c.log).toEqual({ level: "info", formatter: "json", fields: { service: "registry" }, accesslog: { disabled: true } });
         expect(c.storage.filesystem).toEqual({ rootdirectory: "/var/lib/registry" });
         expect(c.storage.delete).toEqual({ enabled: true });
         expect(c.storage.maintenance.uploadpurging).toEqual({ enabled: true, age: "168h", interval: "24h", dryrun: false });
         expect(c.auth).toEqual({ htpasswd: { realm: "registry-kit", path: "/auth/htpasswd" } });
         expect(c.health.storagedriver).toEqual({ enabled: true, interval: "10s", threshold: 3 });
         expect(c.http.addr).toBe(":5000");
-        expect(c.http.debug).toEqual({ addr: ":5001", prometheus: { enabled: true, path: "/metrics" } });
+        // Loopback only: the debug server also serves /debug/pprof/ and /debug/vars; the metrics gate
+        // passes /metrics and /debug/health on to the network.
+        expect(c.http.debug).toEqual({ addr: "127.0.0.1:5002", prometheus: { enabled: true, path: "/metrics" } });
         // The shared secret is passed as REGISTRY_HTTP_SECRET, never written into the file.
         expect(c.http.secret).toBeUndefined();
     });

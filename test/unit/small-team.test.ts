@@ -32,7 +32,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("small-team resources", () => {
-    it("declares one network, three containers, their images and volumes, and the TLS and random resources", () => {
+    it("declares one network, four containers (the registry, its metrics gate, the proxy, Prometheus), their images and volumes, and the TLS and random resources", () => {
         const custom = ev.resources
             .filter((r) => r.custom)
             .map((r) => `${r.type.split(":")[2]} ${r.name}`)
@@ -43,6 +43,7 @@ describe("small-team resources", () => {
                 "Container rk-unit-prometheus",
                 "Container rk-unit-proxy",
                 "Container rk-unit-registry",
+                "Container rk-unit-registry-metrics-gate",
                 "LocallySignedCert rk-unit-tls-server",
                 "Network rk-unit-net",
                 "PrivateKey rk-unit-tls-ca-key",
@@ -53,6 +54,7 @@ describe("small-team resources", () => {
                 "RemoteImage rk-unit-prometheus-image",
                 "RemoteImage rk-unit-proxy-image",
                 "RemoteImage rk-unit-registry-image",
+                "RemoteImage rk-unit-registry-metrics-gate-image",
                 "SelfSignedCert rk-unit-tls-ca",
                 "Volume rk-unit-prometheus-data",
                 "Volume rk-unit-proxy-acme-webroot",
@@ -64,20 +66,40 @@ describe("small-team resources", () => {
     it("runs the registry with its config, data volume, secret and health check", () => {
         const c = plain(container("rk-unit-registry").inputs);
         expect(c.image).toBe("registry:3");
-        expect(c.command).toEqual(["/etc/distribution/config.yml"]);
+        // `serve <path>`: Distribution's own images run `registry` directly and answer a bare path with
+        // "unknown command" (exit 0, restart loop); Docker Hub's entrypoint script passes `serve` on.
+        expect(c.command).toEqual(["serve", "/etc/distribution/config.yml"]);
+        expect(c.entrypoints).toBeUndefined();
         expect(c.volumes).toEqual([{ volumeName: "rk-unit-registry-data", containerPath: "/var/lib/registry" }]);
         expect(c.networksAdvanced).toEqual([{ name: "rk-unit-net", aliases: ["registry"] }]);
-        expect(c.envs).toHaveLength(1);
+        expect(c.envs).toHaveLength(2);
         expect(c.envs[0]).toMatch(/^REGISTRY_HTTP_SECRET=[A-Za-z0-9]{48}$/);
+        // Registry 3 without a trace collector would log an export error every 10 seconds.
+        expect(c.envs[1]).toBe("OTEL_TRACES_EXPORTER=none");
         expect(c.restart).toBe("unless-stopped");
         expect(c.logOpts).toEqual({ "max-file": "3", "max-size": "10m" });
-        expect(c.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5001/debug/health"]);
+        expect(c.healthcheck.tests).toEqual(["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:5002/debug/health"]);
         const configFile = c.uploads.find((u: any) => u.file === "/etc/distribution/config.yml");
         const parsed = parse(configFile.content);
         expect(parsed.auth.htpasswd.path).toBe("/auth/htpasswd");
+        // Every log line JSON: the access log (Combined Log Format) is off; the proxy logs requests as JSON.
+        expect(parsed.log).toMatchObject({ formatter: "json", accesslog: { disabled: true } });
         const hash = c.labels.find((l: any) => l.label === "registry-kit.config-sha256").value;
         expect(hash).toBe(crypto.createHash("sha256").update(configFile.content).update("\0").digest("hex"));
         expect(c.uploads.map((u: any) => u.file)).toEqual(["/etc/distribution/config.yml", "/auth/htpasswd"]);
+    });
+
+    it("puts a metrics gate in the registry's network namespace that passes on /metrics and /debug/health only", () => {
+        const gate = plain(container("rk-unit-registry-metrics-gate").inputs);
+        expect(gate.networkMode).toBe("container:rk-unit-registry-id");
+        expect(gate.networksAdvanced).toBeUndefined();
+        expect(gate.image).toBe("nginx:1.27");
+        const conf = gate.uploads.find((u: any) => u.file === "/etc/nginx/nginx.conf").content as string;
+        expect(conf).toMatch(/listen 5001;/);
+        expect([...conf.matchAll(/location = (\S+) \{\s*proxy_pass http:\/\/127\.0\.0\.1:5002;/g)].map((m) => m[1])).toEqual(["/metrics", "/debug/health"]);
+        expect(conf.match(/proxy_pass/g)).toHaveLength(2);
+        expect(conf).toMatch(/location \/ \{\s*return 404;/);
+        expect(gate.destroyGraceSeconds).toBeGreaterThan(0);
     });
 
     it("keeps the image volume on destroy and replaces containers delete-first", () => {

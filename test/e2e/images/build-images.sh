@@ -21,9 +21,10 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry nginx prometheus client certbot pebble s3 redis)
+all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
+  [registry3]="registry-kit-test/registry:3"
   [nginx]="registry-kit-test/nginx:1"
   [prometheus]="registry-kit-test/prometheus:2"
   [client]="registry-kit-test/client:1"
