@@ -101,9 +101,17 @@ describe("a TypeScript consumer", () => {
         expect(r.status).toBe(0);
     });
 
-    it("type-checks the subpaths registry-kit/aws, /stacks and /renderers", () => {
+    it("type-checks the subpaths registry-kit/aws, /stacks and /renderers (nodenext)", () => {
         const r = tsc("tsconfig.nodenext.json", ["aws.ts"]);
         expect(r.out).toBe("");
+        expect(r.status).toBe(0);
+    });
+
+    it("type-checks registry-kit/aws and /renderers with the older commonjs tsconfig (typesVersions)", () => {
+        fs.writeFileSync(path.join(app, "tsconfig.subpaths.json"), JSON.stringify({ extends: "./tsconfig.commonjs.json", files: ["subpaths.ts"] }));
+        const r = tsc("tsconfig.subpaths.json");
+        expect(r.out).toBe("");
+        expect(r.status).toBe(0);
     });
 
     it("fails the type check on a wrong argument (the check is real)", () => {
