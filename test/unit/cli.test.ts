@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { applySets, HELP, stackFile } from "../../bin/render";
+import { staleSource } from "../../build-check";
 import { StackConfig } from "../../offline/evaluate";
 import { ConfigError, loadSettings, misspeltNamespaceProblems } from "../../stacks/config";
 import { ROOT } from "../render-cli";
@@ -176,5 +177,30 @@ describe("pulumi preview with a bad configuration", () => {
         expect(r.status, r.stderr).toBe(0);
         expect(r.resources.length).toBeGreaterThan(10);
         expect(r.resources).toContain(JSON.stringify({ type: "registry-kit:proxy:TlsProxy", name: "rk-cli-proxy" }));
+    });
+});
+
+describe("a build older than its sources", () => {
+    it("is found in a checkout (dist/ beside program.ts), and not in an installed package", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "rk-stale-"));
+        for (const d of ["dist", "components", "renderers", "stacks", "templates"]) fs.mkdirSync(path.join(root, d));
+        const program = path.join(root, "dist", "program.js");
+        const files = ["program.ts", "components/registry.ts", "stacks/schema.ts", "templates/nginx.conf.mustache", "templates/harbor-lifecycle.sh", "program.js"];
+        for (const f of [...files, "dist/program.js"]) fs.writeFileSync(path.join(root, f), "");
+        const at = (f: string, seconds: number) => fs.utimesSync(path.join(root, f), seconds, seconds);
+        for (const f of files) at(f, 1_000);
+        at("dist/program.js", 2_000);
+        expect(staleSource(program)).toBeUndefined();
+        at("program.js", 3_000); // not a source
+        expect(staleSource(program)).toBeUndefined();
+        at("templates/nginx.conf.mustache", 3_000);
+        expect(staleSource(program)).toBe("templates/nginx.conf.mustache");
+        at("templates/nginx.conf.mustache", 1_000);
+        at("components/registry.ts", 3_000);
+        expect(staleSource(program)).toBe("components/registry.ts");
+        fs.rmSync(path.join(root, "program.ts"));
+        expect(staleSource(program)).toBeUndefined();
+        expect(staleSource(path.join(root, "components", "registry.ts"))).toBeUndefined();
+        fs.rmSync(root, { recursive: true });
     });
 });
