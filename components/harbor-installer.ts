@@ -203,11 +203,11 @@ const harborVersionSchema = z.string().refine(
         message: `a Harbor ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")}.x release such as ${HARBOR_DEFAULT_VERSION} (registry-kit renders the ${HARBOR_SCHEMA_VERSION.replace(/\.0$/, "")} harbor.yml; other minor versions need Harbor's migration: see the README)`,
     },
 );
-export const harborHostname = hostnameSchema.superRefine((v, ctx) => {
+const harborHostname = hostnameSchema.superRefine((v, ctx) => {
     const problem = harborHostnameProblem(v);
     if (problem) ctx.addIssue({ code: "custom", message: `a DNS name or IP address clients can reach; this is ${problem}` });
 });
-export const harborPassword = z.string().superRefine((v, ctx) => {
+const harborPassword = z.string().superRefine((v, ctx) => {
     const problem = harborPasswordProblem(v);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
 });

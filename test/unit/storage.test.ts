@@ -12,7 +12,7 @@ import { keyPrefix, registryS3Policy } from "../../renderers/s3-policy";
 import { parseSettings } from "../../stacks/config";
 
 const engine = new OfflineEngine({}, "registry-kit", "storage");
-let kit: typeof import("../../index");
+let kit: typeof import("../../index") & typeof import("../../aws");
 
 const resource = async (name: string) => {
     await engine.settle();
@@ -27,7 +27,7 @@ const base = { hostname: "registry.example.com" };
 
 beforeAll(async () => {
     await engine.install();
-    kit = await import("../../index");
+    kit = { ...(await import("../../index")), ...(await import("../../aws")) };
 });
 
 describe("the IAM policy", () => {

@@ -1,0 +1,22 @@
+/**
+ * The pure renderers (settings → file text): no Pulumi, no I/O beyond reading templates/. Also
+ * `registry-kit/renderers` for a user who only wants the text (no @pulumi/* provider is loaded).
+ */
+export { renderHarborYml, HarborYmlInput, harborInstallerUrl, HARBOR_DEFAULT_VERSION, HARBOR_STORAGE_DRIVERS } from "./harbor-yml";
+export { harborCommand, harborPaths, harborStdin } from "./harbor-scripts";
+export { renderHtpasswd, bcryptSalt } from "./htpasswd";
+export { renderNginxConf, NginxConfInput } from "./nginx-conf";
+export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, ScrapeJob } from "./prometheus-config";
+export {
+    registryConfig,
+    renderRegistryConfig,
+    RegistryConfigInput,
+    RegistryDialect,
+    DIALECTS,
+    StorageDriver,
+    notificationEndpointsYaml,
+    NOTIFICATIONS_ENV,
+} from "./registry-config";
+export { renderGitlabRb, gitlabScrapeJobs, GitlabRbInput, GITLAB_ENV } from "./gitlab-rb";
+export { registryS3Policy } from "./s3-policy";
+export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./token-auth";
