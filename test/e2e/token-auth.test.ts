@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { selfSignedCert } from "../../offline/crypto";
-import { registryConfig } from "../../renderers/registry-config";
+import { REGISTRY_DEBUG_LOOPBACK_PORT, registryConfig } from "../../renderers/registry-config";
 import { libtrustKeyId, TOKEN_CERT_PATH, tokenAuthSection } from "../../renderers/token-auth";
 import { docker, eventually, prepare, removeByPrefix, waitHealthy } from "./harness";
 
@@ -73,7 +73,7 @@ describe("registry token auth with a GitLab-style issuer key", () => {
             "-p",
             `127.0.0.1:${PORT}:5000`,
             "--health-cmd",
-            "wget -q -O /dev/null http://127.0.0.1:5001/debug/health",
+            `wget -q -O /dev/null http://127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}/debug/health`,
             "--health-interval",
             "2s",
             "registry-kit-test/registry:2",
