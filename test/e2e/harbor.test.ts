@@ -5,6 +5,10 @@
  * host key and authorized_keys in a temp dir). Harbor's images cannot be pulled here, so the installer
  * tarball is a test one, served from a loopback HTTP server: its `prepare`, and a `docker` stub first on
  * the session's PATH, record every call (arguments, working directory, the harbor.yml prepare saw).
+ * As @pulumi/command 1.2.1 does, update and delete get the stdout and stderr of the resource's last
+ * successful create or update (what Pulumi keeps in state) as PULUMI_COMMAND_STDOUT and
+ * PULUMI_COMMAND_STDERR, sent as SSH environment requests (the provider's session.Setenv), which the
+ * test sshd accepts (`AcceptEnv`); create gets neither.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -141,6 +145,8 @@ async function startSshd(bin: string): Promise<void> {
             "UsePAM no",
             "StrictModes no",
             `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+            // What Harbor's host needs for remote.Command's PULUMI_COMMAND_STDOUT to arrive (README, "Replacements").
+            "AcceptEnv PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR",
             "LogLevel ERROR",
             "",
         ].join("\n"),
@@ -155,18 +161,29 @@ async function startSshd(bin: string): Promise<void> {
     throw new Error(`sshd did not start: ${err}`);
 }
 
+/** The stdout and stderr Pulumi keeps in a command resource's state: those of its last successful create or update. */
+interface CommandState {
+    stdout: string;
+    stderr: string;
+}
+
 /**
  * ssh to the test sshd as the rendered connection says, with the rendered private key. Asynchronous: the
- * installer's HTTP server runs in this process and must keep answering while ssh runs.
+ * installer's HTTP server runs in this process and must keep answering while ssh runs. `previous`: the
+ * state whose output goes along as PULUMI_COMMAND_STDOUT/STDERR (each only when not empty, as the provider does).
  */
 function ssh(
     args: string[],
     input?: string,
     connection?: { host: string; port: number; user: string; privateKey: string },
+    previous?: CommandState,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
     const keyFile = path.join(work, connection ? "connection_key" : "client_key");
     if (connection) fs.writeFileSync(keyFile, connection.privateKey, { mode: 0o600 });
     const c = connection ?? { host: "127.0.0.1", port: sshPort, user: "root" };
+    const env: Record<string, string> = {};
+    if (previous?.stdout) env.PULUMI_COMMAND_STDOUT = previous.stdout;
+    if (previous?.stderr) env.PULUMI_COMMAND_STDERR = previous.stderr;
     const child = spawn(
         "ssh",
         [
@@ -184,10 +201,11 @@ function ssh(
             `UserKnownHostsFile=${path.join(work, "known_hosts")}`,
             "-o",
             "LogLevel=ERROR",
+            ...Object.keys(env).flatMap((k) => ["-o", `SendEnv=${k}`]),
             `${c.user}@${c.host}`,
             ...args,
         ],
-        { stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 },
+        { stdio: ["pipe", "pipe", "pipe"], timeout: 60_000, env: { ...process.env, PULUMI_COMMAND_STDOUT: "", PULUMI_COMMAND_STDERR: "", ...env } },
     );
     let stdout = "";
     let stderr = "";
@@ -234,17 +252,38 @@ const commandOf = (r: Rendered): ManifestResource => {
     return c;
 };
 
+/**
+ * Pulumi's state of each deployed command resource: a successful create or update stores its output (the provider
+ * trims one trailing newline); a failed one keeps what the state had. Keyed by the render the resource was last
+ * deployed with: a replacement is another render (another resource), even with the same inputs.
+ */
+const states = new WeakMap<Rendered, CommandState>();
+function keep(r: Rendered, result: { code: number; stdout: string; stderr: string } | undefined, previous?: Rendered) {
+    const s = result?.code === 0 ? { stdout: result.stdout.replace(/\n$/, ""), stderr: result.stderr.replace(/\n$/, "") } : previous && states.get(previous);
+    if (s) states.set(r, s);
+}
+
 /** What @pulumi/command does on `pulumi up`: create when new, update when any input changed, nothing otherwise. */
 async function up(current: Rendered, previous?: Rendered): Promise<{ ran: "create" | "update" | "nothing"; code: number; stdout: string; stderr: string }> {
     const cmd = commandOf(current);
     const before = previous && commandOf(previous);
-    if (before && JSON.stringify(before.inputs) === JSON.stringify(cmd.inputs)) return { ran: "nothing", code: 0, stdout: "", stderr: "" };
+    if (before && JSON.stringify(before.inputs) === JSON.stringify(cmd.inputs)) {
+        keep(current, undefined, previous);
+        return { ran: "nothing", code: 0, stdout: "", stderr: "" };
+    }
     const action = before ? "update" : "create";
-    return { ran: action, ...(await ssh([cmd.inputs[action]], cmd.inputs.stdin, cmd.inputs.connection)) };
+    const r = await ssh([cmd.inputs[action]], cmd.inputs.stdin, cmd.inputs.connection, previous && states.get(previous));
+    keep(current, r, previous);
+    return { ran: action, ...r };
 }
+/** The create of a new resource (a replacement: Pulumi creates the new one before it deletes the old one). */
+async function create(r: Rendered) {
+    return up(r);
+}
+/** The delete, with the output in this resource's state (the old resource's, in a replacement). */
 function destroy(current: Rendered) {
     const cmd = commandOf(current);
-    return ssh([cmd.inputs.delete], "", cmd.inputs.connection);
+    return ssh([cmd.inputs.delete], cmd.inputs.stdin, cmd.inputs.connection, states.get(current));
 }
 
 /** The settings of a release served by the test's HTTP server. */
@@ -448,7 +487,7 @@ describe("Harbor over SSH", () => {
         expect(newCmd.inputs.stdin).toBe(oldCmd.inputs.stdin);
         // A connection change replaces the command: Pulumi creates the new one first, then deletes the old one.
         const before = calls().length;
-        const created = await ssh([newCmd.inputs.create], newCmd.inputs.stdin, newCmd.inputs.connection);
+        const created = await create(rotated);
         expect(created.stderr).toBe("");
         expect(created.code).toBe(0);
         expect(created.stdout).toContain("taking it over without a restart");
