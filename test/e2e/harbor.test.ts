@@ -218,9 +218,10 @@ function ssh(
     });
 }
 
-function stackConfig(name: string, harbor: Record<string, unknown>): string {
+function stackConfig(name: string, harbor: Record<string, unknown>, more: Record<string, unknown> = {}): string {
     const file = path.join(work, `${name}.yaml`);
     const config = {
+        ...more,
         "registry-kit:topology": "harbor",
         "registry-kit:hostname": "harbor.e2e.test",
         "registry-kit:docker": { namePrefix: "rk-he2e" },
@@ -243,8 +244,8 @@ function stackConfig(name: string, harbor: Record<string, unknown>): string {
 
 const state = path.join(work, "state.json");
 let renders = 0;
-function renderStack(name: string, harbor: Record<string, unknown> = {}): Rendered {
-    return render(stackConfig(name, harbor), path.join(work, `render-${renders++}`), state, "e2e", ["harbor"]);
+function renderStack(name: string, harbor: Record<string, unknown> = {}, more: Record<string, unknown> = {}): Rendered {
+    return render(stackConfig(name, harbor, more), path.join(work, `render-${renders++}`), state, "e2e", ["harbor"]);
 }
 const commandOf = (r: Rendered): ManifestResource => {
     const c = r.resources.find((x) => x.type === "command:remote:Command");
@@ -300,6 +301,14 @@ const warningLog = () => ({ log: { level: "warning", location: path.join(host, "
 const tail = (from: number) => calls().slice(from);
 const fingerprint = path.join(dataVolume, ".registry-kit", "database-password.hmac");
 
+/** The owner id in a command's text (RK_OWNER), and the owner token its create or update printed. */
+const ownerId = (r: Rendered) => /RK_OWNER='([0-9a-f]{32})'/.exec(commandOf(r).inputs.create)![1];
+const tokenIn = (stdout: string) => {
+    const tokens = [...stdout.matchAll(/^registry-kit harbor: owner token ([0-9a-f]{32})$/gm)].map((m) => m[1]);
+    expect(tokens).toHaveLength(1);
+    return tokens[0];
+};
+const recordedOwner = () => fs.readFileSync(path.join(installDir, "owner"), "utf8").trim();
 const calls = () => (fs.existsSync(callLog) ? fs.readFileSync(callLog, "utf8").trim().split("\n").filter(Boolean) : []);
 const harborDir = path.join(installDir, "harbor");
 
@@ -376,7 +385,11 @@ describe("Harbor over SSH", () => {
         expect(r.stdout + r.stderr).not.toContain("E2e-Admin-Pass1");
         // Markers: the version with the data too, this resource as the owner, the database password's HMAC (never the password).
         expect(fs.readFileSync(path.join(dataVolume, ".registry-kit", "version"), "utf8").trim()).toBe("v2.15.0");
-        expect(fs.readFileSync(path.join(installDir, "owner"), "utf8").trim()).toBe(/RK_OWNER='([0-9a-f]{32})'/.exec(commandOf(deployed).inputs.create)![1]);
+        // The owner: this resource's id and a token drawn on the host by this create, printed on stdout (kept in state),
+        // never in the command's inputs.
+        const token = tokenIn(r.stdout);
+        expect(recordedOwner()).toBe(`${ownerId(deployed)}:${token}`);
+        expect(JSON.stringify(commandOf(deployed).inputs)).not.toContain(token);
         const db = deployed.outputs.databasePassword as string;
         expect(db).toMatch(/^[A-Za-z0-9]{32}$/);
         const [key, hmac] = fs.readFileSync(fingerprint, "utf8").trim().split(" ");
@@ -496,7 +509,29 @@ describe("Harbor over SSH", () => {
         expect(deleted.code).toBe(0);
         expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
         expect(tail(before).filter((c) => c.includes("compose down"))).toEqual([]);
+        expect(recordedOwner()).toBe(`${ownerId(rotated)}:${tokenIn(created.stdout)}`);
         deployed = rotated;
+    }, 60_000);
+
+    it("`pulumi up --replace` with the same connection: the new create takes Harbor over without a restart, the old delete leaves it running", async () => {
+        // Same URN, same connection: the same owner id and the same inputs; only the token the new create draws differs.
+        const replacement = renderStack("replaced", { ...release("v2.15.1"), ...warningLog(), ...sshWith("rotated_key") });
+        expect(commandOf(replacement).inputs).toEqual(commandOf(deployed).inputs);
+        const oldToken = tokenIn(states.get(deployed)!.stdout);
+        const before = calls().length;
+        const created = await create(replacement);
+        expect(created.stderr).toBe("");
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain("taking it over without a restart");
+        const newToken = tokenIn(created.stdout);
+        expect(newToken).not.toBe(oldToken);
+        expect(recordedOwner()).toBe(`${ownerId(replacement)}:${newToken}`);
+        const deleted = await destroy(deployed);
+        expect(deleted.code).toBe(0);
+        expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker compose version$/), `${harborDir}\tdocker compose up -d --remove-orphans`]);
+        expect(recordedOwner()).toBe(`${ownerId(replacement)}:${newToken}`);
+        deployed = replacement;
     }, 60_000);
 
     it("refuses a minor version change on the host, saying what to do, and changes nothing", async () => {
@@ -559,6 +594,44 @@ describe("Harbor over SSH", () => {
             `${harborDir}\tdocker compose up -d --force-recreate --remove-orphans`,
         ]);
         deployed = restored;
+    }, 60_000);
+
+    it("tls.mode acme, `pulumi up --replace` with the same connection: the new create restarts certbot, the old delete leaves Harbor and certbot running", async () => {
+        const acme = (name: string) =>
+            renderStack(
+                name,
+                { ...release("v2.15.1"), databasePassword: deployed.outputs.databasePassword },
+                { "registry-kit:tls": { mode: "acme", acme: { directory: "https://acme.e2e.test/dir" } } },
+            );
+        const certbotStarted = /\tdocker run -d --name rk-he2e-certbot --restart unless-stopped /;
+        let before = calls().length;
+        const withAcme = acme("acme");
+        const updated = await up(withAcme, deployed);
+        expect(updated.ran).toBe("update");
+        expect(updated.stderr).toBe("");
+        expect(updated.code).toBe(0);
+        expect(tail(before).filter((c) => certbotStarted.test(c))).toHaveLength(1);
+
+        const replacement = acme("acme-replaced");
+        expect(commandOf(replacement).inputs).toEqual(commandOf(withAcme).inputs);
+        before = calls().length;
+        const created = await create(replacement);
+        expect(created.stderr).toBe("");
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain("taking it over without a restart");
+        expect(tail(before).filter((c) => / compose (up|down)/.test(c))).toEqual([`${harborDir}\tdocker compose up -d --remove-orphans`]);
+        expect(tail(before).filter((c) => certbotStarted.test(c))).toHaveLength(1);
+        before = calls().length;
+        const deleted = await destroy(withAcme);
+        expect(deleted.code).toBe(0);
+        expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
+        expect(tail(before)).toEqual([]);
+        expect(fs.readFileSync(path.join(installDir, "acme", "container"), "utf8").trim()).toBe("rk-he2e-certbot");
+
+        // The new resource's own delete (pulumi destroy) removes certbot and stops Harbor.
+        const destroyed = await destroy(replacement);
+        expect(destroyed.code).toBe(0);
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker rm -f rk-he2e-certbot$/), `${harborDir}\tdocker compose down`]);
     }, 60_000);
 
     it("never called install.sh or anything that deletes volumes", async () => {
