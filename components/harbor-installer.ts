@@ -7,10 +7,13 @@
  * - update (harbor.yml, certificate or patch version changed) re-runs `prepare` and brings the project
  *   up again; it never runs install.sh or anything that deletes volumes;
  * - delete stops the project and keeps `data_volume` (images, database) and the install directory,
- *   unless another command resource took Harbor over (a replacement after a connection change, which
- *   Pulumi runs as create-new then delete-old): then the old delete leaves Harbor running. The command's
- *   `triggers` carry its owner id, since @pulumi/command 1.2.1 replaces a command on a `triggers` change only
- *   (a changed connection alone would be an update, run on the new host, leaving the old Harbor running);
+ *   unless another command resource took Harbor over (a replacement after a connection change or by
+ *   `pulumi up --replace`, which Pulumi runs as create-new then delete-old): then the old delete leaves
+ *   Harbor running. The command's `triggers` carry its owner id, since @pulumi/command 1.2.1 replaces a
+ *   command on a `triggers` change only (a changed connection alone would be an update, run on the new
+ *   host, leaving the old Harbor running). The owner id is the same for a resource and its `--replace`
+ *   replacement: each create and update also draws an owner token on the host and prints it, and update
+ *   and delete read their own back from PULUMI_COMMAND_STDOUT (see templates/harbor-lifecycle.sh);
  * - a database password other than the one data_volume's database was initialised with is refused.
  *
  * A minor or major version change needs Harbor's migration: refused here for versions whose harbor.yml
@@ -427,6 +430,8 @@ export class HarborInstaller extends pulumi.ComponentResource {
         // creates the new one before it deletes the old one. The new create records its owner id on its host; the
         // old delete, on the old host, finds its own id there and stops the old Harbor, or on the same host finds
         // another id and leaves Harbor running. Keyed: not secret, and no guess of the key can be tested against it.
+        // `pulumi up --replace` keeps URN and connection, hence the id: the owner token, drawn on the host at run
+        // time (never here: it would change the inputs), tells the old resource from the new one.
         // `generation` 2: the release that added `triggers` replaces every command once (no triggers before), and
         // the old delete must then see another id than the new create records.
         const owner = pulumi.unsecret(

@@ -80,8 +80,10 @@ export interface HarborScriptParams {
     /** Keyed HMAC-SHA256 of harbor.yml and the TLS files: a change shows in the command and makes an update. */
     configHmac: string;
     /**
-     * Unique to the command resource (changes when it is replaced): written on the host at create and
-     * update; a delete whose owner is no longer recorded there leaves Harbor running.
+     * Unique to the command resource and its connection (changes when a connection change or a rename
+     * replaces it; not on `pulumi up --replace`): written on the host at create and update, with an owner
+     * token drawn there at run time; a delete whose id and token are no longer recorded there leaves
+     * Harbor running.
      */
     owner: string;
     /** Arguments of the installer's prepare, e.g. --with-trivy. */

@@ -5,8 +5,9 @@
 # install.sh (which runs `down -v`).
 #
 # Markers on the host:
-#   $RK_DIR/owner               the RK_OWNER of the command resource that last installed or updated Harbor
-#                               here: a delete by another (replaced) resource leaves Harbor running
+#   $RK_DIR/owner               `<RK_OWNER>:<token>` of the command resource whose create or update last
+#                               succeeded here (`<RK_OWNER>` alone from releases before owner tokens): a
+#                               delete by another (replaced) resource leaves Harbor running (see ownership)
 #   $RK_VERSION_FILE            the installed version (install directory)
 #   $RK_DATA_STATE/version      the same, kept with the data, so a new installDir cannot skip the checks
 #   $RK_DATA_STATE/database-password.hmac
@@ -236,21 +237,57 @@ load_images() {
     done
 }
 
-# After a successful start: the versions, this resource as the owner, and (once) the database
-# password's fingerprint.
+# After a successful start: the versions, the config HMAC, and (once) the database password's
+# fingerprint. The owner is recorded last of all (record_owner).
 record() {
     mkdir -p "$RK_DATA_STATE"
     chmod 0700 "$RK_DATA_STATE"
     printf '%s\n' "$RK_VERSION" >"$RK_VERSION_FILE"
     printf '%s\n' "$RK_VERSION" >"$RK_DATA_STATE/version"
     printf '%s\n' "$RK_CONFIG_HMAC" >"$RK_DIR/config.hmac"
-    printf '%s\n' "$RK_OWNER" >"$RK_DIR/owner"
     local file="$RK_DATA_STATE/database-password.hmac" key
     if [ ! -f "$file" ]; then
         key="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
         (umask 077 && printf '%s %s\n' "$key" "$(hmac_sha256 "$key" "$stage/database-password")" >"$file")
         if [ -n "${database_unchecked:-}" ]; then
             say "recorded the database password's fingerprint in $file; $RK_DATA_VOLUME/database existed without one, so this password was not checked against it (if Harbor cannot reach its database, see the README's Passwords)"
+        fi
+    fi
+}
+
+# Ownership. RK_OWNER is the same for a resource and its replacement by `pulumi up --replace` (same URN,
+# same connection), so each create and update also draws a token here, records `RK_OWNER:token` once
+# everything else succeeded, and prints it as its last line. Pulumi keeps that output in state (only when
+# the command succeeds) and @pulumi/command passes it to the resource's next update and to its delete as
+# PULUMI_COMMAND_STDOUT: each resource knows its own token, and a replaced one finds another recorded.
+# The token is not secret; it is drawn at run time, so the command's inputs never change.
+record_owner() {
+    local token
+    token="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+    printf '%s:%s\n' "$RK_OWNER" "$token" >"$RK_DIR/owner.new"
+    mv -f "$RK_DIR/owner.new" "$RK_DIR/owner"
+    say "owner token $token"
+}
+
+# Sets owner_is: none (nothing recorded), mine, or theirs (another resource's create or update came
+# after this one's). The owner id decides, then the token; where either side has no token (an owner file
+# or output from before owner tokens, or output that did not arrive) the owner id alone.
+ownership() {
+    local recorded id token="" mine
+    recorded="$(cat "$RK_DIR/owner" 2>/dev/null || true)"
+    id="${recorded%%:*}"
+    case "$recorded" in *:*) token="${recorded#*:}" ;; esac
+    mine="$(printf '%s\n' "${PULUMI_COMMAND_STDOUT:-}" | sed -n 's/^registry-kit harbor: owner token \([0-9a-f]\{32\}\)$/\1/p' | tail -n 1)"
+    if [ -z "$recorded" ]; then
+        owner_is=none
+    elif [ "$id" != "$RK_OWNER" ]; then
+        owner_is=theirs
+    elif [ -n "$token" ] && [ -n "$mine" ]; then
+        if [ "$token" = "$mine" ]; then owner_is=mine; else owner_is=theirs; fi
+    else
+        owner_is=mine
+        if [ -n "$token" ]; then
+            say "warning: this command's previous output (PULUMI_COMMAND_STDOUT) did not reach the host, or holds no owner token: ownership is checked by the owner id only, so a 'pulumi up --replace' of this command would stop Harbor. Over SSH, Harbor's sshd must accept the variable: add 'AcceptEnv PULUMI_COMMAND_STDOUT' to its sshd_config and reload sshd."
         fi
     fi
 }
@@ -299,6 +336,12 @@ main() {
             check_database_password
             tools
             mkdir -p "$RK_DIR"
+            if [ "$1" = update ]; then
+                ownership
+                if [ "$owner_is" = theirs ]; then
+                    say "another registry-kit resource had taken Harbor in $RK_DIR over since this one's last create or update (owner recorded in $RK_DIR/owner): this update takes it back"
+                fi
+            fi
             if unchanged; then
                 say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
                 if [ -n "${RK_ACME:-}" ]; then
@@ -314,12 +357,13 @@ main() {
                 install_files
                 prepare_and_up --force-recreate --remove-orphans
             fi
+            # Last: a failure above leaves the owner (and Pulumi's state, which keeps the previous output) as it was.
+            record_owner
             ;;
         delete)
-            local owner
-            owner="$(cat "$RK_DIR/owner" 2>/dev/null || true)"
-            if [ -n "$owner" ] && [ "$owner" != "$RK_OWNER" ]; then
-                say "Harbor in $RK_DIR now belongs to another registry-kit resource (a replacement, e.g. after an SSH connection change): leaving it running"
+            ownership
+            if [ "$owner_is" = theirs ]; then
+                say "Harbor in $RK_DIR now belongs to another registry-kit resource (a replacement: after an SSH connection change, or pulumi up --replace): leaving it running"
                 exit 0
             fi
             command -v docker >/dev/null 2>&1 || fail "'docker' is not installed on this host"

@@ -5,6 +5,10 @@
  * host key and authorized_keys in a temp dir). Harbor's images cannot be pulled here, so the installer
  * tarball is a test one, served from a loopback HTTP server: its `prepare`, and a `docker` stub first on
  * the session's PATH, record every call (arguments, working directory, the harbor.yml prepare saw).
+ * As @pulumi/command 1.2.1 does, update and delete get the stdout and stderr of the resource's last
+ * successful create or update (what Pulumi keeps in state) as PULUMI_COMMAND_STDOUT and
+ * PULUMI_COMMAND_STDERR, sent as SSH environment requests (the provider's session.Setenv), which the
+ * test sshd accepts (`AcceptEnv`); create gets neither.
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -141,6 +145,8 @@ async function startSshd(bin: string): Promise<void> {
             "UsePAM no",
             "StrictModes no",
             `SetEnv PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+            // What Harbor's host needs for remote.Command's PULUMI_COMMAND_STDOUT to arrive (README, "Replacements").
+            "AcceptEnv PULUMI_COMMAND_STDOUT PULUMI_COMMAND_STDERR",
             "LogLevel ERROR",
             "",
         ].join("\n"),
@@ -155,18 +161,29 @@ async function startSshd(bin: string): Promise<void> {
     throw new Error(`sshd did not start: ${err}`);
 }
 
+/** The stdout and stderr Pulumi keeps in a command resource's state: those of its last successful create or update. */
+interface CommandState {
+    stdout: string;
+    stderr: string;
+}
+
 /**
  * ssh to the test sshd as the rendered connection says, with the rendered private key. Asynchronous: the
- * installer's HTTP server runs in this process and must keep answering while ssh runs.
+ * installer's HTTP server runs in this process and must keep answering while ssh runs. `previous`: the
+ * state whose output goes along as PULUMI_COMMAND_STDOUT/STDERR (each only when not empty, as the provider does).
  */
 function ssh(
     args: string[],
     input?: string,
     connection?: { host: string; port: number; user: string; privateKey: string },
+    previous?: CommandState,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
     const keyFile = path.join(work, connection ? "connection_key" : "client_key");
     if (connection) fs.writeFileSync(keyFile, connection.privateKey, { mode: 0o600 });
     const c = connection ?? { host: "127.0.0.1", port: sshPort, user: "root" };
+    const env: Record<string, string> = {};
+    if (previous?.stdout) env.PULUMI_COMMAND_STDOUT = previous.stdout;
+    if (previous?.stderr) env.PULUMI_COMMAND_STDERR = previous.stderr;
     const child = spawn(
         "ssh",
         [
@@ -184,10 +201,11 @@ function ssh(
             `UserKnownHostsFile=${path.join(work, "known_hosts")}`,
             "-o",
             "LogLevel=ERROR",
+            ...Object.keys(env).flatMap((k) => ["-o", `SendEnv=${k}`]),
             `${c.user}@${c.host}`,
             ...args,
         ],
-        { stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 },
+        { stdio: ["pipe", "pipe", "pipe"], timeout: 60_000, env: { ...process.env, PULUMI_COMMAND_STDOUT: "", PULUMI_COMMAND_STDERR: "", ...env } },
     );
     let stdout = "";
     let stderr = "";
@@ -200,9 +218,10 @@ function ssh(
     });
 }
 
-function stackConfig(name: string, harbor: Record<string, unknown>): string {
+function stackConfig(name: string, harbor: Record<string, unknown>, more: Record<string, unknown> = {}): string {
     const file = path.join(work, `${name}.yaml`);
     const config = {
+        ...more,
         "registry-kit:topology": "harbor",
         "registry-kit:hostname": "harbor.e2e.test",
         "registry-kit:docker": { namePrefix: "rk-he2e" },
@@ -225,8 +244,8 @@ function stackConfig(name: string, harbor: Record<string, unknown>): string {
 
 const state = path.join(work, "state.json");
 let renders = 0;
-function renderStack(name: string, harbor: Record<string, unknown> = {}): Rendered {
-    return render(stackConfig(name, harbor), path.join(work, `render-${renders++}`), state, "e2e", ["harbor"]);
+function renderStack(name: string, harbor: Record<string, unknown> = {}, more: Record<string, unknown> = {}): Rendered {
+    return render(stackConfig(name, harbor, more), path.join(work, `render-${renders++}`), state, "e2e", ["harbor"]);
 }
 const commandOf = (r: Rendered): ManifestResource => {
     const c = r.resources.find((x) => x.type === "command:remote:Command");
@@ -234,17 +253,38 @@ const commandOf = (r: Rendered): ManifestResource => {
     return c;
 };
 
+/**
+ * Pulumi's state of each deployed command resource: a successful create or update stores its output (the provider
+ * trims one trailing newline); a failed one keeps what the state had. Keyed by the render the resource was last
+ * deployed with: a replacement is another render (another resource), even with the same inputs.
+ */
+const states = new WeakMap<Rendered, CommandState>();
+function keep(r: Rendered, result: { code: number; stdout: string; stderr: string } | undefined, previous?: Rendered) {
+    const s = result?.code === 0 ? { stdout: result.stdout.replace(/\n$/, ""), stderr: result.stderr.replace(/\n$/, "") } : previous && states.get(previous);
+    if (s) states.set(r, s);
+}
+
 /** What @pulumi/command does on `pulumi up`: create when new, update when any input changed, nothing otherwise. */
 async function up(current: Rendered, previous?: Rendered): Promise<{ ran: "create" | "update" | "nothing"; code: number; stdout: string; stderr: string }> {
     const cmd = commandOf(current);
     const before = previous && commandOf(previous);
-    if (before && JSON.stringify(before.inputs) === JSON.stringify(cmd.inputs)) return { ran: "nothing", code: 0, stdout: "", stderr: "" };
+    if (before && JSON.stringify(before.inputs) === JSON.stringify(cmd.inputs)) {
+        keep(current, undefined, previous);
+        return { ran: "nothing", code: 0, stdout: "", stderr: "" };
+    }
     const action = before ? "update" : "create";
-    return { ran: action, ...(await ssh([cmd.inputs[action]], cmd.inputs.stdin, cmd.inputs.connection)) };
+    const r = await ssh([cmd.inputs[action]], cmd.inputs.stdin, cmd.inputs.connection, previous && states.get(previous));
+    keep(current, r, previous);
+    return { ran: action, ...r };
 }
+/** The create of a new resource (a replacement: Pulumi creates the new one before it deletes the old one). */
+async function create(r: Rendered) {
+    return up(r);
+}
+/** The delete, with the output in this resource's state (the old resource's, in a replacement). */
 function destroy(current: Rendered) {
     const cmd = commandOf(current);
-    return ssh([cmd.inputs.delete], "", cmd.inputs.connection);
+    return ssh([cmd.inputs.delete], cmd.inputs.stdin, cmd.inputs.connection, states.get(current));
 }
 
 /** The settings of a release served by the test's HTTP server. */
@@ -261,6 +301,14 @@ const warningLog = () => ({ log: { level: "warning", location: path.join(host, "
 const tail = (from: number) => calls().slice(from);
 const fingerprint = path.join(dataVolume, ".registry-kit", "database-password.hmac");
 
+/** The owner id in a command's text (RK_OWNER), and the owner token its create or update printed. */
+const ownerId = (r: Rendered) => /RK_OWNER='([0-9a-f]{32})'/.exec(commandOf(r).inputs.create)![1];
+const tokenIn = (stdout: string) => {
+    const tokens = [...stdout.matchAll(/^registry-kit harbor: owner token ([0-9a-f]{32})$/gm)].map((m) => m[1]);
+    expect(tokens).toHaveLength(1);
+    return tokens[0];
+};
+const recordedOwner = () => fs.readFileSync(path.join(installDir, "owner"), "utf8").trim();
 const calls = () => (fs.existsSync(callLog) ? fs.readFileSync(callLog, "utf8").trim().split("\n").filter(Boolean) : []);
 const harborDir = path.join(installDir, "harbor");
 
@@ -337,7 +385,11 @@ describe("Harbor over SSH", () => {
         expect(r.stdout + r.stderr).not.toContain("E2e-Admin-Pass1");
         // Markers: the version with the data too, this resource as the owner, the database password's HMAC (never the password).
         expect(fs.readFileSync(path.join(dataVolume, ".registry-kit", "version"), "utf8").trim()).toBe("v2.15.0");
-        expect(fs.readFileSync(path.join(installDir, "owner"), "utf8").trim()).toBe(/RK_OWNER='([0-9a-f]{32})'/.exec(commandOf(deployed).inputs.create)![1]);
+        // The owner: this resource's id and a token drawn on the host by this create, printed on stdout (kept in state),
+        // never in the command's inputs.
+        const token = tokenIn(r.stdout);
+        expect(recordedOwner()).toBe(`${ownerId(deployed)}:${token}`);
+        expect(JSON.stringify(commandOf(deployed).inputs)).not.toContain(token);
         const db = deployed.outputs.databasePassword as string;
         expect(db).toMatch(/^[A-Za-z0-9]{32}$/);
         const [key, hmac] = fs.readFileSync(fingerprint, "utf8").trim().split(" ");
@@ -448,7 +500,7 @@ describe("Harbor over SSH", () => {
         expect(newCmd.inputs.stdin).toBe(oldCmd.inputs.stdin);
         // A connection change replaces the command: Pulumi creates the new one first, then deletes the old one.
         const before = calls().length;
-        const created = await ssh([newCmd.inputs.create], newCmd.inputs.stdin, newCmd.inputs.connection);
+        const created = await create(rotated);
         expect(created.stderr).toBe("");
         expect(created.code).toBe(0);
         expect(created.stdout).toContain("taking it over without a restart");
@@ -457,7 +509,29 @@ describe("Harbor over SSH", () => {
         expect(deleted.code).toBe(0);
         expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
         expect(tail(before).filter((c) => c.includes("compose down"))).toEqual([]);
+        expect(recordedOwner()).toBe(`${ownerId(rotated)}:${tokenIn(created.stdout)}`);
         deployed = rotated;
+    }, 60_000);
+
+    it("`pulumi up --replace` with the same connection: the new create takes Harbor over without a restart, the old delete leaves it running", async () => {
+        // Same URN, same connection: the same owner id and the same inputs; only the token the new create draws differs.
+        const replacement = renderStack("replaced", { ...release("v2.15.1"), ...warningLog(), ...sshWith("rotated_key") });
+        expect(commandOf(replacement).inputs).toEqual(commandOf(deployed).inputs);
+        const oldToken = tokenIn(states.get(deployed)!.stdout);
+        const before = calls().length;
+        const created = await create(replacement);
+        expect(created.stderr).toBe("");
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain("taking it over without a restart");
+        const newToken = tokenIn(created.stdout);
+        expect(newToken).not.toBe(oldToken);
+        expect(recordedOwner()).toBe(`${ownerId(replacement)}:${newToken}`);
+        const deleted = await destroy(deployed);
+        expect(deleted.code).toBe(0);
+        expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker compose version$/), `${harborDir}\tdocker compose up -d --remove-orphans`]);
+        expect(recordedOwner()).toBe(`${ownerId(replacement)}:${newToken}`);
+        deployed = replacement;
     }, 60_000);
 
     it("refuses a minor version change on the host, saying what to do, and changes nothing", async () => {
@@ -520,6 +594,44 @@ describe("Harbor over SSH", () => {
             `${harborDir}\tdocker compose up -d --force-recreate --remove-orphans`,
         ]);
         deployed = restored;
+    }, 60_000);
+
+    it("tls.mode acme, `pulumi up --replace` with the same connection: the new create restarts certbot, the old delete leaves Harbor and certbot running", async () => {
+        const acme = (name: string) =>
+            renderStack(
+                name,
+                { ...release("v2.15.1"), databasePassword: deployed.outputs.databasePassword },
+                { "registry-kit:tls": { mode: "acme", acme: { directory: "https://acme.e2e.test/dir" } } },
+            );
+        const certbotStarted = /\tdocker run -d --name rk-he2e-certbot --restart unless-stopped /;
+        let before = calls().length;
+        const withAcme = acme("acme");
+        const updated = await up(withAcme, deployed);
+        expect(updated.ran).toBe("update");
+        expect(updated.stderr).toBe("");
+        expect(updated.code).toBe(0);
+        expect(tail(before).filter((c) => certbotStarted.test(c))).toHaveLength(1);
+
+        const replacement = acme("acme-replaced");
+        expect(commandOf(replacement).inputs).toEqual(commandOf(withAcme).inputs);
+        before = calls().length;
+        const created = await create(replacement);
+        expect(created.stderr).toBe("");
+        expect(created.code).toBe(0);
+        expect(created.stdout).toContain("taking it over without a restart");
+        expect(tail(before).filter((c) => / compose (up|down)/.test(c))).toEqual([`${harborDir}\tdocker compose up -d --remove-orphans`]);
+        expect(tail(before).filter((c) => certbotStarted.test(c))).toHaveLength(1);
+        before = calls().length;
+        const deleted = await destroy(withAcme);
+        expect(deleted.code).toBe(0);
+        expect(deleted.stdout).toContain("now belongs to another registry-kit resource");
+        expect(tail(before)).toEqual([]);
+        expect(fs.readFileSync(path.join(installDir, "acme", "container"), "utf8").trim()).toBe("rk-he2e-certbot");
+
+        // The new resource's own delete (pulumi destroy) removes certbot and stops Harbor.
+        const destroyed = await destroy(replacement);
+        expect(destroyed.code).toBe(0);
+        expect(tail(before)).toEqual([expect.stringMatching(/\tdocker rm -f rk-he2e-certbot$/), `${harborDir}\tdocker compose down`]);
     }, 60_000);
 
     it("never called install.sh or anything that deletes volumes", async () => {
