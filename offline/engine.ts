@@ -8,6 +8,7 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
 import { readBackContainer, readBackNetwork } from "./docker-provider";
+import { looksLikePrivateKey } from "../stacks/schema";
 
 /** The state a provider keeps for these inputs after its create and read. */
 function readBack(type: string, inputs: Record<string, any>): Record<string, unknown> {
@@ -79,9 +80,9 @@ export function unwrapSecrets(v: unknown): unknown {
     return v;
 }
 
-/** Replaces every secret by a marker that says it was masked. */
+/** Replaces every secret, and every text that holds a private key, by a marker that says it was masked. */
 export function maskSecrets(v: unknown, marker = "[secret]"): unknown {
-    if (isSecretWrapper(v)) return marker;
+    if (isSecretWrapper(v) || (typeof v === "string" && looksLikePrivateKey(v))) return marker;
     if (isPlainOutputValue(v)) return maskSecrets(v.value, marker);
     if (Array.isArray(v)) return v.map((x) => maskSecrets(x, marker));
     if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x, marker)]));

@@ -2,7 +2,7 @@
  * Stack configuration → validated, defaulted `Settings`, or one error that names every bad setting.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues, Settings, settingsSchema, withTopologyDefaults } from "./schema";
+import { formatIssues, providedCertificatesSchema, Settings, settingsSchema, withTopologyDefaults } from "./schema";
 
 export const NAMESPACE = "registry-kit";
 
@@ -63,6 +63,10 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
                     .map((p) => `${p}: got a plain-text value; allowed: a secret (pulumi config set --secret --path '${p.replace("[*]", "[0]")}' ...)`)
                     .join("\n"),
         );
+    }
+    const certificates = providedCertificatesSchema.safeParse(result.data, { reportInput: true });
+    if (!certificates.success) {
+        throw new ConfigError(`invalid stack configuration:\n${formatIssues(certificates.error.issues, raw, `${NAMESPACE}:`)}`);
     }
     return result.data;
 }

@@ -4,6 +4,7 @@
  * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
  * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`.
  */
+import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import { z } from "zod";
 import {
@@ -95,6 +96,45 @@ export function isPrometheusDuration(value: string): boolean {
         if (total > MAX_NANOSECONDS) return false;
     }
     return true;
+}
+
+/** Whether a text holds a private key (PEM or OpenSSH): a secret wherever it appears, never echoed or written in the clear. */
+export function looksLikePrivateKey(text: string): boolean {
+    return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
+}
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM chain as nginx loads it, or why it is not one. */
+export function parseCertificateChain(pem: string): X509Certificate[] | string {
+    if (looksLikePrivateKey(pem)) return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
+    const blocks = pem.match(CERTIFICATE_BLOCK) ?? [];
+    if (blocks.length === 0 || pem.replace(CERTIFICATE_BLOCK, "").trim() !== "") {
+        return "a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first) and nothing else: a block is missing its END line, or text stands outside the blocks";
+    }
+    const certificates: X509Certificate[] = [];
+    for (const [i, block] of blocks.entries()) {
+        try {
+            certificates.push(new X509Certificate(block));
+        } catch {
+            return `a PEM certificate chain whose certificates parse (certificate ${i + 1} of ${blocks.length} does not: truncated or corrupt)`;
+        }
+    }
+    return certificates;
+}
+
+/** The private key of a PEM text, or undefined when it is none (or encrypted: nginx would ask for a passphrase). */
+export function parsePrivateKey(pem: string): KeyObject | undefined {
+    try {
+        return createPrivateKey(pem);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether a certificate is valid for a host name (wildcards as TLS clients match them) or IP address. */
+export function certificateNames(certificate: X509Certificate, name: string): boolean {
+    return net.isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined;
 }
 
 export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
@@ -1026,6 +1066,55 @@ function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname
     return endpoint;
 }
 
+/**
+ * tls.mode provided: what nginx loads must parse, each key must belong to its certificate's first certificate, and
+ * each certificate must name the host it is served for (GitLab's host on the registry's, when GitLab has none of its own).
+ * Checked once the settings are valid and their keys held as secrets (`parseSettings`).
+ */
+export const providedCertificatesSchema = z.custom<Settings>().superRefine((settings, ctx) => {
+    if (settings.tls.mode !== "provided") return;
+    const gitlabHost = settings.topology === "gitlab" ? gitlabEndpoint(settings.gitlab.externalUrl)?.hostname : undefined;
+    checkProvidedCertificates(settings, gitlabHost, ctx);
+});
+
+function checkProvidedCertificates(settings: Settings, gitlabHost: string | undefined, ctx: z.core.$RefinementCtx): void {
+    const { certificate, privateKey } = settings.tls;
+    if (!certificate || !privateKey) return;
+    const registry = checkCertificatePair(["tls"], certificate, privateKey, ctx);
+    if (registry) requireName(registry, ["tls", "certificate"], settings.hostname, "", ctx);
+    if (gitlabHost === undefined) return;
+    const g = settings.gitlab;
+    if (g.certificate && g.privateKey) {
+        const own = checkCertificatePair(["gitlab"], g.certificate, g.privateKey, ctx);
+        if (own) requireName(own, ["gitlab", "certificate"], gitlabHost, "", ctx);
+    } else if (registry && g.certificate === undefined) {
+        requireName(registry, ["tls", "certificate"], gitlabHost, "gitlab.certificate is not set, so GitLab serves this one", ctx);
+    }
+}
+
+/** A certificate chain and its key under `section` (`certificate`, `privateKey`); returns the server certificate when the pair is usable. */
+function checkCertificatePair(section: string[], certificatePem: string, keyPem: string, ctx: z.core.$RefinementCtx): X509Certificate | undefined {
+    const issue = (leaf: string, input: unknown, message: string) => ctx.addIssue({ code: "custom", path: [...section, leaf], input, message });
+    const chain = parseCertificateChain(certificatePem);
+    if (typeof chain === "string") issue("certificate", looksLikePrivateKey(certificatePem) ? certificatePem : "(PEM)", chain);
+    const key = parsePrivateKey(keyPem);
+    if (!key) issue("privateKey", undefined, "an unencrypted PEM private key that parses (PKCS#8, PKCS#1 or SEC1)");
+    if (typeof chain === "string" || !key) return undefined;
+    if (!chain[0].checkPrivateKey(key)) {
+        issue("privateKey", undefined, `the private key of ${section.join(".")}.certificate's first certificate (this one belongs to another certificate)`);
+        return undefined;
+    }
+    return chain[0];
+}
+
+/** Adds an issue unless the certificate names `name`; `also` says why a second host's name must be on it. */
+function requireName(certificate: X509Certificate, path: string[], name: string, also: string, ctx: z.core.$RefinementCtx): void {
+    if (certificateNames(certificate, name)) return;
+    const names = certificate.subjectAltName ?? `no subject alternative names, subject ${certificate.subject.replace(/\n/g, ", ")}`;
+    const message = `a certificate that names ${name}${also ? ` too (${also}; ` : " ("}this one names ${names})`;
+    ctx.addIssue({ code: "custom", path, input: "(PEM)", message });
+}
+
 /** Two bind addresses overlap when either is the wildcard of the same family, or they are equal. */
 function overlaps(a: string, b: string): boolean {
     const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
@@ -1083,7 +1172,8 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix 
 /** Primitives are shown; objects and lists are not, since they may hold secrets. */
 function describeValue(value: unknown, secret: boolean): string {
     if (value === undefined) return "nothing";
-    if (secret) return "[secret]";
+    if (secret || (typeof value === "string" && looksLikePrivateKey(value))) return "[secret]";
+    if (typeof value === "string") return JSON.stringify(redactUrlCredentials(value));
     if (Array.isArray(value)) return "a list";
     if (value !== null && typeof value === "object") return "an object";
     return JSON.stringify(value);
