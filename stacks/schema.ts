@@ -18,11 +18,46 @@ import {
 } from "../renderers/harbor-yml";
 import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
 
-/** A DNS name (RFC 1123 labels) or an IP address. */
+/**
+ * A DNS name (RFC 1123 labels) or an IP address. RFC 1123 2.1: a name's top-level label is never all digits, so a
+ * dotted all-numeric name is an IPv4 address or nothing (`300.1.2.3` is neither).
+ */
 export function isHostname(value: string): boolean {
     if (net.isIP(value) !== 0) return true;
     if (value.length > 253) return false;
-    return value.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+    const labels = value.split(".");
+    if (/^\d+$/.test(labels[labels.length - 1])) return false;
+    return labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+/** A TCP port as text: 1 to 65535. */
+function isPortText(text: string): boolean {
+    return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+/** Why `host:port` (`[IPv6]:port` in brackets) is not one: "form", "host" or "port"; undefined when it is. */
+export function hostPortProblem(value: string): "form" | "host" | "port" | undefined {
+    const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d+)$/.exec(value);
+    if (!match) return "form";
+    const [, ipv6, host, port] = match;
+    if (ipv6 !== undefined ? net.isIP(ipv6) !== 6 : !isHostname(host)) return "host";
+    return isPortText(port) ? undefined : "port";
+}
+
+const DOCKER_ENDPOINT = "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host";
+
+/** Why the Docker provider could not reach this endpoint (scheme, host, port), or undefined. */
+export function dockerHostProblem(value: string): string | undefined {
+    if (!/^(unix|tcp|ssh|npipe):\/\/.+/.test(value)) return DOCKER_ENDPOINT;
+    if (/^(unix|npipe):/.test(value)) return undefined;
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `${DOCKER_ENDPOINT}:2222, with a host and a port from 1 to 65535`;
+    }
+    if (!isHostname(url.hostname.replace(/^\[(.*)\]$/, "$1"))) return `${DOCKER_ENDPOINT}, whose host is a DNS name or an IP address ([IPv6] in brackets)`;
+    return url.port === "0" ? `${DOCKER_ENDPOINT}:2222, with a port from 1 to 65535` : undefined;
 }
 
 /** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
@@ -241,7 +276,7 @@ export const bucketName = z.string().superRefine((v, ctx) => {
 export function isHttpUrl(value: string): boolean {
     try {
         const u = new URL(value);
-        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "";
+        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "" && u.port !== "0";
     } catch {
         return false;
     }
@@ -268,7 +303,7 @@ export function publicNameProblem(name: string): string | undefined {
 export function isHttpsUrl(value: string): boolean {
     try {
         const u = new URL(value);
-        return u.protocol === "https:" && u.hostname !== "";
+        return u.protocol === "https:" && u.hostname !== "" && u.port !== "0";
     } catch {
         return false;
     }
@@ -386,7 +421,10 @@ const dockerSchema = z
         /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
         host: z
             .string()
-            .regex(/^(unix|tcp|ssh|npipe):\/\/.+/, { message: "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host" })
+            .superRefine((v, ctx) => {
+                const problem = dockerHostProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
             .optional(),
         /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
         namePrefix: dockerName.optional(),
@@ -493,12 +531,21 @@ const minioSchema = z
     })
     .prefault({});
 
+const REDIS_ADDRESS_RULES = {
+    form: "",
+    host: " or [2001:db8::5]:6379: a DNS name, an IPv4 address or an IPv6 address in brackets",
+    port: ", with a port from 1 to 65535",
+};
+
 const redisSchema = z
     .strictObject({
-        /** `host:port` of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
+        /** `host:port` (`[IPv6]:port`) of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
         address: z
             .string()
-            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "host:port such as redis.internal:6379" })
+            .superRefine((v, ctx) => {
+                const problem = hostPortProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: `host:port such as redis.internal:6379${REDIS_ADDRESS_RULES[problem]}` });
+            })
             .optional(),
         /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
         password: z.string().min(1).optional(),
@@ -1048,6 +1095,7 @@ export function gitlabEndpoint(externalUrl: string | undefined): { hostname: str
         return undefined;
     }
     if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return undefined;
+    if (u.port === "0") return undefined;
     const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
     if (!isHostname(hostname)) return undefined;
     const port = u.port === "" ? 443 : Number(u.port);
