@@ -2,7 +2,7 @@
  * Stack configuration → validated, defaulted `Settings`, or one error that names every bad setting.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues, providedCertificatesSchema, Settings, settingsSchema, withTopologyDefaults } from "./schema";
+import { formatIssues, Settings, settingsInStackSchema, settingsSchema, withTopologyDefaults } from "./schema";
 
 export const NAMESPACE = "registry-kit";
 
@@ -48,9 +48,10 @@ function hasValue(raw: unknown, path: string): boolean {
 /**
  * Validates raw stack settings (`registry-kit:*` keys without the namespace, values parsed from JSON).
  * `secretKeys` lists the top-level keys Pulumi holds as secrets; a password or key set in plain
- * text is refused, since it would sit unencrypted in the stack file.
+ * text is refused, since it would sit unencrypted in the stack file. `stack` (the stack's name) checks the names
+ * registry-kit derives from it.
  */
-export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = []): Settings {
+export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = [], stack?: string): Settings {
     const result = settingsSchema.safeParse(withTopologyDefaults(raw), { reportInput: true });
     if (!result.success) {
         throw new ConfigError(`invalid stack configuration:\n${formatIssues(result.error.issues, raw, `${NAMESPACE}:`)}`);
@@ -64,9 +65,9 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
                     .join("\n"),
         );
     }
-    const certificates = providedCertificatesSchema.safeParse(result.data, { reportInput: true });
-    if (!certificates.success) {
-        throw new ConfigError(`invalid stack configuration:\n${formatIssues(certificates.error.issues, raw, `${NAMESPACE}:`)}`);
+    const inStack = settingsInStackSchema(stack).safeParse(result.data, { reportInput: true });
+    if (!inStack.success) {
+        throw new ConfigError(`invalid stack configuration:\n${formatIssues(inStack.error.issues, raw, `${NAMESPACE}:`)}`);
     }
     return result.data;
 }
@@ -83,7 +84,7 @@ export function loadSettings(): Settings {
     const secretKeys = Object.keys(all)
         .filter((k) => k.startsWith(prefix) && isConfigSecret(k))
         .map((k) => k.slice(prefix.length));
-    return parseSettings(raw, secretKeys);
+    return parseSettings(raw, secretKeys, pulumi.getStack());
 }
 
 /**

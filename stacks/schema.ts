@@ -14,6 +14,7 @@ import {
     HARBOR_SCHEMA_VERSION,
     harborHostnameProblem,
     harborPasswordProblem,
+    isLoopbackHost,
     parseHarborVersion,
 } from "../renderers/harbor-yml";
 import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
@@ -246,7 +247,11 @@ export const userName = z
     .string()
     .min(1, { message: "a non-empty user name" })
     .refine((v) => !v.includes(":") && !/\s/.test(v), { message: "a user name without ':' or white space" });
-export const password = z.string().min(1, { message: "a non-empty password" });
+/** An htpasswd password: bcrypt reads only the first 72 bytes of it. */
+export const password = z
+    .string()
+    .min(1, { message: "a non-empty password" })
+    .refine((v) => Buffer.byteLength(v, "utf8") <= 72, { message: "at most 72 bytes (bcrypt, which the htpasswd file uses, ignores the rest)" });
 export const image = z.string().superRefine((v, ctx) => {
     const problem = imageReferenceProblem(v);
     if (problem) ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
@@ -491,6 +496,9 @@ const s3Schema = z
         rootDirectory: z
             .string()
             .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
+            .refine((v) => !v.split("/").some((segment) => segment === "." || segment === ".."), {
+                message: "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
+            })
             .default("/registry"),
         /** Keep previous object versions (created bucket). Default: false. */
         versioning: z.boolean().default(false),
@@ -897,6 +905,13 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
     }
     // MinIO is published on registry-kit's Docker host, which Prometheus shares, and Harbor too when both run here.
     const minio = settings.registry.storage.minio;
+    if (settings.registry.storage.type === "minio" && minio.endpoint && isHttpUrl(minio.endpoint) && isLoopbackHost(new URL(minio.endpoint).hostname)) {
+        issue(
+            ["registry", "storage", "minio", "endpoint"],
+            minio.endpoint,
+            "an address of the Docker host running MinIO that Harbor's registry container can reach, such as http://10.0.0.5:9000: not localhost or a loopback address, which inside that container is the container itself",
+        );
+    }
     if (settings.registry.storage.type === "minio" && minio.endpoint && isHttpUrl(minio.endpoint)) {
         const port = minio.hostPort ?? minioEndpointPort(minio.endpoint);
         const where = minio.hostPort !== undefined ? "hostPort" : "endpoint";
@@ -1074,6 +1089,8 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     if (settings.topology !== "harbor" && redisPassword && ignoresRedisPassword(reg.image)) {
         ctx.addIssue({ code: "custom", path: ["registry", "image"], input: reg.image, message: REDIS_PASSWORD_IMAGE_RULE });
     }
+    checkDerivedBucketName(settings, ctx);
+    if (settings.topology !== "harbor") checkExtraConfig(settings, ctx);
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
         ctx.addIssue({
@@ -1083,6 +1100,61 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset`,
         });
     }
+}
+
+/** The bucket name registry-kit makes up from the name prefix (s3, created, no bucket set), or undefined. */
+export function defaultBucketName(settings: Settings, prefix: string): string | undefined {
+    const { type, s3 } = settings.registry.storage;
+    return type === "s3" && s3.create && s3.bucket === undefined ? `${prefix}-registry` : undefined;
+}
+
+/** A docker.namePrefix that makes the default bucket name invalid is the user's setting, not S3Bucket's argument. */
+function checkDerivedBucketName(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const prefix = settings.docker.namePrefix;
+    const bucket = prefix === undefined ? undefined : defaultBucketName(settings, prefix);
+    const problem = bucket === undefined ? undefined : bucketNameProblem(bucket);
+    if (!problem) return;
+    ctx.addIssue({
+        code: "custom",
+        path: ["docker", "namePrefix"],
+        input: prefix,
+        message: `a prefix that makes the default bucket name ${bucket} an S3 bucket name (${problem}), or registry.storage.s3.bucket set`,
+    });
+}
+
+/** Keys of the registry's `storage` section that are not a driver (Distribution's configuration.go, Storage.UnmarshalYAML). */
+const STORAGE_NON_DRIVER_KEYS = ["maintenance", "cache", "delete", "redirect", "tag"];
+
+/**
+ * registry.extraConfig is merged over what registry-kit generates: a second storage driver makes the registry refuse
+ * to start, and any auth section would add a method next to registry-kit's or change it (the registry picks one auth
+ * method of several at random: Go's map order).
+ */
+function checkExtraConfig(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const extra = settings.registry.extraConfig;
+    const issue = (key: string[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["registry", "extraConfig", ...key], input, message });
+    const driver = settings.registry.storage.type === "filesystem" ? "filesystem" : "s3";
+    const storage = extra.storage;
+    if (storage !== undefined && (storage === null || typeof storage !== "object" || Array.isArray(storage))) {
+        issue(["storage"], storage, "an object of storage settings (anything else replaces the storage registry-kit configures from registry.storage.*)");
+    } else if (storage !== undefined) {
+        for (const [key, value] of Object.entries(storage)) {
+            if (key === driver || STORAGE_NON_DRIVER_KEYS.includes(key)) continue;
+            issue(
+                ["storage", key],
+                value,
+                `no second storage driver: registry-kit configures ${driver} (from registry.storage.type), and the registry refuses to start with two; set registry.storage.type instead`,
+            );
+        }
+    }
+    if (extra.auth !== undefined) {
+        issue(
+            ["auth"],
+            extra.auth,
+            "no auth section: registry-kit configures the registry's auth (htpasswd from auth.*, or GitLab's token auth), and a second method or a change there would change who may push",
+        );
+    }
+    if (extra.version !== undefined && String(extra.version) !== "0.1") issue(["version"], extra.version, "0.1, or leave it out");
 }
 
 /** GitLab's public name and HTTPS port, from `gitlab.externalUrl`; undefined when it is not a usable https:// URL. */
@@ -1170,16 +1242,32 @@ function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname
 }
 
 /**
+ * Checks run once the settings are valid and their keys held as secrets (`parseSettings`): provided certificates, and
+ * the bucket name the stack's name derives when docker.namePrefix is not set.
+ */
+export function settingsInStackSchema(stack: string | undefined) {
+    return z.custom<Settings>().superRefine((settings, ctx) => {
+        if (settings.tls.mode === "provided") {
+            const gitlabHost = settings.topology === "gitlab" ? gitlabEndpoint(settings.gitlab.externalUrl)?.hostname : undefined;
+            checkProvidedCertificates(settings, gitlabHost, ctx);
+        }
+        const bucket = stack === undefined || settings.docker.namePrefix !== undefined ? undefined : defaultBucketName(settings, `rk-${stack}`);
+        const problem = bucket === undefined ? undefined : bucketNameProblem(bucket);
+        if (problem) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry", "storage", "s3", "bucket"],
+                input: undefined,
+                message: `a bucket name: the default ${bucket} (from the stack name) is not an S3 bucket name (${problem}); or set docker.namePrefix`,
+            });
+        }
+    });
+}
+
+/**
  * tls.mode provided: what nginx loads must parse, each key must belong to its certificate's first certificate, and
  * each certificate must name the host it is served for (GitLab's host on the registry's, when GitLab has none of its own).
- * Checked once the settings are valid and their keys held as secrets (`parseSettings`).
  */
-export const providedCertificatesSchema = z.custom<Settings>().superRefine((settings, ctx) => {
-    if (settings.tls.mode !== "provided") return;
-    const gitlabHost = settings.topology === "gitlab" ? gitlabEndpoint(settings.gitlab.externalUrl)?.hostname : undefined;
-    checkProvidedCertificates(settings, gitlabHost, ctx);
-});
-
 function checkProvidedCertificates(settings: Settings, gitlabHost: string | undefined, ctx: z.core.$RefinementCtx): void {
     const { certificate, privateKey } = settings.tls;
     if (!certificate || !privateKey) return;
