@@ -217,6 +217,14 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 return { id: `${name}-csr`, ...(await certRequest(inputs as any)) };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return { id: `${name}-cert`, ...(await locallySignedCert(inputs as any)) };
+            case "aws:iam/accessKey:AccessKey":
+                // What AWS issues: a 20-character id and a 40-character secret; the SDK marks `secret` a secret output.
+                return {
+                    id: `AKIA${randomPassword({ length: 16, lower: false, special: false })}`,
+                    secret: randomPassword({ length: 40, special: true, overrideSpecial: "+/" }),
+                    status: "Active",
+                    user: inputs.user,
+                };
             case "command:local:Command":
             case "command:remote:Command":
                 // Offline nothing runs: the command's output is empty.
