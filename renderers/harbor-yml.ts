@@ -43,7 +43,10 @@ function isLoopbackOrUnspecifiedAddress(lower: string): boolean {
 
 /** A host (a URL's hostname: IPv6 in brackets) that means "this machine" wherever it is read. */
 export function isLoopbackHost(host: string): boolean {
-    const lower = host.toLowerCase().replace(/\.$/, "").replace(/^\[(.*)\]$/, "$1");
+    const lower = host
+        .toLowerCase()
+        .replace(/\.$/, "")
+        .replace(/^\[(.*)\]$/, "$1");
     return isLocalhostName(lower) || isLoopbackOrUnspecifiedAddress(lower);
 }
 

@@ -143,7 +143,8 @@ const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERT
 
 /** The certificates of a PEM chain as nginx loads it, or why it is not one. */
 export function parseCertificateChain(pem: string): X509Certificate[] | string {
-    if (looksLikePrivateKey(pem)) return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
+    if (looksLikePrivateKey(pem))
+        return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
     const blocks = pem.match(CERTIFICATE_BLOCK) ?? [];
     if (blocks.length === 0 || pem.replace(CERTIFICATE_BLOCK, "").trim() !== "") {
         return "a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first) and nothing else: a block is missing its END line, or text stands outside the blocks";
@@ -196,7 +197,8 @@ export function imageReferenceProblem(value: string): string | undefined {
     const problem = (digest === undefined ? undefined : imageDigestProblem(digest)) ?? imageTagProblem(name);
     if (problem) return problem;
     const match = NAME_AND_TAG.exec(name);
-    if (!match) return NAME_AND_TAG.test(name.toLowerCase()) ? "repository path components are lower case (only the registry host may have capitals)" : NOT_A_REFERENCE;
+    if (!match)
+        return NAME_AND_TAG.test(name.toLowerCase()) ? "repository path components are lower case (only the registry host may have capitals)" : NOT_A_REFERENCE;
     if (match[1].length > 255) return "at most 255 characters in the repository path";
     if (/^[a-f0-9]{64}$/.test(value)) return "not a 64-hex-digit name (Docker takes it for an image id)";
     return undefined;
@@ -254,7 +256,8 @@ export const password = z
     .refine((v) => Buffer.byteLength(v, "utf8") <= 72, { message: "at most 72 bytes (bcrypt, which the htpasswd file uses, ignores the rest)" });
 export const image = z.string().superRefine((v, ctx) => {
     const problem = imageReferenceProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
+    if (problem)
+        ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
 });
 /** Docker object names: containers, volumes, networks. */
 export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
@@ -497,7 +500,8 @@ const s3Schema = z
             .string()
             .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
             .refine((v) => !v.split("/").some((segment) => segment === "." || segment === ".."), {
-                message: "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
+                message:
+                    "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
             })
             .default("/registry"),
         /** Keep previous object versions (created bucket). Default: false. */
@@ -1132,7 +1136,8 @@ const STORAGE_NON_DRIVER_KEYS = ["maintenance", "cache", "delete", "redirect", "
  */
 function checkExtraConfig(settings: Settings, ctx: z.core.$RefinementCtx): void {
     const extra = settings.registry.extraConfig;
-    const issue = (key: string[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["registry", "extraConfig", ...key], input, message });
+    const issue = (key: string[], input: unknown, message: string) =>
+        ctx.addIssue({ code: "custom", path: ["registry", "extraConfig", ...key], input, message });
     const driver = settings.registry.storage.type === "filesystem" ? "filesystem" : "s3";
     const storage = extra.storage;
     if (storage !== undefined && (storage === null || typeof storage !== "object" || Array.isArray(storage))) {

@@ -32,7 +32,15 @@ describe("host names (RFC 1123 2.1: a dotted all-numeric name is an IPv4 address
 
 describe("ports and hosts inside addresses", () => {
     it("refuses a Redis address with a port out of range, a bad host or an unbracketed IPv6 address", () => {
-        for (const address of ["redis.internal:99999", "redis.internal:0", "300.1.2.3:6379", "[2001:db8::5]:70000", "2001:db8::5:6379", "[redis]:6379", "redis.internal"]) {
+        for (const address of [
+            "redis.internal:99999",
+            "redis.internal:0",
+            "300.1.2.3:6379",
+            "[2001:db8::5]:70000",
+            "2001:db8::5:6379",
+            "[redis]:6379",
+            "redis.internal",
+        ]) {
             expect(failure(redis(address)), address).toContain(
                 `registry-kit:registry.redis.address: got ${JSON.stringify(address)}; allowed: host:port such as redis.internal:6379`,
             );
@@ -46,9 +54,18 @@ describe("ports and hosts inside addresses", () => {
     });
 
     it("refuses a docker.host with a port out of range or a bad host", () => {
-        for (const host of ["tcp://docker.internal:99999", "tcp://docker.internal:0", "tcp://300.1.2.3:2376", "ssh://ops@docker-host:70000", "tcp://", "ssh://ops@"]) {
+        for (const host of [
+            "tcp://docker.internal:99999",
+            "tcp://docker.internal:0",
+            "tcp://300.1.2.3:2376",
+            "ssh://ops@docker-host:70000",
+            "tcp://",
+            "ssh://ops@",
+        ]) {
             // A user name shows as *** like any URL credentials (it may be a token).
-            expect(failure(dockerHost(host)), host).toContain(`registry-kit:docker.host: got ${JSON.stringify(host.replace("ops@", "***@"))}; allowed: a Docker endpoint`);
+            expect(failure(dockerHost(host)), host).toContain(
+                `registry-kit:docker.host: got ${JSON.stringify(host.replace("ops@", "***@"))}; allowed: a Docker endpoint`,
+            );
         }
     });
 
@@ -66,7 +83,10 @@ describe("ports and hosts inside addresses", () => {
     });
 
     it("refuses port 0 in a URL setting, and takes bracketed IPv6 there", () => {
-        const endpoint = (regionEndpoint: string) => ({ ...base, registry: { storage: { type: "s3", s3: { create: false, bucket: "bkt", accessKey: "a", secretKey: "s", regionEndpoint } } } });
+        const endpoint = (regionEndpoint: string) => ({
+            ...base,
+            registry: { storage: { type: "s3", s3: { create: false, bucket: "bkt", accessKey: "a", secretKey: "s", regionEndpoint } } },
+        });
         expect(failure(endpoint("https://s3.example.com:0"))).toContain('registry-kit:registry.storage.s3.regionEndpoint: got "https://s3.example.com:0"');
         expect(parseSettings(endpoint("https://[2001:db8::7]:9000"), ["registry"]).registry.storage.s3.regionEndpoint).toBe("https://[2001:db8::7]:9000");
     });
@@ -75,7 +95,9 @@ describe("ports and hosts inside addresses", () => {
 describe("credentials in URL settings are never echoed", () => {
     it("redacts user:password in every URL a message shows", () => {
         const gitlab = failure({ topology: "gitlab", ...base, gitlab: { externalUrl: "https://root:hunter2@gitlab.example.com" } });
-        expect(gitlab).toContain('registry-kit:gitlab.externalUrl: got "https://***@gitlab.example.com"; allowed: an https:// URL with a host name and optional port only');
+        expect(gitlab).toContain(
+            'registry-kit:gitlab.externalUrl: got "https://***@gitlab.example.com"; allowed: an https:// URL with a host name and optional port only',
+        );
         const endpoint = failure({ ...base, registry: { storage: { type: "s3", s3: { regionEndpoint: "https://AKIA:hunter2@s3.example.com:0" } } } });
         expect(endpoint).toContain('got "https://***@s3.example.com:0"');
         const docker = failure(dockerHost("tcp://u:hunter2@docker.internal:99999"));

@@ -53,9 +53,13 @@ describe("tls.certificate and tls.privateKey (tls.mode provided)", () => {
             'registry-kit:tls.certificate: got "(PEM)"; allowed: a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first)',
         );
         const truncated = cert.slice(0, cert.length - 40);
-        expect(failure(provided({ certificate: truncated, privateKey: key }))).toContain('registry-kit:tls.certificate: got "(PEM)"; allowed: a PEM certificate chain');
+        expect(failure(provided({ certificate: truncated, privateKey: key }))).toContain(
+            'registry-kit:tls.certificate: got "(PEM)"; allowed: a PEM certificate chain',
+        );
         const corrupt = cert.replace(/\n[A-Za-z0-9+/]{10}/, "\nAAAAAAAAAA");
-        expect(failure(provided({ certificate: corrupt, privateKey: key }))).toMatch(/registry-kit:tls\.certificate: got "\(PEM\)"; allowed: a PEM certificate chain .*parse/);
+        expect(failure(provided({ certificate: corrupt, privateKey: key }))).toMatch(
+            /registry-kit:tls\.certificate: got "\(PEM\)"; allowed: a PEM certificate chain .*parse/,
+        );
         expect(failure(provided({ certificate: cert + "garbage", privateKey: key }))).toContain("registry-kit:tls.certificate:");
     });
 
@@ -86,12 +90,13 @@ describe("tls.certificate and tls.privateKey (tls.mode provided)", () => {
         expect(caMsg).toContain("registry-kit:tls.acme.caBundle: got [secret]");
         expect(caMsg).not.toContain(key.split("\n")[1]);
     });
-
 });
 
 describe("gitlab.certificate", () => {
     it("accepts GitLab's own certificate, or the registry's when it names both hosts", () => {
-        expect(() => parseSettings(gitlab({ certificate: gitlabCert, privateKey: gitlabKey }, { certificate: cert, privateKey: key }), ["tls", "gitlab"])).not.toThrow();
+        expect(() =>
+            parseSettings(gitlab({ certificate: gitlabCert, privateKey: gitlabKey }, { certificate: cert, privateKey: key }), ["tls", "gitlab"]),
+        ).not.toThrow();
         expect(() => parseSettings(gitlab({}, { certificate: bothNamesCert, privateKey: key }), ["tls", "gitlab"])).not.toThrow();
     });
 
@@ -105,9 +110,14 @@ describe("gitlab.certificate", () => {
         expect(failure(gitlab({ certificate: gitlabCert, privateKey: key }, { certificate: cert, privateKey: key }))).toContain(
             "registry-kit:gitlab.privateKey: got [secret]; allowed: the private key of gitlab.certificate's first certificate",
         );
-        expect(failure(gitlab({ certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", privateKey: gitlabKey }, { certificate: cert, privateKey: key }))).toContain(
-            'registry-kit:gitlab.certificate: got "(PEM)"; allowed: a PEM certificate chain',
-        );
+        expect(
+            failure(
+                gitlab(
+                    { certificate: "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", privateKey: gitlabKey },
+                    { certificate: cert, privateKey: key },
+                ),
+            ),
+        ).toContain('registry-kit:gitlab.certificate: got "(PEM)"; allowed: a PEM certificate chain');
     });
 });
 
@@ -121,7 +131,14 @@ describe("render treats anything that looks like a private key as a secret", () 
                 type: "docker:index/container:Container",
                 name: "c",
                 custom: true,
-                inputs: { name: "c", uploads: [{ file: "/tls/server.crt", content: pasted }, { file: "/ok", content: "fine" }, { file: "/s", content: wrapSecret("x") }] },
+                inputs: {
+                    name: "c",
+                    uploads: [
+                        { file: "/tls/server.crt", content: pasted },
+                        { file: "/ok", content: "fine" },
+                        { file: "/s", content: wrapSecret("x") },
+                    ],
+                },
                 outputs: {},
                 options: { retainOnDelete: false, deleteBeforeReplace: false, additionalSecretOutputs: [], replaceOnChanges: [], dependsOn: [] },
             },

@@ -55,7 +55,9 @@ describe("image references", () => {
         ];
         for (const [ref, why] of cases) {
             expect(imageReferenceProblem(ref), ref).toContain(why);
-            expect(settingsFailure({ ...base, proxy: { image: ref } }, []), ref).toContain(`registry-kit:proxy.image: got ${JSON.stringify(ref)}; allowed: an image reference`);
+            expect(settingsFailure({ ...base, proxy: { image: ref } }, []), ref).toContain(
+                `registry-kit:proxy.image: got ${JSON.stringify(ref)}; allowed: an image reference`,
+            );
         }
     });
 
