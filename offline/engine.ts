@@ -8,6 +8,7 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
 import { readBackContainer, readBackNetwork } from "./docker-provider";
+import { looksLikePrivateKey } from "../stacks/schema";
 
 /** The state a provider keeps for these inputs after its create and read. */
 function readBack(type: string, inputs: Record<string, any>): Record<string, unknown> {
@@ -79,9 +80,9 @@ export function unwrapSecrets(v: unknown): unknown {
     return v;
 }
 
-/** Replaces every secret by a marker that says it was masked. */
+/** Replaces every secret, and every text that holds a private key, by a marker that says it was masked. */
 export function maskSecrets(v: unknown, marker = "[secret]"): unknown {
-    if (isSecretWrapper(v)) return marker;
+    if (isSecretWrapper(v) || (typeof v === "string" && looksLikePrivateKey(v))) return marker;
     if (isPlainOutputValue(v)) return maskSecrets(v.value, marker);
     if (Array.isArray(v)) return v.map((x) => maskSecrets(x, marker));
     if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, maskSecrets(x, marker)]));
@@ -216,6 +217,14 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
                 return { id: `${name}-csr`, ...(await certRequest(inputs as any)) };
             case "tls:index/locallySignedCert:LocallySignedCert":
                 return { id: `${name}-cert`, ...(await locallySignedCert(inputs as any)) };
+            case "aws:iam/accessKey:AccessKey":
+                // What AWS issues: a 20-character id and a 40-character secret; the SDK marks `secret` a secret output.
+                return {
+                    id: `AKIA${randomPassword({ length: 16, lower: false, special: false })}`,
+                    secret: randomPassword({ length: 40, special: true, overrideSpecial: "+/" }),
+                    status: "Active",
+                    user: inputs.user,
+                };
             case "command:local:Command":
             case "command:remote:Command":
                 // Offline nothing runs: the command's output is empty.

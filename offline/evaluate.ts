@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { NAMESPACE } from "../stacks/config";
+import { looksLikePrivateKey } from "../stacks/schema";
 import { OfflineEngine, ResourceRecord, StateEntry, isSecretWrapper, unwrapSecrets, wrapSecret } from "./engine";
 
 export interface StackConfig {
@@ -108,8 +109,10 @@ export function uploadedFiles(resources: ResourceRecord[]): GeneratedFile[] {
         const list = (wholeSecret ? (uploadsRaw as { value: unknown[] }).value : (uploadsRaw as unknown[] | undefined)) ?? [];
         for (const entry of list) {
             const e = (isSecretWrapper(entry) ? entry.value : entry) as Record<string, unknown>;
-            const secret = wholeSecret || isSecretWrapper(entry) || isSecretWrapper(e.content);
-            files.push({ container, path: String(unwrapSecrets(e.file)), content: String(unwrapSecrets(e.content) ?? ""), secret });
+            const content = String(unwrapSecrets(e.content) ?? "");
+            // A private key is a secret wherever it was put (a key pasted as a certificate, say).
+            const secret = wholeSecret || isSecretWrapper(entry) || isSecretWrapper(e.content) || looksLikePrivateKey(content);
+            files.push({ container, path: String(unwrapSecrets(e.file)), content, secret });
         }
     }
     return files;

@@ -30,14 +30,32 @@ export function parseHarborVersion(version: string): { major: number; minor: num
     return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
 }
 
+/** `localhost` or a name under it. */
+function isLocalhostName(lower: string): boolean {
+    return lower === "localhost" || lower.endsWith(".localhost");
+}
+
+/** 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::. */
+function isLoopbackOrUnspecifiedAddress(lower: string): boolean {
+    if (net.isIP(lower) === 4) return lower.startsWith("127.") || lower === "0.0.0.0";
+    return net.isIP(lower) === 6 && (lower === "::1" || lower === "::");
+}
+
+/** A host (a URL's hostname: IPv6 in brackets) that means "this machine" wherever it is read. */
+export function isLoopbackHost(host: string): boolean {
+    const lower = host
+        .toLowerCase()
+        .replace(/\.$/, "")
+        .replace(/^\[(.*)\]$/, "$1");
+    return isLocalhostName(lower) || isLoopbackOrUnspecifiedAddress(lower);
+}
+
 /** Why Harbor would refuse this hostname, or undefined. Its prepare refuses 127.0.0.1; its installer says never localhost. */
 export function harborHostnameProblem(hostname: string): string | undefined {
     const lower = hostname.toLowerCase().replace(/\.$/, "");
-    if (lower === "localhost" || lower.endsWith(".localhost")) return "localhost, which clients on other machines cannot reach (Harbor's installer refuses it)";
+    if (isLocalhostName(lower)) return "localhost, which clients on other machines cannot reach (Harbor's installer refuses it)";
     if (lower === "reg.mydomain.com") return "the installer template's placeholder (Harbor's prepare refuses it)";
-    if (net.isIP(lower) === 4 && (lower.startsWith("127.") || lower === "0.0.0.0"))
-        return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
-    if (net.isIP(lower) === 6 && (lower === "::1" || lower === "::")) return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
+    if (isLoopbackOrUnspecifiedAddress(lower)) return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
     return undefined;
 }
 

@@ -2,7 +2,7 @@
  * Stack configuration → validated, defaulted `Settings`, or one error that names every bad setting.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { formatIssues, Settings, settingsSchema, withTopologyDefaults } from "./schema";
+import { formatIssues, Settings, settingsInStackSchema, settingsSchema, withTopologyDefaults } from "./schema";
 
 export const NAMESPACE = "registry-kit";
 
@@ -94,10 +94,11 @@ function hasValue(raw: unknown, path: string): boolean {
  * Validates raw stack settings (`registry-kit:*` keys without the namespace, values parsed from JSON).
  * `secretKeys` lists the top-level keys Pulumi holds as secrets; a password or key set in plain
  * text is refused, since it would sit unencrypted in the stack file. `keyProblems` are problems found
- * with the config keys themselves (a misspelt namespace), reported with the others in one error.
+ * with the config keys themselves (a misspelt namespace), reported with the others in one error;
+ * `stack` (the stack's name) checks the names registry-kit derives from it.
  */
-export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = [], keyProblems: string[] = []): Settings {
-    const problems = [...keyProblems, ...pathKeyProblems(raw, secretKeys)];
+export function parseSettings(raw: Record<string, unknown>, secretKeys: string[] = [], o: { stack?: string; keyProblems?: string[] } = {}): Settings {
+    const problems = [...(o.keyProblems ?? []), ...pathKeyProblems(raw, secretKeys)];
     const settings = Object.fromEntries(Object.entries(raw).filter(([k]) => !isPathKey(k)));
     const result = settingsSchema.safeParse(withTopologyDefaults(settings), { reportInput: true });
     if (!result.success) problems.push(formatIssues(result.error.issues, settings, `${NAMESPACE}:`));
@@ -112,6 +113,10 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
                     .map((p) => `${p}: got a plain-text value; allowed: a secret (pulumi config set --secret --path '${p.replace("[*]", "[0]")}' ...)`)
                     .join("\n"),
         );
+    }
+    const inStack = settingsInStackSchema(o.stack).safeParse(result.data, { reportInput: true });
+    if (!inStack.success) {
+        throw new ConfigError(`invalid stack configuration:\n${formatIssues(inStack.error.issues, settings, `${NAMESPACE}:`)}`);
     }
     return result.data;
 }
@@ -128,7 +133,7 @@ export function loadSettings(): Settings {
     const secretKeys = Object.keys(all)
         .filter((k) => k.startsWith(prefix) && isConfigSecret(k))
         .map((k) => k.slice(prefix.length));
-    return parseSettings(raw, secretKeys, misspeltNamespaceProblems(Object.keys(all)));
+    return parseSettings(raw, secretKeys, { stack: pulumi.getStack(), keyProblems: misspeltNamespaceProblems(Object.keys(all)) });
 }
 
 /**

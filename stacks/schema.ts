@@ -4,6 +4,7 @@
  * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
  * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`.
  */
+import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
 import * as net from "node:net";
 import { z } from "zod";
 import {
@@ -13,15 +14,51 @@ import {
     HARBOR_SCHEMA_VERSION,
     harborHostnameProblem,
     harborPasswordProblem,
+    isLoopbackHost,
     parseHarborVersion,
 } from "../renderers/harbor-yml";
 import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
 
-/** A DNS name (RFC 1123 labels) or an IP address. */
+/**
+ * A DNS name (RFC 1123 labels) or an IP address. RFC 1123 2.1: a name's top-level label is never all digits, so a
+ * dotted all-numeric name is an IPv4 address or nothing (`300.1.2.3` is neither).
+ */
 export function isHostname(value: string): boolean {
     if (net.isIP(value) !== 0) return true;
     if (value.length > 253) return false;
-    return value.split(".").every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+    const labels = value.split(".");
+    if (/^\d+$/.test(labels[labels.length - 1])) return false;
+    return labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
+}
+
+/** A TCP port as text: 1 to 65535. */
+function isPortText(text: string): boolean {
+    return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+/** Why `host:port` (`[IPv6]:port` in brackets) is not one: "form", "host" or "port"; undefined when it is. */
+export function hostPortProblem(value: string): "form" | "host" | "port" | undefined {
+    const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d+)$/.exec(value);
+    if (!match) return "form";
+    const [, ipv6, host, port] = match;
+    if (ipv6 !== undefined ? net.isIP(ipv6) !== 6 : !isHostname(host)) return "host";
+    return isPortText(port) ? undefined : "port";
+}
+
+const DOCKER_ENDPOINT = "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host";
+
+/** Why the Docker provider could not reach this endpoint (scheme, host, port), or undefined. */
+export function dockerHostProblem(value: string): string | undefined {
+    if (!/^(unix|tcp|ssh|npipe):\/\/.+/.test(value)) return DOCKER_ENDPOINT;
+    if (/^(unix|npipe):/.test(value)) return undefined;
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `${DOCKER_ENDPOINT}:2222, with a host and a port from 1 to 65535`;
+    }
+    if (!isHostname(url.hostname.replace(/^\[(.*)\]$/, "$1"))) return `${DOCKER_ENDPOINT}, whose host is a DNS name or an IP address ([IPv6] in brackets)`;
+    return url.port === "0" ? `${DOCKER_ENDPOINT}:2222, with a port from 1 to 65535` : undefined;
 }
 
 /** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
@@ -97,6 +134,99 @@ export function isPrometheusDuration(value: string): boolean {
     return true;
 }
 
+/** Whether a text holds a private key (PEM or OpenSSH): a secret wherever it appears, never echoed or written in the clear. */
+export function looksLikePrivateKey(text: string): boolean {
+    return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
+}
+
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** The certificates of a PEM chain as nginx loads it, or why it is not one. */
+export function parseCertificateChain(pem: string): X509Certificate[] | string {
+    if (looksLikePrivateKey(pem))
+        return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
+    const blocks = pem.match(CERTIFICATE_BLOCK) ?? [];
+    if (blocks.length === 0 || pem.replace(CERTIFICATE_BLOCK, "").trim() !== "") {
+        return "a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first) and nothing else: a block is missing its END line, or text stands outside the blocks";
+    }
+    const certificates: X509Certificate[] = [];
+    for (const [i, block] of blocks.entries()) {
+        try {
+            certificates.push(new X509Certificate(block));
+        } catch {
+            return `a PEM certificate chain whose certificates parse (certificate ${i + 1} of ${blocks.length} does not: truncated or corrupt)`;
+        }
+    }
+    return certificates;
+}
+
+/** The private key of a PEM text, or undefined when it is none (or encrypted: nginx would ask for a passphrase). */
+export function parsePrivateKey(pem: string): KeyObject | undefined {
+    try {
+        return createPrivateKey(pem);
+    } catch {
+        return undefined;
+    }
+}
+
+/** Whether a certificate is valid for a host name (wildcards as TLS clients match them) or IP address. */
+export function certificateNames(certificate: X509Certificate, name: string): boolean {
+    return net.isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined;
+}
+
+/*
+ * Docker's image reference grammar, as distribution/reference (regexp.go, reference.go) and go-digest define it:
+ * reference := [domain "/"] path [":" tag] ["@" digest]; domain := (domain-name | "[" IPv6 "]") [":" port], whose
+ * components may have capitals; path components are lower case, joined by ".", "_", "__" or dashes; tag :=
+ * [\w][\w.-]{0,127}; the path is at most 255 characters; go-digest knows sha256, sha384 and sha512, each with
+ * exactly 64, 96 or 128 lower-case hex digits. Docker's CLI also refuses a bare 64-hex name (an image id).
+ */
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
+const NAME_AND_TAG = new RegExp(`^(?:${DOMAIN}/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?$`);
+const DIGEST_HEX_DIGITS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+const NOT_A_REFERENCE = "not an image reference";
+
+/** Why Docker would refuse this image reference, or undefined. */
+export function imageReferenceProblem(value: string): string | undefined {
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return "no URL scheme (write registry.example.com/team/app:1, not https://...)";
+    if (value.length > 1024) return NOT_A_REFERENCE;
+    const [name, digest, ...more] = value.split("@");
+    if (more.length > 0) return NOT_A_REFERENCE;
+    const problem = (digest === undefined ? undefined : imageDigestProblem(digest)) ?? imageTagProblem(name);
+    if (problem) return problem;
+    const match = NAME_AND_TAG.exec(name);
+    if (!match)
+        return NAME_AND_TAG.test(name.toLowerCase()) ? "repository path components are lower case (only the registry host may have capitals)" : NOT_A_REFERENCE;
+    if (match[1].length > 255) return "at most 255 characters in the repository path";
+    if (/^[a-f0-9]{64}$/.test(value)) return "not a 64-hex-digit name (Docker takes it for an image id)";
+    return undefined;
+}
+
+/** The tag after the last path component's ':', as Docker reads it. */
+function imageTagProblem(name: string): string | undefined {
+    const last = name.slice(name.lastIndexOf("/") + 1);
+    const colon = last.indexOf(":");
+    if (colon < 0) return undefined;
+    if (colon === 0) return NOT_A_REFERENCE;
+    const tag = last.slice(colon + 1);
+    if (tag === "") return "the tag is empty";
+    if (tag.includes(":")) return "one tag at most";
+    if (!/^[\w][\w.-]{0,127}$/.test(tag)) return "a tag of letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters";
+    return undefined;
+}
+
+/** An algorithm go-digest knows, with exactly its number of lower-case hex digits. */
+function imageDigestProblem(digest: string): string | undefined {
+    if (digest === "") return "the digest is empty";
+    const match = /^([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):(.*)$/.exec(digest);
+    if (!match) return "a digest such as sha256:<64 lower-case hex digits>";
+    const digits = DIGEST_HEX_DIGITS[match[1]];
+    if (digits === undefined) return "a digest algorithm sha256, sha384 or sha512";
+    return new RegExp(`^[a-f0-9]{${digits}}$`).test(match[2]) ? undefined : `a digest ${match[1]}:<${digits} lower-case hex digits>`;
+}
+
 export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
 export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
 export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
@@ -119,8 +249,16 @@ export const userName = z
     .string()
     .min(1, { message: "a non-empty user name" })
     .refine((v) => !v.includes(":") && !/\s/.test(v), { message: "a user name without ':' or white space" });
-export const password = z.string().min(1, { message: "a non-empty password" });
-export const image = z.string().regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, { message: "an image reference such as registry:3" });
+/** An htpasswd password: bcrypt reads only the first 72 bytes of it. */
+export const password = z
+    .string()
+    .min(1, { message: "a non-empty password" })
+    .refine((v) => Buffer.byteLength(v, "utf8") <= 72, { message: "at most 72 bytes (bcrypt, which the htpasswd file uses, ignores the rest)" });
+export const image = z.string().superRefine((v, ctx) => {
+    const problem = imageReferenceProblem(v);
+    if (problem)
+        ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
+});
 /** Docker object names: containers, volumes, networks. */
 export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
 
@@ -146,7 +284,7 @@ export const bucketName = z.string().superRefine((v, ctx) => {
 export function isHttpUrl(value: string): boolean {
     try {
         const u = new URL(value);
-        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "";
+        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "" && u.port !== "0";
     } catch {
         return false;
     }
@@ -173,7 +311,7 @@ export function publicNameProblem(name: string): string | undefined {
 export function isHttpsUrl(value: string): boolean {
     try {
         const u = new URL(value);
-        return u.protocol === "https:" && u.hostname !== "";
+        return u.protocol === "https:" && u.hostname !== "" && u.port !== "0";
     } catch {
         return false;
     }
@@ -291,7 +429,10 @@ const dockerSchema = z
         /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
         host: z
             .string()
-            .regex(/^(unix|tcp|ssh|npipe):\/\/.+/, { message: "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host" })
+            .superRefine((v, ctx) => {
+                const problem = dockerHostProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
             .optional(),
         /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
         namePrefix: dockerName.optional(),
@@ -358,6 +499,10 @@ const s3Schema = z
         rootDirectory: z
             .string()
             .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
+            .refine((v) => !v.split("/").some((segment) => segment === "." || segment === ".."), {
+                message:
+                    "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
+            })
             .default("/registry"),
         /** Keep previous object versions (created bucket). Default: false. */
         versioning: z.boolean().default(false),
@@ -398,12 +543,21 @@ const minioSchema = z
     })
     .prefault({});
 
+const REDIS_ADDRESS_RULES = {
+    form: "",
+    host: " or [2001:db8::5]:6379: a DNS name, an IPv4 address or an IPv6 address in brackets",
+    port: ", with a port from 1 to 65535",
+};
+
 const redisSchema = z
     .strictObject({
-        /** `host:port` of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
+        /** `host:port` (`[IPv6]:port`) of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
         address: z
             .string()
-            .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { message: "host:port such as redis.internal:6379" })
+            .superRefine((v, ctx) => {
+                const problem = hostPortProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: `host:port such as redis.internal:6379${REDIS_ADDRESS_RULES[problem]}` });
+            })
             .optional(),
         /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
         password: z.string().min(1).optional(),
@@ -755,6 +909,13 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
     }
     // MinIO is published on registry-kit's Docker host, which Prometheus shares, and Harbor too when both run here.
     const minio = settings.registry.storage.minio;
+    if (settings.registry.storage.type === "minio" && minio.endpoint && isHttpUrl(minio.endpoint) && isLoopbackHost(new URL(minio.endpoint).hostname)) {
+        issue(
+            ["registry", "storage", "minio", "endpoint"],
+            minio.endpoint,
+            "an address of the Docker host running MinIO that Harbor's registry container can reach, such as http://10.0.0.5:9000: not localhost or a loopback address, which inside that container is the container itself",
+        );
+    }
     if (settings.registry.storage.type === "minio" && minio.endpoint && isHttpUrl(minio.endpoint)) {
         const port = minio.hostPort ?? minioEndpointPort(minio.endpoint);
         const where = minio.hostPort !== undefined ? "hostPort" : "endpoint";
@@ -932,6 +1093,8 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     if (settings.topology !== "harbor" && redisPassword && ignoresRedisPassword(reg.image)) {
         ctx.addIssue({ code: "custom", path: ["registry", "image"], input: reg.image, message: REDIS_PASSWORD_IMAGE_RULE });
     }
+    checkDerivedBucketName(settings, ctx);
+    if (settings.topology !== "harbor") checkExtraConfig(settings, ctx);
     const { image: registryImage, dialect } = settings.registry;
     if (dialect && dialect !== inferDialect(registryImage) && /:\d/.test(registryImage)) {
         ctx.addIssue({
@@ -941,6 +1104,62 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             message: `the dialect of ${registryImage} (${inferDialect(registryImage)}), or leave it unset`,
         });
     }
+}
+
+/** The bucket name registry-kit makes up from the name prefix (s3, created, no bucket set), or undefined. */
+export function defaultBucketName(settings: Settings, prefix: string): string | undefined {
+    const { type, s3 } = settings.registry.storage;
+    return type === "s3" && s3.create && s3.bucket === undefined ? `${prefix}-registry` : undefined;
+}
+
+/** A docker.namePrefix that makes the default bucket name invalid is the user's setting, not S3Bucket's argument. */
+function checkDerivedBucketName(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const prefix = settings.docker.namePrefix;
+    const bucket = prefix === undefined ? undefined : defaultBucketName(settings, prefix);
+    const problem = bucket === undefined ? undefined : bucketNameProblem(bucket);
+    if (!problem) return;
+    ctx.addIssue({
+        code: "custom",
+        path: ["docker", "namePrefix"],
+        input: prefix,
+        message: `a prefix that makes the default bucket name ${bucket} an S3 bucket name (${problem}), or registry.storage.s3.bucket set`,
+    });
+}
+
+/** Keys of the registry's `storage` section that are not a driver (Distribution's configuration.go, Storage.UnmarshalYAML). */
+const STORAGE_NON_DRIVER_KEYS = ["maintenance", "cache", "delete", "redirect", "tag"];
+
+/**
+ * registry.extraConfig is merged over what registry-kit generates: a second storage driver makes the registry refuse
+ * to start, and any auth section would add a method next to registry-kit's or change it (the registry picks one auth
+ * method of several at random: Go's map order).
+ */
+function checkExtraConfig(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const extra = settings.registry.extraConfig;
+    const issue = (key: string[], input: unknown, message: string) =>
+        ctx.addIssue({ code: "custom", path: ["registry", "extraConfig", ...key], input, message });
+    const driver = settings.registry.storage.type === "filesystem" ? "filesystem" : "s3";
+    const storage = extra.storage;
+    if (storage !== undefined && (storage === null || typeof storage !== "object" || Array.isArray(storage))) {
+        issue(["storage"], storage, "an object of storage settings (anything else replaces the storage registry-kit configures from registry.storage.*)");
+    } else if (storage !== undefined) {
+        for (const [key, value] of Object.entries(storage)) {
+            if (key === driver || STORAGE_NON_DRIVER_KEYS.includes(key)) continue;
+            issue(
+                ["storage", key],
+                value,
+                `no second storage driver: registry-kit configures ${driver} (from registry.storage.type), and the registry refuses to start with two; set registry.storage.type instead`,
+            );
+        }
+    }
+    if (extra.auth !== undefined) {
+        issue(
+            ["auth"],
+            extra.auth,
+            "no auth section: registry-kit configures the registry's auth (htpasswd from auth.*, or GitLab's token auth), and a second method or a change there would change who may push",
+        );
+    }
+    if (extra.version !== undefined && String(extra.version) !== "0.1") issue(["version"], extra.version, "0.1, or leave it out");
 }
 
 /** GitLab's public name and HTTPS port, from `gitlab.externalUrl`; undefined when it is not a usable https:// URL. */
@@ -953,6 +1172,7 @@ export function gitlabEndpoint(externalUrl: string | undefined): { hostname: str
         return undefined;
     }
     if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return undefined;
+    if (u.port === "0") return undefined;
     const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
     if (!isHostname(hostname)) return undefined;
     const port = u.port === "" ? 443 : Number(u.port);
@@ -1026,6 +1246,71 @@ function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname
     return endpoint;
 }
 
+/**
+ * Checks run once the settings are valid and their keys held as secrets (`parseSettings`): provided certificates, and
+ * the bucket name the stack's name derives when docker.namePrefix is not set.
+ */
+export function settingsInStackSchema(stack: string | undefined) {
+    return z.custom<Settings>().superRefine((settings, ctx) => {
+        if (settings.tls.mode === "provided") {
+            const gitlabHost = settings.topology === "gitlab" ? gitlabEndpoint(settings.gitlab.externalUrl)?.hostname : undefined;
+            checkProvidedCertificates(settings, gitlabHost, ctx);
+        }
+        const bucket = stack === undefined || settings.docker.namePrefix !== undefined ? undefined : defaultBucketName(settings, `rk-${stack}`);
+        const problem = bucket === undefined ? undefined : bucketNameProblem(bucket);
+        if (problem) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["registry", "storage", "s3", "bucket"],
+                input: undefined,
+                message: `a bucket name: the default ${bucket} (from the stack name) is not an S3 bucket name (${problem}); or set docker.namePrefix`,
+            });
+        }
+    });
+}
+
+/**
+ * tls.mode provided: what nginx loads must parse, each key must belong to its certificate's first certificate, and
+ * each certificate must name the host it is served for (GitLab's host on the registry's, when GitLab has none of its own).
+ */
+function checkProvidedCertificates(settings: Settings, gitlabHost: string | undefined, ctx: z.core.$RefinementCtx): void {
+    const { certificate, privateKey } = settings.tls;
+    if (!certificate || !privateKey) return;
+    const registry = checkCertificatePair(["tls"], certificate, privateKey, ctx);
+    if (registry) requireName(registry, ["tls", "certificate"], settings.hostname, "", ctx);
+    if (gitlabHost === undefined) return;
+    const g = settings.gitlab;
+    if (g.certificate && g.privateKey) {
+        const own = checkCertificatePair(["gitlab"], g.certificate, g.privateKey, ctx);
+        if (own) requireName(own, ["gitlab", "certificate"], gitlabHost, "", ctx);
+    } else if (registry && g.certificate === undefined) {
+        requireName(registry, ["tls", "certificate"], gitlabHost, "gitlab.certificate is not set, so GitLab serves this one", ctx);
+    }
+}
+
+/** A certificate chain and its key under `section` (`certificate`, `privateKey`); returns the server certificate when the pair is usable. */
+function checkCertificatePair(section: string[], certificatePem: string, keyPem: string, ctx: z.core.$RefinementCtx): X509Certificate | undefined {
+    const issue = (leaf: string, input: unknown, message: string) => ctx.addIssue({ code: "custom", path: [...section, leaf], input, message });
+    const chain = parseCertificateChain(certificatePem);
+    if (typeof chain === "string") issue("certificate", looksLikePrivateKey(certificatePem) ? certificatePem : "(PEM)", chain);
+    const key = parsePrivateKey(keyPem);
+    if (!key) issue("privateKey", undefined, "an unencrypted PEM private key that parses (PKCS#8, PKCS#1 or SEC1)");
+    if (typeof chain === "string" || !key) return undefined;
+    if (!chain[0].checkPrivateKey(key)) {
+        issue("privateKey", undefined, `the private key of ${section.join(".")}.certificate's first certificate (this one belongs to another certificate)`);
+        return undefined;
+    }
+    return chain[0];
+}
+
+/** Adds an issue unless the certificate names `name`; `also` says why a second host's name must be on it. */
+function requireName(certificate: X509Certificate, path: string[], name: string, also: string, ctx: z.core.$RefinementCtx): void {
+    if (certificateNames(certificate, name)) return;
+    const names = certificate.subjectAltName ?? `no subject alternative names, subject ${certificate.subject.replace(/\n/g, ", ")}`;
+    const message = `a certificate that names ${name}${also ? ` too (${also}; ` : " ("}this one names ${names})`;
+    ctx.addIssue({ code: "custom", path, input: "(PEM)", message });
+}
+
 /** Two bind addresses overlap when either is the wildcard of the same family, or they are equal. */
 function overlaps(a: string, b: string): boolean {
     const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
@@ -1083,7 +1368,8 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix 
 /** Primitives are shown; objects and lists are not, since they may hold secrets. */
 function describeValue(value: unknown, secret: boolean): string {
     if (value === undefined) return "nothing";
-    if (secret) return "[secret]";
+    if (secret || (typeof value === "string" && looksLikePrivateKey(value))) return "[secret]";
+    if (typeof value === "string") return JSON.stringify(redactUrlCredentials(value));
     if (Array.isArray(value)) return "a list";
     if (value !== null && typeof value === "object") return "an object";
     return JSON.stringify(value);

@@ -4,10 +4,10 @@
 import { expect } from "vitest";
 import { ConfigError, parseSettings } from "../stacks/config";
 
-/** Parses `raw` (with `secretKeys` held as secrets) and returns the ConfigError's message; fails the test if accepted. */
-export function settingsFailure(raw: Record<string, unknown>, secretKeys: string[]): string {
+/** Parses `raw` (with `secretKeys` held as secrets, for stack `stack`) and returns the ConfigError's message; fails the test if accepted. */
+export function settingsFailure(raw: Record<string, unknown>, secretKeys: string[], stack?: string): string {
     try {
-        parseSettings(raw, secretKeys);
+        parseSettings(raw, secretKeys, { stack });
     } catch (e) {
         expect(e).toBeInstanceOf(ConfigError);
         return (e as Error).message;
