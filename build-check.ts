@@ -26,4 +26,3 @@ export function staleSource(programFile: string): string | undefined {
     }
     return undefined;
 }
-

@@ -106,7 +106,12 @@ describe("the Gitee Go pipeline", () => {
 
 describe("docs/ci/render-diff.sh", () => {
     const run = (out: string, env: Record<string, string> = {}) =>
-        execFileSync("bash", [path.join(CI, "render-diff.sh"), "HEAD", "local", out], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
+        execFileSync("bash", [path.join(CI, "render-diff.sh"), "HEAD", "local", out], {
+            cwd: ROOT,
+            encoding: "utf8",
+            env: { ...process.env, ...env },
+            timeout: 120_000,
+        });
 
     it("finds no change between a commit and itself (the shared state keeps every generated value)", () => {
         const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "rk-diff-")), "render.diff");

@@ -89,7 +89,14 @@ describe("--set", () => {
 
     it("sets nested paths and list elements as pulumi config set --path does, values read as YAML", () => {
         const c = config();
-        applySets(c, ["proxy.httpsPort=8443", "auth.users[0].name=ci", "proxy.allowCidrs=[10.0.0.0/8]", "monitoring.enabled=false", "hostname=b.example.com", "aws:region=eu-west-1"]);
+        applySets(c, [
+            "proxy.httpsPort=8443",
+            "auth.users[0].name=ci",
+            "proxy.allowCidrs=[10.0.0.0/8]",
+            "monitoring.enabled=false",
+            "hostname=b.example.com",
+            "aws:region=eu-west-1",
+        ]);
         expect(c.config).toEqual({
             "registry-kit:hostname": "b.example.com",
             "registry-kit:proxy": { httpPort: 80, httpsPort: 8443, allowCidrs: ["10.0.0.0/8"] },
@@ -100,8 +107,12 @@ describe("--set", () => {
     });
 
     it("refuses what is not KEY=VALUE or not a setting path, in one line", () => {
-        expect(() => applySets(config(), ["proxy.httpsPort"])).toThrow("--set proxy.httpsPort: got no KEY=VALUE; allowed: --set KEY=VALUE, such as --set proxy.httpsPort=8443");
-        expect(() => applySets(config(), ["proxy..httpsPort=1"])).toThrow(`--set proxy..httpsPort=1: got the key "registry-kit:proxy..httpsPort"; allowed: a setting path such as proxy.httpsPort or auth.users[0].name`);
+        expect(() => applySets(config(), ["proxy.httpsPort"])).toThrow(
+            "--set proxy.httpsPort: got no KEY=VALUE; allowed: --set KEY=VALUE, such as --set proxy.httpsPort=8443",
+        );
+        expect(() => applySets(config(), ["proxy..httpsPort=1"])).toThrow(
+            `--set proxy..httpsPort=1: got the key "registry-kit:proxy..httpsPort"; allowed: a setting path such as proxy.httpsPort or auth.users[0].name`,
+        );
         expect(() => applySets(config(), ["[0]=1"])).toThrow(/got the key "registry-kit:\[0\]"/);
     });
 
@@ -112,7 +123,9 @@ describe("--set", () => {
         const r = render(["--stack", "local", "--out", out, "--set", "proxy.httpsPort=9443", "--set", "monitoring.enabled=false"]);
         expect(r.status, r.stderr).toBe(0);
         const manifest = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8"));
-        const proxy = manifest.resources.find((x: { type: string; name: string }) => x.type === "docker:index/container:Container" && x.name.endsWith("-proxy"));
+        const proxy = manifest.resources.find(
+            (x: { type: string; name: string }) => x.type === "docker:index/container:Container" && x.name.endsWith("-proxy"),
+        );
         expect(proxy.inputs.ports.map((p: { external: number }) => p.external)).toContain(9443);
         expect(manifest.resources.some((x: { name: string }) => x.name.includes("prometheus"))).toBe(false);
         expect(fs.readFileSync(stackPath, "utf8")).toBe(before);
@@ -134,7 +147,19 @@ describe("config keys", () => {
     });
 
     it("a misspelt namespace is refused with the right key; other namespaces are left alone", () => {
-        expect(misspeltNamespaceProblems(["registrykit:hostname", "registry_kit:tls", "Registry-Kit:proxy", "regsitry-kit:auth", "registry-kit:hostname", "aws:region", "docker:host", "registry:x", "pulumi:tags"])).toEqual([
+        expect(
+            misspeltNamespaceProblems([
+                "registrykit:hostname",
+                "registry_kit:tls",
+                "Registry-Kit:proxy",
+                "regsitry-kit:auth",
+                "registry-kit:hostname",
+                "aws:region",
+                "docker:host",
+                "registry:x",
+                "pulumi:tags",
+            ]),
+        ).toEqual([
             `registrykit:hostname: unknown namespace "registrykit", never read; allowed: registry-kit:hostname (pulumi config rm 'registrykit:hostname', then set 'registry-kit:hostname')`,
             `registry_kit:tls: unknown namespace "registry_kit", never read; allowed: registry-kit:tls (pulumi config rm 'registry_kit:tls', then set 'registry-kit:tls')`,
             `Registry-Kit:proxy: unknown namespace "Registry-Kit", never read; allowed: registry-kit:proxy (pulumi config rm 'Registry-Kit:proxy', then set 'registry-kit:proxy')`,
@@ -185,7 +210,14 @@ describe("a build older than its sources", () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "rk-stale-"));
         for (const d of ["dist", "components", "renderers", "stacks", "templates"]) fs.mkdirSync(path.join(root, d));
         const program = path.join(root, "dist", "program.js");
-        const files = ["program.ts", "components/registry.ts", "stacks/schema.ts", "templates/nginx.conf.mustache", "templates/harbor-lifecycle.sh", "program.js"];
+        const files = [
+            "program.ts",
+            "components/registry.ts",
+            "stacks/schema.ts",
+            "templates/nginx.conf.mustache",
+            "templates/harbor-lifecycle.sh",
+            "program.js",
+        ];
         for (const f of [...files, "dist/program.js"]) fs.writeFileSync(path.join(root, f), "");
         const at = (f: string, seconds: number) => fs.utimesSync(path.join(root, f), seconds, seconds);
         for (const f of files) at(f, 1_000);

@@ -44,7 +44,11 @@ describe("the plugin", () => {
     });
 
     it("exports the components Pulumi's language host discovers, and only those", () => {
-        expect(getPulumiComponents(plugin).map((c) => c.name).sort()).toEqual(["Certificates", "Htpasswd", "Minio", "Monitoring", "Redis", "Registry", "TlsProxy"]);
+        expect(
+            getPulumiComponents(plugin)
+                .map((c) => c.name)
+                .sort(),
+        ).toEqual(["Certificates", "Htpasswd", "Minio", "Monitoring", "Redis", "Registry", "TlsProxy"]);
     });
 
     it("gets a schema with every component under registry-kit:index and every argument typed", () => {
@@ -62,21 +66,34 @@ describe("the plugin", () => {
 
     it("keeps registry-kit's arguments, defaults in their docs, and the literal unions as enums", () => {
         const registry = schema.resources["registry-kit:index:Registry"];
-        expect(Object.keys(registry.inputProperties)).toEqual(expect.arrayContaining(["networkName", "htpasswd", "image", "dialect", "replicas", "s3", "tokenAuth", "notifications", "uploadPurging"]));
+        expect(Object.keys(registry.inputProperties)).toEqual(
+            expect.arrayContaining(["networkName", "htpasswd", "image", "dialect", "replicas", "s3", "tokenAuth", "notifications", "uploadPurging"]),
+        );
         expect(registry.requiredInputs).toEqual(["networkName"]);
         expect(registry.inputProperties.networkName).toEqual({ type: "string", description: "Docker network the registry joins. Required." });
         expect(Object.keys(registry.properties)).toEqual(["address", "configYaml", "metricsAddresses"]);
         expect(schema.types["registry-kit:index:Dialect"].enum!.map((e) => e.value)).toEqual(["v2", "v3"]);
         expect(schema.types["registry-kit:index:CertificateMode"].enum!.map((e) => e.value)).toEqual(["self-signed", "provided", "acme"]);
         expect(schema.types["registry-kit:index:Scheme"].enum!.map((e) => e.value)).toEqual(["http", "https"]);
-        expect(schema.resources["registry-kit:index:TlsProxy"].requiredInputs!.sort()).toEqual(["certificatePem", "hostname", "networkName", "privateKeyPem", "upstream"]);
+        expect(schema.resources["registry-kit:index:TlsProxy"].requiredInputs!.sort()).toEqual([
+            "certificatePem",
+            "hostname",
+            "networkName",
+            "privateKeyPem",
+            "upstream",
+        ]);
     });
 });
 
 describe("a construct request", () => {
     it("builds registry-kit's Registry and its container under the plugin's component, with its outputs", async () => {
         const provider = new ComponentProvider({ dirname: PLUGIN_DIR, name: "registry-kit", components: getPulumiComponents(plugin) });
-        const result = await provider.construct("reg", "registry-kit:index:Registry", { networkName: "reg-net", htpasswd: "admin:$2y$10$x", dialect: "v2", image: "registry:2.8" }, {});
+        const result = await provider.construct(
+            "reg",
+            "registry-kit:index:Registry",
+            { networkName: "reg-net", htpasswd: "admin:$2y$10$x", dialect: "v2", image: "registry:2.8" },
+            {},
+        );
         const address = await new Promise<string>((resolve) => (result.state.address as pulumi.Output<string>).apply((v) => resolve(v)));
         expect(address).toBe("registry:5000");
         await engine.settle();

@@ -51,11 +51,17 @@ function host(cwd: string, program: string, env: Record<string, string>): HostRu
         timeout: 120_000,
         env: { ...process.env, TS_NODE_CACHE: "false", ...env },
     });
-    const lines = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    const lines = r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     return {
         status: r.status,
         stderr: r.stderr,
-        resources: lines.filter((l) => l.type).map((l) => `${l.type} ${l.name}`).sort(),
+        resources: lines
+            .filter((l) => l.type)
+            .map((l) => `${l.type} ${l.name}`)
+            .sort(),
         loadedAws: lines.find((l) => l.done)?.loadedAws,
     };
 }
@@ -63,7 +69,11 @@ function host(cwd: string, program: string, env: Record<string, string>): HostRu
 /** `tsc -p <config>` in the scratch project: its exit status and the first lines it printed. */
 function tsc(config: string, files?: string[]): { status: number | null; out: string } {
     const args = [path.join(app, "node_modules", "typescript", "bin", "tsc"), "--noEmit", "-p", config];
-    const r = spawnSync(process.execPath, files ? [...args.slice(0, 2), ...files, "--strict", "--module", "nodenext", "--skipLibCheck"] : args, { cwd: app, encoding: "utf8", timeout: 120_000 });
+    const r = spawnSync(process.execPath, files ? [...args.slice(0, 2), ...files, "--strict", "--module", "nodenext", "--skipLibCheck"] : args, {
+        cwd: app,
+        encoding: "utf8",
+        timeout: 120_000,
+    });
     return { status: r.status, out: (r.stdout + r.stderr).split("\n").slice(0, 20).join("\n") };
 }
 
@@ -79,7 +89,17 @@ beforeAll(() => {
     fs.writeFileSync(path.join(app, "js", "package.json"), JSON.stringify({ name: "consumer-js", private: true, main: "index.js" }));
     execFileSync(
         "npm",
-        ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", tarball, `@pulumi/docker@${version("@pulumi/docker")}`, `typescript@${version("typescript")}`, `@types/node@${version("@types/node")}`],
+        [
+            "install",
+            "--prefer-offline",
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            tarball,
+            `@pulumi/docker@${version("@pulumi/docker")}`,
+            `typescript@${version("typescript")}`,
+            `@types/node@${version("@types/node")}`,
+        ],
         { cwd: app, stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 },
     );
 }, 360_000);
@@ -139,7 +159,11 @@ describe("a TypeScript consumer", () => {
     });
 
     it("loads @pulumi/aws only through registry-kit/aws", () => {
-        const r = host(app, "aws.ts", { PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.nodenext.json", PULUMI_NODEJS_TRANSPILE_ONLY: "true" });
+        const r = host(app, "aws.ts", {
+            PULUMI_NODEJS_TYPESCRIPT: "true",
+            PULUMI_NODEJS_TSCONFIG_PATH: "tsconfig.nodenext.json",
+            PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+        });
         expect(r.status, r.stderr).toBe(0);
         expect(r.resources).toContain("registry-kit:storage:S3Bucket images");
         expect(r.loadedAws).toBe(true);
@@ -158,7 +182,10 @@ describe("a JavaScript consumer", () => {
     it("gets the pure renderers from registry-kit/renderers without loading any Pulumi package", () => {
         const out = execFileSync(
             process.execPath,
-            ["-e", `const r = require("registry-kit/renderers"); console.log(typeof r.renderNginxConf, Object.keys(require.cache).some((f) => f.includes("@pulumi")))`],
+            [
+                "-e",
+                `const r = require("registry-kit/renderers"); console.log(typeof r.renderNginxConf, Object.keys(require.cache).some((f) => f.includes("@pulumi")))`,
+            ],
             { cwd: app, encoding: "utf8" },
         );
         expect(out.trim()).toBe("function false");

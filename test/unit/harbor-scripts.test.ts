@@ -20,11 +20,9 @@ const bin = path.join(work, "bin");
 fs.mkdirSync(bin);
 // A docker that records its calls: nothing here may reach the real one. `docker run` fails while docker-run-fails exists.
 const runFails = path.join(work, "docker-run-fails");
-fs.writeFileSync(
-    path.join(bin, "docker"),
-    `#!/bin/sh\necho "docker $*" >> ${work}/docker.log\n[ "$1" != run ] || [ ! -f ${runFails} ] || exit 1\n`,
-    { mode: 0o755 },
-);
+fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh\necho "docker $*" >> ${work}/docker.log\n[ "$1" != run ] || [ ! -f ${runFails} ] || exit 1\n`, {
+    mode: 0o755,
+});
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 const params: HarborScriptParams = {
@@ -284,7 +282,10 @@ describe("harbor lifecycle command under /bin/sh", () => {
         fs.writeFileSync(ownerFile(), `${params.owner}:${token}\n`);
         const owner = recordedOwner();
         fs.writeFileSync(runFails, "");
-        for (const [action, output] of [["update", `registry-kit harbor: owner token ${token}`], ["create", undefined]] as const) {
+        for (const [action, output] of [
+            ["update", `registry-kit harbor: owner token ${token}`],
+            ["create", undefined],
+        ] as const) {
             const failed = run(action, acmeFiles, acmeParams, output);
             expect(failed.status).not.toBe(0);
             expect(failed.stdout).not.toContain("owner token");

@@ -42,7 +42,12 @@ describe("the tarball", () => {
     });
 
     it("holds no tests, benchmarks, CI, sources or local state", () => {
-        const bad = files.filter((f) => /^(test|bench|\.ci|docs|stacks|components|renderers|offline|bin|rendered|node_modules)\//.test(f) || /(^|\/)[^/]*\.ts$/.test(f.replace(/\.d\.ts$/, "")) || f.startsWith("dist/test/"));
+        const bad = files.filter(
+            (f) =>
+                /^(test|bench|\.ci|docs|stacks|components|renderers|offline|bin|rendered|node_modules)\//.test(f) ||
+                /(^|\/)[^/]*\.ts$/.test(f.replace(/\.d\.ts$/, "")) ||
+                f.startsWith("dist/test/"),
+        );
         expect(bad).toEqual([]);
     });
 
@@ -70,11 +75,11 @@ describe("the published types", () => {
     });
 
     it("finds the imports a declaration file can have", () => {
-        expect(importedPackages(`import * as a from "@pulumi/aws/s3";\nexport declare const x: import("zod").ZodType;\n/// <reference types="node" />\nimport { y } from "./local";`)).toEqual([
-            "@pulumi/aws",
-            "zod",
-            "node",
-        ]);
+        expect(
+            importedPackages(
+                `import * as a from "@pulumi/aws/s3";\nexport declare const x: import("zod").ZodType;\n/// <reference types="node" />\nimport { y } from "./local";`,
+            ),
+        ).toEqual(["@pulumi/aws", "zod", "node"]);
     });
 });
 
