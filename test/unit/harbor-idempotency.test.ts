@@ -3,13 +3,13 @@
  * so the command has no diff and runs nothing. A harbor.yml change shows only in the config HMAC and
  * stdin (an update, never a replacement). The command's owner id changes with the SSH connection and with
  * nothing else, and is its `triggers`: @pulumi/command 1.2.1 replaces a command on a change of `triggers` only
- * (offline/diff.ts), so a new host, port, user or key replaces it. Without a checksum the example stack is refused.
+ * (offline/command-provider.ts), so a new host, port, user or key replaces it. Without a checksum the example stack is refused.
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { commandStep } from "../../offline/diff";
+import { commandStep } from "../../offline/command-provider";
 import { renderCli, ROOT } from "../render-cli";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-harbor-idem-"));
