@@ -3,6 +3,10 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { goDurationSeconds } from "../renderers/docker-values";
+
+/** Go durations written as the Docker provider reads them back (components use them for health checks and timeouts). */
+export { firstHostAddress, goDurationSeconds } from "../renderers/docker-values";
 
 /** json-file logs rotated at 10 MB × 3, so a busy registry never fills the host's disk. */
 export const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
@@ -19,28 +23,6 @@ export function contentHash(...texts: string[]): string {
     const h = createHash("sha256");
     for (const t of texts) h.update(t).update("\0");
     return h.digest("hex");
-}
-
-/**
- * Seconds as Go's `time.Duration.String()` writes them (`15s`, `1m0s`, `5m0s`, `1h0m0s`): the Docker
- * provider stores health-check durations in that form after every read, so a spec written any other
- * way (`300s`) differs from its state on every `pulumi up`.
- */
-export function goDurationSeconds(seconds: number): string {
-    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDurationSeconds: ${seconds} is not a whole number of seconds`);
-    const h = Math.floor(seconds / 3600);
-    const m = Math.floor((seconds % 3600) / 60);
-    const s = seconds % 60;
-    if (h > 0) return `${h}h${m}m${s}s`;
-    if (m > 0) return `${m}m${s}s`;
-    return `${s}s`;
-}
-
-/** The first host address of an IPv4 CIDR block: the gateway Docker gives a network on it. */
-export function firstHostAddress(cidr: string): string {
-    const [address] = cidr.split("/");
-    const n = address.split(".").reduce((acc, part) => acc * 256 + Number(part), 0) + 1;
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
 /** Health-check timings, in seconds. */

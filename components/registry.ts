@@ -33,7 +33,7 @@ import {
     StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
-import { METRICS_GATE_CONFIG_PATH, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
+import { METRICS_GATE_CONFIG_PATH, metricsGateEntrypoint, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
 
 export interface UploadPurgingArgs {
     /** Default: true. */
@@ -358,6 +358,8 @@ export class Registry extends pulumi.ComponentResource {
                         image: gateImage.imageId,
                         // Its network is the registry container's: replaced with it, reachable at its aliases.
                         networkMode: pulumi.interpolate`container:${registry.id}`,
+                        // nginx, plus a watch that exits when the registry restarted into a new namespace.
+                        entrypoints: metricsGateEntrypoint(),
                         uploads: [{ file: METRICS_GATE_CONFIG_PATH, content: gateConf, permissions: "0644" }],
                         ...serviceContainerArgs({
                             role: "registry-metrics-gate",

@@ -21,13 +21,28 @@
  *   60 s), even after the container has exited; the error carries no logs.
  */
 
-import { firstHostAddress } from "../components/docker-common";
+import { firstHostAddress, formatGoDuration, parseGoDuration } from "../renderers/docker-values";
 
 /** Attributes Update applies to the running container (`docker update`). */
 export const UPDATED_IN_PLACE = ["restart", "maxRetryCount", "memory", "memorySwap", "cpuShares", "cpuSet"] as const;
 
 /** Attributes that are neither ForceNew nor applied by Update: a change only rewrites state. */
-export const STATE_ONLY = ["healthcheck", "destroyGraceSeconds", "wait", "waitTimeout", "mustRun", "containerReadRefreshTimeoutMilliseconds"] as const;
+export const STATE_ONLY = [
+    "healthcheck",
+    "destroyGraceSeconds",
+    "wait",
+    "waitTimeout",
+    "mustRun",
+    "containerReadRefreshTimeoutMilliseconds",
+    // Not ForceNew in the provider's schema either, and not applied by Update.
+    "attach",
+    "logs",
+    "rm",
+    "start",
+    "tmpfs",
+    "removeVolumes",
+    "init",
+] as const;
 
 /** Seconds `docker stop` waits before a kill when `destroyGraceSeconds` is unset. */
 export const DEFAULT_DESTROY_GRACE_SECONDS = 0;
@@ -35,41 +50,14 @@ export const DEFAULT_DESTROY_GRACE_SECONDS = 0;
 /** `waitTimeout` when unset, in seconds. */
 export const DEFAULT_WAIT_TIMEOUT_SECONDS = 60;
 
-const UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-
-/** Go's `time.ParseDuration`: nanoseconds, or undefined when Go would refuse the text. */
-export function parseGoDuration(text: string): number | undefined {
-    if (text === "0") return 0;
-    const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(text);
-    if (!m) return undefined;
-    let total = 0;
-    for (const [, num, unit] of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(num) * UNITS[unit];
-    return m[1] === "-" ? -total : total;
-}
-
-/** Go's `time.Duration.String()` of a number of nanoseconds: `15s`, `1m30s`, `5m0s`, `1h0m0s`, `500ms`. */
-export function formatGoDuration(ns: number): string {
-    if (ns === 0) return "0s";
-    const sign = ns < 0 ? "-" : "";
-    const abs = Math.round(Math.abs(ns));
-    const trim = (v: number, digits: number) => v.toFixed(digits).replace(/\.?0+$/, "");
-    if (abs < 1e3) return `${sign}${abs}ns`;
-    if (abs < 1e6) return `${sign}${trim(abs / 1e3, 3)}µs`;
-    if (abs < 1e9) return `${sign}${trim(abs / 1e6, 6)}ms`;
-    const hours = Math.floor(abs / 3600e9);
-    const minutes = Math.floor((abs % 3600e9) / 60e9);
-    const seconds = trim((abs % 60e9) / 1e9, 9);
-    if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}s`;
-    if (minutes > 0) return `${sign}${minutes}m${seconds}s`;
-    return `${sign}${seconds}s`;
-}
-
 /** A health-check duration as the provider stores it after a read; text Go cannot parse is kept as is. */
 export function readBackDuration(text: string | undefined): string | undefined {
     if (text === undefined) return undefined;
     const ns = parseGoDuration(text);
     return ns === undefined ? text : formatGoDuration(ns);
 }
+
+export { formatGoDuration, parseGoDuration };
 
 /** What the Docker daemon adds to a container's log configuration (daemon.json `log-driver`, `log-opts`). */
 export interface DaemonLogDefaults {

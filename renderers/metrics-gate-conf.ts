@@ -36,3 +36,36 @@ export function renderMetricsGateConf(): string {
         "",
     ].join("\n");
 }
+
+/** Seconds between the gate's checks that it still shares the registry's network namespace. */
+export const METRICS_GATE_CHECK_SECONDS = 5;
+/** Failed checks in a row after which the gate exits (Docker's restart policy starts it again). */
+export const METRICS_GATE_MISSES = 6;
+
+/**
+ * The gate's entrypoint. A container in another's network namespace keeps the namespace it joined:
+ * when the registry restarts (a crash, an OOM kill), Docker gives the registry a new one and the gate
+ * is left alone in the old one, serving nothing. So the gate runs nginx and checks that the registry's
+ * debug server answers on loopback (any HTTP answer counts: an unhealthy registry still answers); after
+ * METRICS_GATE_MISSES misses in a row it exits, and its restart policy starts it again in the
+ * registry's current namespace. SIGTERM and SIGQUIT stop nginx gracefully.
+ */
+export function metricsGateEntrypoint(): string[] {
+    const probe = `curl -s -o /dev/null --max-time 3 http://127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}/debug/health`;
+    const script = [
+        "nginx -g 'daemon off;' &",
+        "nginx_pid=$!",
+        `trap 'kill -QUIT "$nginx_pid"; wait "$nginx_pid"; exit 0' TERM QUIT INT`,
+        "misses=0",
+        `while sleep ${METRICS_GATE_CHECK_SECONDS}; do`,
+        '    kill -0 "$nginx_pid" 2>/dev/null || exit 1',
+        `    if ${probe}; then misses=0; else misses=$((misses + 1)); fi`,
+        `    if [ "$misses" -ge ${METRICS_GATE_MISSES} ]; then`,
+        "        echo \"registry-kit metrics gate: the registry's debug server is not in this network namespace (did the registry restart?); exiting so that Docker restarts the gate in the registry's current one\" >&2",
+        '        kill -QUIT "$nginx_pid"',
+        "        exit 1",
+        "    fi",
+        "done",
+    ].join("\n");
+    return ["/bin/sh", "-c", script];
+}

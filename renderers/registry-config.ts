@@ -207,7 +207,17 @@ export const REDACTING_ENTRYPOINT = [
 /** The value of NOTIFICATIONS_ENV: the endpoints list as one line of YAML. */
 export function notificationEndpointsYaml(endpoints: NotificationEndpoint[]): string {
     for (const e of endpoints) {
+        // The registry logs each endpoint's URL and headers at start; the entrypoint masks the header only.
+        if (/^https?:\/\/[^/@\s]*@/.test(e.url))
+            throw new Error(
+                `registry notifications: the URL of endpoint ${JSON.stringify(e.name)} carries credentials, which the registry would log; put them in the secret`,
+            );
         if (!/^https?:\/\/[^\s]+$/.test(e.url)) throw new Error(`registry notifications: ${JSON.stringify(e.url)} is not an http(s) URL`);
+        // REDACTING_ENTRYPOINT masks `Authorization:[...]` up to the first `]`: a secret must not hold one.
+        if (/[\]\r\n]/.test(e.secret))
+            throw new Error(
+                `registry notifications: the secret of endpoint ${JSON.stringify(e.name)} holds a "]" or a line break; allowed: one line without "]"`,
+            );
         if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.name)) throw new Error(`registry notifications: ${JSON.stringify(e.name)} is not a simple name`);
     }
     const list = endpoints.map((e) => ({

@@ -17,6 +17,7 @@ import {
     isLoopbackHost,
     parseHarborVersion,
 } from "../renderers/harbor-yml";
+import { parseGoDuration } from "../renderers/docker-values";
 import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
 
 /**
@@ -73,16 +74,6 @@ export function isCidr(value: string): boolean {
 }
 
 const MAX_NANOSECONDS = (1n << 63n) - 1n;
-const GO_UNITS: Record<string, bigint> = {
-    ns: 1n,
-    us: 1_000n,
-    "\u00b5s": 1_000n,
-    "\u03bcs": 1_000n,
-    ms: 1_000_000n,
-    s: 1_000_000_000n,
-    m: 60_000_000_000n,
-    h: 3_600_000_000_000n,
-};
 /** Prometheus's units, largest first: a duration names them in this order, each at most once. */
 const PROMETHEUS_UNITS: [string, bigint][] = [
     ["y", 365n * 86_400_000_000_000n],
@@ -100,18 +91,7 @@ const PROMETHEUS_UNITS: [string, bigint][] = [
  * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
  */
 export function isGoDuration(value: string): boolean {
-    if (value === "0") return true;
-    const parts = [...value.matchAll(/(\d*)(?:\.(\d*))?([^\d.]+)/gy)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
-    let total = 0n;
-    for (const [, whole, fraction, unit] of parts) {
-        if (whole === "" && !fraction) return false;
-        const scale = GO_UNITS[unit];
-        if (scale === undefined) return false;
-        total += BigInt(whole || "0") * scale + (fraction ? (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length) : 0n);
-        if (total > MAX_NANOSECONDS) return false;
-    }
-    return true;
+    return parseGoDuration(value) !== undefined;
 }
 
 /**

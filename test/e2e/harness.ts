@@ -172,9 +172,9 @@ export function readBack(name: string, applied: Record<string, any>): Record<str
     if (applied.healthcheck && hc) {
         state.healthcheck = {
             ...applied.healthcheck,
-            interval: formatGoDuration(hc.Interval ?? 0),
-            timeout: formatGoDuration(hc.Timeout ?? 0),
-            startPeriod: formatGoDuration(hc.StartPeriod ?? 0),
+            interval: formatGoDuration(BigInt(hc.Interval ?? 0)),
+            timeout: formatGoDuration(BigInt(hc.Timeout ?? 0)),
+            startPeriod: formatGoDuration(BigInt(hc.StartPeriod ?? 0)),
             retries: hc.Retries ?? 0,
         };
     }

@@ -130,6 +130,19 @@ describe("small-team on a real Docker engine", () => {
         expect(run("docker", ["exec", `${PREFIX}-registry`, "wget", "-q", "-O", "-", "http://127.0.0.1:5002/debug/vars"]).stdout).toContain("memstats");
     });
 
+    it("serves metrics again after the registry alone restarts (the gate follows it into its new network namespace)", async () => {
+        const gate = `${PREFIX}-registry-metrics-gate`;
+        const startedBefore = docker("inspect", "-f", "{{.State.StartedAt}}", gate);
+        docker("restart", "-t", "30", `${PREFIX}-registry`);
+        const scrape = () => run("docker", ["exec", `${PREFIX}-prometheus`, "wget", "-q", "-O", "-", "http://registry:5001/metrics"], { allowFail: true });
+        // Stranded in the old namespace, the gate notices within its checks and is restarted into the new one.
+        const metrics = await eventually("metrics through a restarted gate", () => (scrape().code === 0 ? scrape().stdout : undefined), 120_000, 1000);
+        expect(metrics).toMatch(/^# TYPE go_goroutines gauge$/m);
+        expect(docker("inspect", "-f", "{{.State.StartedAt}}", gate)).not.toBe(startedBefore);
+        expect(run("docker", ["logs", gate], { allowFail: true }).stderr).toContain("the registry's debug server is not in this network namespace");
+        await waitHealthy([`${PREFIX}-registry`, gate]);
+    }, 180_000);
+
     it("answers /healthz on the HTTP port only to the proxy's own loopback", () => {
         expect(curl("-o", "/dev/null", "-w", "%{http_code}", `http://${HOST}:${HTTP}/healthz`).stdout).toBe("403");
         expect(docker("exec", `${PREFIX}-proxy`, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1/healthz")).toBe("200");

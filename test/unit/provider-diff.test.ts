@@ -169,7 +169,7 @@ describe("stop and wait settings the provider honours", () => {
             for (const c of containers(rs).filter((x) => x.inputs.wait && x.inputs.waitTimeout > 20 * 60 - 60)) {
                 const create = c.options.createTimeout;
                 expect(create, `${stack}: ${c.name} waits ${c.inputs.waitTimeout}s`).toBeDefined();
-                expect(parseGoDuration(create!)! / 1e9).toBeGreaterThan(c.inputs.waitTimeout);
+                expect(Number(parseGoDuration(create!)!) / 1e9).toBeGreaterThan(c.inputs.waitTimeout);
                 longWaits++;
             }
         }

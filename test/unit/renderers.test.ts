@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { bcryptSalt, renderHtpasswd } from "../../renderers/htpasswd";
 import { renderNginxConf } from "../../renderers/nginx-conf";
 import { prometheusConfig, registryScrapeJob, renderPrometheusConfig } from "../../renderers/prometheus-config";
-import { DIALECTS, deepMerge, registryConfig, RegistryConfigInput, renderRegistryConfig } from "../../renderers/registry-config";
+import { DIALECTS, deepMerge, notificationEndpointsYaml, registryConfig, RegistryConfigInput, renderRegistryConfig } from "../../renderers/registry-config";
 import { renderTemplate } from "../../renderers/template";
 
 const registryInput: RegistryConfigInput = {
@@ -186,5 +186,26 @@ describe("htpasswd", () => {
         } catch (e) {
             expect((e as Error).message).not.toContain("topsecret");
         }
+    });
+});
+
+describe("notification endpoints", () => {
+    const endpoint = { name: "ci", url: "https://ci.example.com/hook", secret: "Bearer abc123" };
+    it("writes the endpoints, secret in the header, for the environment variable", () => {
+        expect(parse(notificationEndpointsYaml([endpoint]))).toEqual([
+            { name: "ci", url: "https://ci.example.com/hook", headers: { Authorization: ["Bearer abc123"] }, timeout: "500ms", threshold: 5, backoff: "1s" },
+        ]);
+    });
+
+    it("refuses what the registry's endpoint log line would show unmasked, without echoing the secret", () => {
+        const withBracket = () => notificationEndpointsYaml([{ ...endpoint, secret: "abc]def" }]);
+        expect(withBracket).toThrow('registry notifications: the secret of endpoint "ci" holds a "]" or a line break; allowed: one line without "]"');
+        expect(withBracket).not.toThrow(/def/);
+        expect(() => notificationEndpointsYaml([{ ...endpoint, secret: "abc\ndef" }])).toThrow(/line break/);
+        const withUserinfo = () => notificationEndpointsYaml([{ ...endpoint, url: "https://bot:hunter2@ci.example.com/hook" }]);
+        expect(withUserinfo).toThrow(
+            'registry notifications: the URL of endpoint "ci" carries credentials, which the registry would log; put them in the secret',
+        );
+        expect(withUserinfo).not.toThrow(/hunter2/);
     });
 });

@@ -100,6 +100,10 @@ describe("small-team resources", () => {
         expect(conf.match(/proxy_pass/g)).toHaveLength(2);
         expect(conf).toMatch(/location \/ \{\s*return 404;/);
         expect(gate.destroyGraceSeconds).toBeGreaterThan(0);
+        // A gate left in the network namespace of a registry that restarted exits, to be restarted in the new one.
+        expect(gate.entrypoints.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+        expect(gate.entrypoints[2]).toContain("curl -s -o /dev/null --max-time 3 http://127.0.0.1:5002/debug/health");
+        expect(gate.restart).toBe("unless-stopped");
     });
 
     it("keeps the image volume on destroy and replaces containers delete-first", () => {

@@ -1,0 +1,71 @@
+/**
+ * Values as Docker and the Docker provider write them: Go durations (the registry's config, health
+ * checks, which the provider reads back with `time.Duration.String()`) and network gateways. Shared by
+ * the settings (validation), the components (what they write) and the offline provider model (what the
+ * provider reads back), so the three cannot drift apart. Pure: no Pulumi, no I/O.
+ */
+
+/** Largest Go duration: 2^63-1 nanoseconds. */
+const MAX_NANOSECONDS = (1n << 63n) - 1n;
+const GO_UNITS: Record<string, bigint> = {
+    ns: 1n,
+    us: 1_000n,
+    "\u00b5s": 1_000n,
+    "\u03bcs": 1_000n,
+    ms: 1_000_000n,
+    s: 1_000_000_000n,
+    m: 60_000_000_000n,
+    h: 3_600_000_000_000n,
+};
+
+/**
+ * Go's `time.ParseDuration` (`[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us, µs, ms, s, m, h,
+ * at most 2^63-1 ns, "0" alone), in nanoseconds; undefined where Go refuses the text. Go also takes a
+ * leading sign; this does not (a negative age, interval or timeout means nothing here).
+ */
+export function parseGoDuration(value: string): bigint | undefined {
+    if (value === "0") return 0n;
+    const parts = [...value.matchAll(/(\d*)(?:\.(\d*))?([^\d.]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return undefined;
+    let total = 0n;
+    for (const [, whole, fraction, unit] of parts) {
+        if (whole === "" && !fraction) return undefined;
+        const scale = GO_UNITS[unit];
+        if (scale === undefined) return undefined;
+        total += BigInt(whole || "0") * scale + (fraction ? (BigInt(fraction) * scale) / 10n ** BigInt(fraction.length) : 0n);
+        if (total > MAX_NANOSECONDS) return undefined;
+    }
+    return total;
+}
+
+/** Go's `time.Duration.String()`: `15s`, `1m30s`, `5m0s`, `1h0m0s`, `1.5s`, `500ms`. */
+export function formatGoDuration(ns: bigint): string {
+    if (ns === 0n) return "0s";
+    const trim = (whole: bigint, part: bigint, digits: number) => {
+        const fraction = part.toString().padStart(digits, "0").replace(/0+$/, "");
+        return fraction ? `${whole}.${fraction}` : `${whole}`;
+    };
+    if (ns < 1_000n) return `${ns}ns`;
+    if (ns < 1_000_000n) return `${trim(ns / 1_000n, ns % 1_000n, 3)}µs`;
+    if (ns < 1_000_000_000n) return `${trim(ns / 1_000_000n, ns % 1_000_000n, 6)}ms`;
+    const hours = ns / 3_600_000_000_000n;
+    const minutes = (ns % 3_600_000_000_000n) / 60_000_000_000n;
+    const rest = ns % 60_000_000_000n;
+    const seconds = trim(rest / 1_000_000_000n, rest % 1_000_000_000n, 9);
+    if (hours > 0n) return `${hours}h${minutes}m${seconds}s`;
+    if (minutes > 0n) return `${minutes}m${seconds}s`;
+    return `${seconds}s`;
+}
+
+/** Whole seconds as Go writes the duration (`300` → `5m0s`). */
+export function goDurationSeconds(seconds: number): string {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDurationSeconds: ${seconds} is not a whole number of seconds`);
+    return formatGoDuration(BigInt(seconds) * 1_000_000_000n);
+}
+
+/** The first host address of an IPv4 CIDR block: the gateway Docker gives a network on it. */
+export function firstHostAddress(cidr: string): string {
+    const [address] = cidr.split("/");
+    const n = address.split(".").reduce((acc, part) => acc * 256 + Number(part), 0) + 1;
+    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+}
