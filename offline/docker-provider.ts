@@ -108,7 +108,7 @@ export interface ContainerPlan {
 }
 
 /** Attributes Pulumi compares: both sides' keys, without the ones only the provider computes. */
-const COMPUTED = new Set(["id", "urn", "exitCode", "containerLogs", "network_data", "networkDatas", "bridge", "ipAddress", "gateway", "ipPrefixLength"]);
+const COMPUTED = new Set(["id", "urn", "exitCode", "containerLogs", "networkDatas", "bridge", "ipAddress", "gateway", "ipPrefixLength"]);
 
 function same(a: unknown, b: unknown): boolean {
     return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));

@@ -115,22 +115,27 @@ describe("a second pulumi up plans no change", () => {
         const spec = { name: "x", logDriver: "json-file", logOpts: { "max-size": "10m", "max-file": "3" } };
         const plan = planContainer(readBackContainer(spec, { opts: { compress: "true" } }), spec);
         expect(plan).toMatchObject({ action: "replace", replaceBecause: ["logOpts"] });
-        // Repeating the daemon's options in the spec (docker.logOpts) makes the state match again.
+        // A spec that names the daemon's options too matches its state again (the model merges, it does not invent).
         const withDaemonOpts = { ...spec, logOpts: { ...spec.logOpts, compress: "true" } };
         expect(planContainer(readBackContainer(withDaemonOpts, { opts: { compress: "true" } }), withDaemonOpts).action).toBe("same");
     });
 });
 
+/** Renders `stack`, then again with `values` merged into its `section` setting and the same state: the second render and the provider's plans. */
+function afterOneChange(stack: string, section: string, values: Record<string, unknown>) {
+    const file = path.join(ROOT, "stacks", `Pulumi.${stack}.yaml`);
+    const state = path.join(work, `${stack}-${section}.state.json`);
+    const first = render(file, path.join(work, `${stack}-${section}-1`), state, stack);
+    const changedFile = variant(file, `${stack}-${section}`, (c) => {
+        c[`registry-kit:${section}`] = { ...(c[`registry-kit:${section}`] ?? {}), ...values };
+    });
+    const next = render(changedFile, path.join(work, `${stack}-${section}-2`), state, stack);
+    return { next, plans: plans(first, next) };
+}
+
 describe("one changed setting: exactly the replacements the provider would make", () => {
     it("small-team: a new proxy port replaces the proxy only", () => {
-        const file = path.join(ROOT, "stacks", "Pulumi.local.yaml");
-        const state = path.join(work, "port.state.json");
-        const first = render(file, path.join(work, "port-1"), state, "local");
-        const changedFile = variant(file, "port", (c) => {
-            c["registry-kit:proxy"] = { ...(c["registry-kit:proxy"] ?? {}), httpsPort: 9443 };
-        });
-        const next = render(changedFile, path.join(work, "port-2"), state, "local");
-        const p = plans(first, next);
+        const { plans: p } = afterOneChange("local", "proxy", { httpsPort: 9443 });
         const notSame = Object.fromEntries(Object.entries(p).filter(([, x]) => x.action !== "same"));
         expect(Object.keys(notSame)).toEqual(["rk-local-proxy"]);
         expect(notSame["rk-local-proxy"]).toMatchObject({ action: "replace" });
@@ -138,14 +143,7 @@ describe("one changed setting: exactly the replacements the provider would make"
     }, 120_000);
 
     it("gitlab: a longer start timeout replaces GitLab's container, so its new health check is applied", () => {
-        const file = path.join(ROOT, "stacks", "Pulumi.gitlab.yaml");
-        const state = path.join(work, "gl.state.json");
-        const first = render(file, path.join(work, "gl-1"), state, "gitlab");
-        const changedFile = variant(file, "gl-timeout", (c) => {
-            c["registry-kit:gitlab"] = { ...(c["registry-kit:gitlab"] ?? {}), startTimeoutSeconds: 1800 };
-        });
-        const next = render(changedFile, path.join(work, "gl-2"), state, "gitlab");
-        const p = plans(first, next);
+        const { next, plans: p } = afterOneChange("gitlab", "gitlab", { startTimeoutSeconds: 1800 });
         const gitlab = containers(next).find((c) => c.inputs.image?.startsWith("gitlab/"))!;
         expect(gitlab.inputs.healthcheck.startPeriod).toBe("30m0s");
         expect(p[gitlab.name]).toMatchObject({ action: "replace" });
