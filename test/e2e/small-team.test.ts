@@ -156,10 +156,14 @@ describe("small-team on a real Docker engine", () => {
     });
 
     it("logs only JSON from the registry, also for the requests of a push and a pull", () => {
+        // One known exception: the debug server's start line comes from a goroutine that can run before the
+        // registry has set its log format (seen once in about eight runs here, as logfmt). Nothing else may be other than JSON.
+        const debugStart = /^time="[^"]+" level=info msg="debug server listening 127\.0\.0\.1:5002"$/;
         const logs = run("docker", ["logs", `${PREFIX}-registry`]);
         const lines = (logs.stdout + logs.stderr).split("\n").filter((l) => l.trim() !== "");
         expect(lines.length).toBeGreaterThan(3);
         const notJson = lines.filter((l) => {
+            if (debugStart.test(l)) return false;
             try {
                 JSON.parse(l);
                 return false;
