@@ -7,6 +7,7 @@ export * from "./components/acme-certbot";
 export * from "./components/certificates";
 export * from "./components/harbor-installer";
 export * from "./components/htpasswd";
+export * from "./components/maintenance";
 export * from "./components/minio";
 export * from "./components/monitoring";
 export * from "./components/redis";

@@ -5,7 +5,14 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
+import {
+    PROMETHEUS_CONFIG_PATH,
+    PROMETHEUS_PORT,
+    PROMETHEUS_RULES_DIR,
+    registryScrapeJob,
+    renderPrometheusConfig,
+    ScrapeJob,
+} from "../renderers/prometheus-config";
 import { dockerName, image, ipAddress, port as portNumber, prometheusDuration } from "../stacks/schema";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
@@ -33,6 +40,8 @@ export interface MonitoringArgs {
     scrapeInterval?: pulumi.Input<string>;
     /** Extra /etc/hosts entries of the container (`extra_hosts`), e.g. host.docker.internal → host-gateway. Default: none. */
     extraHosts?: pulumi.Input<pulumi.Input<docker.types.input.ContainerHost>[]>;
+    /** Alert rule files (Prometheus rule-file YAML) by file name, e.g. `{ "maintenance.yml": ... }`. Default: none. */
+    alertRules?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -59,11 +68,24 @@ export class Monitoring extends pulumi.ComponentResource {
         });
         const port = pulumi.output(args.port ?? PROMETHEUS_PORT);
         const hostIp = pulumi.output(args.hostIp ?? "127.0.0.1");
+        const ruleFiles = pulumi.output(args.alertRules ?? {}).apply((rules) => {
+            for (const f of Object.keys(rules)) {
+                if (!/^[A-Za-z0-9._-]+\.ya?ml$/.test(f))
+                    throw new Error(
+                        `Monitoring "${name}": invalid arguments:\nargs.alertRules: got a file named ${JSON.stringify(f)}; allowed: names such as maintenance.yml`,
+                    );
+            }
+            return rules as Record<string, string>;
+        });
         this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));
         this.prometheusYaml = pulumi
-            .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s"])
-            .apply(([job, extra, scrapeInterval]) =>
-                renderPrometheusConfig({ scrapeInterval, jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])] }),
+            .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s", ruleFiles])
+            .apply(([job, extra, scrapeInterval, rules]) =>
+                renderPrometheusConfig({
+                    scrapeInterval,
+                    jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
+                    ruleFiles: Object.keys(rules).map((f) => `${PROMETHEUS_RULES_DIR}/${f}`),
+                }),
             );
 
         const data = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this });
@@ -84,14 +106,21 @@ export class Monitoring extends pulumi.ComponentResource {
                 name: args.containerName ?? name,
                 image: remoteImage.imageId,
                 command,
-                uploads: [{ file: PROMETHEUS_CONFIG_PATH, content: this.prometheusYaml, permissions: "0644" }],
+                uploads: pulumi
+                    .all([this.prometheusYaml, ruleFiles])
+                    .apply(([yaml, rules]) => [
+                        { file: PROMETHEUS_CONFIG_PATH, content: yaml, permissions: "0644" },
+                        ...Object.entries(rules).map(([f, content]) => ({ file: `${PROMETHEUS_RULES_DIR}/${f}`, content, permissions: "0644" })),
+                    ]),
                 volumes: [{ volumeName: data.name, containerPath: "/prometheus" }],
                 ports: [{ internal: PROMETHEUS_PORT, external: port, ip: hostIp }],
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
                 ...(args.extraHosts ? { hosts: args.extraHosts } : {}),
                 ...serviceContainerArgs({
                     role: "prometheus",
-                    configText: this.prometheusYaml,
+                    configText: pulumi
+                        .all([this.prometheusYaml, ruleFiles])
+                        .apply(([yaml, rules]) => (Object.keys(rules).length ? yaml + JSON.stringify(rules) : yaml)),
                     healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`],
                     // Prometheus writes its head block and WAL on SIGTERM.
                     stopGraceSeconds: 30,

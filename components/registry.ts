@@ -33,6 +33,8 @@ import {
     StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
+import { GC_WORKER_SCRIPT_PATH, MAINTENANCE_CONTROL_DIR } from "../renderers/maintenance-config";
+import { templateText } from "../renderers/template";
 import { METRICS_GATE_CONFIG_PATH, metricsGateEntrypoint, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
 
 export interface UploadPurgingArgs {
@@ -141,6 +143,18 @@ export interface RegistryArgs {
     metricsGateImage?: pulumi.Input<string>;
     /** Raw registry config deep-merged over the generated config. Default: {}. */
     extraConfig?: pulumi.Input<Record<string, unknown>>;
+    /**
+     * Scheduled garbage collection (see Maintenance): a GC worker container of this image, config and
+     * storage runs `registry garbage-collect` when the maintenance job asks for it on this control
+     * volume; without Redis the registry then keeps no in-memory blob-descriptor cache (nothing but a
+     * restart could clear it after GC). Default: none. Plain object: it decides which containers exist.
+     */
+    garbageCollection?: RegistryGarbageCollectionArgs;
+}
+
+export interface RegistryGarbageCollectionArgs {
+    /** Docker volume shared with the maintenance job (requests and results). Required. */
+    controlVolumeName: pulumi.Input<string>;
 }
 
 export class Registry extends pulumi.ComponentResource {
@@ -154,6 +168,8 @@ export class Registry extends pulumi.ComponentResource {
     public readonly metricsAddresses: pulumi.Output<string[]>;
     /** The rendered config.yml (contains no secret). */
     public readonly configYaml: pulumi.Output<string>;
+    /** The GC worker (with `garbageCollection`), else undefined. */
+    public readonly gcWorker: docker.Container | undefined;
     /** Per replica, the nginx in its network namespace that serves `/metrics` and `/debug/health` of its debug server, and nothing else. */
     public readonly metricsGates: docker.Container[];
 
@@ -259,6 +275,7 @@ export class Registry extends pulumi.ComponentResource {
                     dialect: d,
                     storage: storageDriver,
                     redisAddress,
+                    inMemoryCache: args.garbageCollection === undefined,
                     deleteEnabled,
                     uploadPurging: {
                         enabled: purging.enabled ?? true,
@@ -372,6 +389,43 @@ export class Registry extends pulumi.ComponentResource {
                     { parent: this, deleteBeforeReplace: true },
                 ),
         );
+
+        const gc = args.garbageCollection;
+        this.gcWorker = gc
+            ? new docker.Container(
+                  `${name}-gc`,
+                  {
+                      name: pulumi.interpolate`${containerName}-gc`,
+                      image: remoteImage.imageId,
+                      // The registry image's own shell: the same Distribution, driver and config as the replicas.
+                      entrypoints: ["/bin/sh", GC_WORKER_SCRIPT_PATH],
+                      command: configPath.apply((p) => [p]),
+                      envs: s3
+                          ? [
+                                pulumi.interpolate`REGISTRY_STORAGE_S3_ACCESSKEY=${s3.accessKey}`,
+                                pulumi.secret(pulumi.interpolate`REGISTRY_STORAGE_S3_SECRETKEY=${s3.secretKey}`),
+                                `CONTROL_DIR=${MAINTENANCE_CONTROL_DIR}`,
+                            ]
+                          : [`CONTROL_DIR=${MAINTENANCE_CONTROL_DIR}`],
+                      uploads: [
+                          { file: configPath, content: this.configYaml },
+                          { file: GC_WORKER_SCRIPT_PATH, content: templateText("registry-gc.sh"), permissions: "0755" },
+                      ],
+                      volumes: [
+                          ...(volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : []),
+                          { volumeName: gc.controlVolumeName, containerPath: MAINTENANCE_CONTROL_DIR },
+                      ],
+                      networksAdvanced: [{ name: args.networkName }],
+                      ...serviceContainerArgs({
+                          role: "registry-gc-worker",
+                          configText: pulumi.all([this.configYaml]).apply(([c]) => c + templateText("registry-gc.sh")),
+                          healthTest: ["test", "-d", `${MAINTENANCE_CONTROL_DIR}/gc`],
+                          stopGraceSeconds: 10,
+                      }),
+                  },
+                  { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+              )
+            : undefined;
 
         this.volumeName = volume?.name;
         this.address = pulumi.interpolate`${alias}:${REGISTRY_PORT}`;

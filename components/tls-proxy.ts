@@ -19,6 +19,7 @@ import {
     NGINX_CONFIG_PATH,
     NGINX_KEY_PATH,
     NginxAppSite,
+    PROXY_MAINTENANCE_DIR,
     renderNginxConf,
 } from "../renderers/nginx-conf";
 import { templateText } from "../renderers/template";
@@ -83,6 +84,19 @@ export interface TlsProxyArgs {
     acme?: TlsProxyAcmeArgs;
     /** A second virtual host for a web application (GitLab). Default: none. Plain object: it decides the ports and files. */
     app?: TlsProxyAppArgs;
+    /**
+     * Garbage collection's read-only window: the maintenance job's control volume, mounted read-only;
+     * while its `readonly` file exists, writes get 503 with Retry-After and reads pass. Default: none.
+     * Plain object: it decides the mounts.
+     */
+    maintenance?: TlsProxyMaintenanceArgs;
+}
+
+export interface TlsProxyMaintenanceArgs {
+    /** The control volume the maintenance job writes its flag to. Required. */
+    controlVolumeName: pulumi.Input<string>;
+    /** Retry-After of refused writes, in seconds. Default: 300. */
+    retryAfterSeconds?: pulumi.Input<number>;
 }
 
 export class TlsProxy extends pulumi.ComponentResource {
@@ -132,9 +146,17 @@ export class TlsProxy extends pulumi.ComponentResource {
               }))
             : pulumi.output(undefined);
         this.nginxConf = pulumi
-            .all([args.hostname, args.upstream, httpsPort, args.allowCidrs ?? [], args.hstsMaxAge ?? 31536000, appSite])
-            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site]) =>
-                renderNginxConf({ hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, ...certFiles, app: site }),
+            .all([
+                args.hostname,
+                args.upstream,
+                httpsPort,
+                args.allowCidrs ?? [],
+                args.hstsMaxAge ?? 31536000,
+                appSite,
+                args.maintenance ? (args.maintenance.retryAfterSeconds ?? 300) : undefined,
+            ])
+            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds]) =>
+                renderNginxConf({ hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, ...certFiles, app: site, readOnlyRetryAfterSeconds }),
             );
 
         const webroot = new docker.Volume(`${name}-acme-webroot`, { name: `${name}-acme-webroot` }, { parent: this });
@@ -143,6 +165,9 @@ export class TlsProxy extends pulumi.ComponentResource {
         const privateKeyPem = pulumi.secret(args.privateKeyPem);
         const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [{ file: NGINX_CONFIG_PATH, content: this.nginxConf }];
         const volumes: pulumi.Input<docker.types.input.ContainerVolume>[] = [{ volumeName: webroot.name, containerPath: ACME_WEBROOT, readOnly: true }];
+        if (args.maintenance) {
+            volumes.push({ volumeName: args.maintenance.controlVolumeName, containerPath: PROXY_MAINTENANCE_DIR, readOnly: true });
+        }
         const envs: string[] = [];
         if (args.acme) {
             const letsencrypt = new docker.Volume(

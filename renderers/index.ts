@@ -19,4 +19,13 @@ export {
 } from "./registry-config";
 export { renderGitlabRb, gitlabScrapeJobs, GitlabRbInput, GITLAB_ENV } from "./gitlab-rb";
 export { registryS3Policy } from "./s3-policy";
+export {
+    renderMaintenanceConfig,
+    MaintenanceConfigInput,
+    RetentionRuleInput,
+    retentionRules,
+    globToRegex,
+    maintenanceAlertRules,
+    renderMaintenanceAlertRules,
+} from "./maintenance-config";
 export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./token-auth";

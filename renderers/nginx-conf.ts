@@ -14,6 +14,8 @@ export const NGINX_ACTIVE_CERT_PATH = "/etc/nginx/tls/active/fullchain.pem";
 export const NGINX_ACTIVE_KEY_PATH = "/etc/nginx/tls/active/privkey.pem";
 export const NGINX_BOOTSTRAP_DIR = "/etc/nginx/tls/bootstrap";
 export const LETSENCRYPT_DIR = "/etc/letsencrypt";
+/** Where the proxy mounts the maintenance control volume (read-only); a `readonly` file there refuses writes. */
+export const PROXY_MAINTENANCE_DIR = "/run/registry-kit-maintenance";
 
 export interface NginxConfInput {
     /** Name in the certificate; the HTTPS server answers to it. */
@@ -31,6 +33,12 @@ export interface NginxConfInput {
     privateKeyPath?: string;
     /** A second virtual host for a web application (GitLab) on its own name. Default: none. */
     app?: NginxAppSite;
+    /**
+     * Garbage collection's read-only window: while MAINTENANCE_CONTROL_DIR/readonly exists, writes to
+     * the registry (POST, PUT, PATCH, DELETE) get 503 in the registry's error format with this
+     * Retry-After (seconds); reads pass. Default: none (no window).
+     */
+    readOnlyRetryAfterSeconds?: number;
 }
 
 /** A web application's virtual host: TLS, HTTP → HTTPS, WebSockets, X-Forwarded-Proto https. */
@@ -71,7 +79,12 @@ export function renderNginxConf(input: NginxConfInput): string {
             throw new Error(`nginx: the app and the registry both answer to ${app.hostname} on port 443`);
         }
     }
+    const retryAfter = input.readOnlyRetryAfterSeconds;
+    if (retryAfter !== undefined && (!Number.isInteger(retryAfter) || retryAfter < 1)) {
+        throw new Error(`nginx: readOnlyRetryAfterSeconds ${retryAfter} is not a whole number of seconds, 1 or more`);
+    }
     const view = {
+        readOnly: retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) },
         hostname: input.hostname,
         upstream: input.upstream,
         httpsPortSuffix: input.publicHttpsPort === 443 ? "" : `:${input.publicHttpsPort}`,

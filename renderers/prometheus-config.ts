@@ -5,6 +5,7 @@ import { stringify } from "yaml";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const PROMETHEUS_PORT = 9090;
+export const PROMETHEUS_RULES_DIR = "/etc/prometheus/rules";
 
 /** One Prometheus scrape job, as it appears under `scrape_configs`. */
 export interface ScrapeJob {
@@ -47,6 +48,8 @@ export interface PrometheusConfigInput {
     jobs: ScrapeJob[];
     /** Labels added to every series when federated or remote-written. */
     externalLabels?: Record<string, string>;
+    /** Alert rule files to load. Default: none. */
+    ruleFiles?: string[];
 }
 
 export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
@@ -62,6 +65,7 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
             evaluation_interval: input.scrapeInterval,
             ...(input.externalLabels && Object.keys(input.externalLabels).length ? { external_labels: input.externalLabels } : {}),
         },
+        ...(input.ruleFiles && input.ruleFiles.length ? { rule_files: input.ruleFiles } : {}),
         scrape_configs: [self, ...input.jobs],
     };
 }

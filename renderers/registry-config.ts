@@ -79,6 +79,11 @@ export interface RegistryConfigInput {
     storage: StorageDriver;
     /** `host:port` of Redis for the blob-descriptor cache (its password goes in REGISTRY_REDIS_PASSWORD). Default: in-memory cache. */
     redisAddress?: string;
+    /**
+     * Without Redis: cache blob descriptors in memory (true), or not at all (false, for registries
+     * that are garbage-collected: nothing could clear a stale in-memory entry but a restart). Default: true.
+     */
+    inMemoryCache?: boolean;
     deleteEnabled: boolean;
     uploadPurging: { enabled: boolean; age: string; interval: string; dryrun: boolean };
     logLevel: string;
@@ -101,7 +106,7 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         storage: {
             ...storageSection(input.storage, input.dialect),
             delete: { enabled: input.deleteEnabled },
-            cache: { blobdescriptor: input.redisAddress ? "redis" : "inmemory" },
+            ...(input.redisAddress || input.inMemoryCache !== false ? { cache: { blobdescriptor: input.redisAddress ? "redis" : "inmemory" } } : {}),
             maintenance: {
                 uploadpurging: {
                     enabled: input.uploadPurging.enabled,

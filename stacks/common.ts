@@ -13,6 +13,9 @@ import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs } from "../components/registry";
 import { TlsProxy, TlsProxyAppArgs } from "../components/tls-proxy";
 import { ScrapeJob } from "../renderers/prometheus-config";
+import { Maintenance } from "../components/maintenance";
+import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
+import { ageSeconds } from "./settings/maintenance";
 import { ACME_DIRECTORIES, Settings } from "./schema";
 
 /** certbot's name for the stack's certificate: /etc/letsencrypt/live/registry-kit/. */
@@ -67,15 +70,26 @@ function registryStorage(settings: Settings, { prefix, network, childOpts }: Sta
     return { storage, redis };
 }
 
-/** The registry from `registry.*` settings, on its storage; `auth` adds htpasswd or token auth. */
+/** The registry, the storage it is on and the Redis it caches in (if any). */
+export interface RegistryDeployment {
+    registry: Registry;
+    storage: Storage;
+    redis: { address: pulumi.Input<string>; password?: pulumi.Input<string> } | undefined;
+}
+
+/**
+ * The registry from `registry.*` settings, on its storage; `auth` adds htpasswd or token auth;
+ * `control` (maintenance enabled) adds its GC worker.
+ */
 export function registryFromSettings(
     settings: Settings,
     target: StackTarget,
     auth: Pick<RegistryArgs, "alias" | "htpasswd" | "tokenAuth" | "notifications">,
-): Registry {
+    control?: docker.Volume,
+): RegistryDeployment {
     const reg = settings.registry;
     const { storage, redis } = registryStorage(settings, target);
-    return new Registry(
+    const registry = new Registry(
         `${target.prefix}-registry`,
         {
             networkName: target.network.name,
@@ -94,13 +108,105 @@ export function registryFromSettings(
             uploadPurging: reg.uploadPurging,
             logLevel: reg.logLevel,
             extraConfig: reg.extraConfig,
+            garbageCollection: control && { controlVolumeName: control.name },
         },
         target.childOpts,
     );
+    return { registry, storage, redis };
 }
 
-/** The TLS proxy from `proxy.*` and `tls.*` settings in front of the registry; `app` adds GitLab's virtual host. */
-export function proxyFromSettings(settings: Settings, target: StackTarget, registry: Registry, certs: Certificates, app?: TlsProxyAppArgs): TlsProxy {
+/** With `maintenance.enabled`: the volume the maintenance job, the registry's GC worker and the proxy share. */
+export function maintenanceControlVolume(settings: Settings, { prefix, childOpts }: StackTarget): docker.Volume | undefined {
+    if (!settings.maintenance.enabled || settings.topology === "harbor") return undefined;
+    return new docker.Volume(
+        `${prefix}-maintenance-control`,
+        { name: `${prefix}-maintenance-control`, labels: [{ label: "registry-kit.role", value: "maintenance-control" }] },
+        childOpts,
+    );
+}
+
+/** The maintenance job from `maintenance.*` settings; `credentials` let it delete through the API (retention). */
+export function maintenanceFromSettings(
+    settings: Settings,
+    target: StackTarget,
+    deployment: RegistryDeployment,
+    control: docker.Volume | undefined,
+    credentials?: { username: pulumi.Input<string>; password: pulumi.Input<string> },
+): Maintenance | undefined {
+    if (!control) return undefined;
+    const m = settings.maintenance;
+    const { registry, storage, redis } = deployment;
+    const s3 = storage.s3;
+    return new Maintenance(
+        `${target.prefix}-maintenance`,
+        {
+            networkName: target.network.name,
+            image: m.image,
+            registryAddress: registry.address,
+            username: credentials?.username,
+            password: credentials?.password,
+            registryMetricsAddresses: registry.metricsAddresses,
+            controlVolumeName: control.name,
+            dataVolumeName: registry.volumeName,
+            s3: s3 && {
+                bucket: s3.bucket,
+                region: s3.region,
+                regionEndpoint: s3.regionEndpoint,
+                forcePathStyle: s3.forcePathStyle,
+                rootDirectory: s3.rootDirectory,
+                accessKey: s3.accessKey,
+                secretKey: s3.secretKey,
+            },
+            redisAddress: redis?.address,
+            redisPassword: redis?.password,
+            schedule: m.schedule,
+            timezone: m.timezone,
+            dryRun: m.dryRun,
+            retention: m.retention.map((r) => ({
+                name: r.name,
+                repositories: r.repositories,
+                repositoryRegex: r.repositoryRegex,
+                tags: r.tags,
+                tagRegex: r.tagRegex,
+                keepMostRecent: r.keepMostRecent,
+                keepPushedWithinSeconds: r.keepPushedWithin === undefined ? undefined : ageSeconds(r.keepPushedWithin),
+                keepAll: r.keepAll,
+                allowDeletingAllTags: r.allowDeletingAllTags,
+            })),
+            gcEnabled: m.gc.enabled,
+            deleteUntagged: m.gc.deleteUntagged,
+            drainTimeoutSeconds: m.gc.drainTimeoutSeconds,
+            gcTimeoutSeconds: m.gc.timeoutSeconds,
+        },
+        // Its first run may come before the registry is up: it waits for nothing, but starts after it.
+        pulumi.mergeOptions(target.childOpts, { dependsOn: [registry] }),
+    );
+}
+
+/** Prometheus's job for the maintenance job, and its alert rules. */
+export function maintenanceMonitoring(maintenance: Maintenance | undefined): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
+    if (!maintenance) return { jobs: [], alertRules: {} };
+    return {
+        jobs: [{ job_name: MAINTENANCE_JOB, metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: ["maintenance:9400"] }] }],
+        // Overdue an hour after a run was due; writes refused for longer than an hour.
+        alertRules: { "maintenance.yml": renderMaintenanceAlertRules({ job: MAINTENANCE_JOB, overdueAfterSeconds: 3600, readOnlyAlertSeconds: 3600 }) },
+    };
+}
+
+const MAINTENANCE_JOB = "registry-maintenance";
+
+/**
+ * The TLS proxy from `proxy.*` and `tls.*` settings in front of the registry; `app` adds GitLab's
+ * virtual host; `control` (maintenance enabled) the read-only window.
+ */
+export function proxyFromSettings(
+    settings: Settings,
+    target: StackTarget,
+    registry: Registry,
+    certs: Certificates,
+    app?: TlsProxyAppArgs,
+    control?: docker.Volume,
+): TlsProxy {
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
     return new TlsProxy(
         `${target.prefix}-proxy`,
@@ -118,6 +224,7 @@ export function proxyFromSettings(settings: Settings, target: StackTarget, regis
             hstsMaxAge: settings.proxy.hstsMaxAge,
             acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
             app,
+            maintenance: control && { controlVolumeName: control.name, retryAfterSeconds: settings.maintenance.gc.retryAfterSeconds },
         },
         // Only the registry is waited for (GitLab's first start takes minutes; its vhost follows when it is up).
         pulumi.mergeOptions(target.childOpts, { dependsOn: [registry] }),
@@ -131,6 +238,7 @@ export function monitoringFromSettings(
     registryTargets: pulumi.Input<pulumi.Input<string>[]>,
     extraJobs: pulumi.Input<ScrapeJob[]> = [],
     extraHosts?: MonitoringArgs["extraHosts"],
+    alertRules?: MonitoringArgs["alertRules"],
 ): Monitoring | undefined {
     const mon = settings.monitoring;
     if (!mon.enabled) return undefined;
@@ -141,6 +249,7 @@ export function monitoringFromSettings(
             registryTargets,
             extraJobs,
             extraHosts,
+            alertRules,
             image: mon.image,
             hostIp: mon.hostIp,
             port: mon.port,

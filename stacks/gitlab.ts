@@ -14,6 +14,9 @@ import {
     acmeCertbot,
     certificateNote,
     certificatesFromSettings,
+    maintenanceControlVolume,
+    maintenanceFromSettings,
+    maintenanceMonitoring,
     monitoringFromSettings,
     networkSubnets,
     proxyFromSettings,
@@ -81,13 +84,20 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
               ? { certificatePem: pulumi.output(g.certificate), privateKeyPem: pulumi.secret(g.privateKey!) }
               : undefined;
 
-    const registry = registryFromSettings(settings, target, {
-        alias: REGISTRY_ALIAS,
-        tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
-        notifications: g.notifications
-            ? [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }]
-            : [],
-    });
+    const control = maintenanceControlVolume(settings, target);
+    const deployment = registryFromSettings(
+        settings,
+        target,
+        {
+            alias: REGISTRY_ALIAS,
+            tokenAuth: { realm: `${endpoint.url}/jwt/auth`, issuer: g.registryIssuer, certificatePem: signingKey.certificatePem },
+            notifications: g.notifications
+                ? [{ name: "gitlab", url: `http://${GITLAB_ALIAS}:${GITLAB_HTTP_PORT}${GITLAB_EVENTS_PATH}`, secret: notificationValue }]
+                : [],
+        },
+        control,
+    );
+    const registry = deployment.registry;
 
     const gitlab = new Gitlab(
         `${prefix}-gitlab`,
@@ -115,16 +125,33 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
         childOpts,
     );
 
-    const proxy = proxyFromSettings(settings, target, registry, certs, {
-        hostname: endpoint.hostname,
-        upstream: gitlab.address,
-        httpsPort: endpoint.port,
-        certificatePem: gitlabCerts?.certificatePem,
-        privateKeyPem: gitlabCerts?.privateKeyPem,
-    });
+    const proxy = proxyFromSettings(
+        settings,
+        target,
+        registry,
+        certs,
+        {
+            hostname: endpoint.hostname,
+            upstream: gitlab.address,
+            httpsPort: endpoint.port,
+            certificatePem: gitlabCerts?.certificatePem,
+            privateKeyPem: gitlabCerts?.privateKeyPem,
+        },
+        control,
+    );
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, endpoint.hostname, ...settings.tls.extraSans]);
 
-    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, gitlabScrapeJobs(GITLAB_ALIAS));
+    // GitLab's cleanup policies delete tags; this job collects the garbage they leave.
+    const maintenance = maintenanceFromSettings(settings, target, deployment, control);
+    const watch = maintenanceMonitoring(maintenance);
+    const monitoring = monitoringFromSettings(
+        settings,
+        target,
+        registry.metricsAddresses,
+        [...gitlabScrapeJobs(GITLAB_ALIAS), ...watch.jobs],
+        undefined,
+        watch.alertRules,
+    );
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     return {

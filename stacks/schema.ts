@@ -18,6 +18,7 @@ import {
     parseHarborVersion,
 } from "../renderers/harbor-yml";
 import { parseGoDuration } from "../renderers/docker-values";
+import { maintenanceSchema } from "./settings/maintenance";
 import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
 
 /**
@@ -937,8 +938,38 @@ export const settingsSchema = z
         /** GitLab CE, the registry's token issuer (topology gitlab). */
         gitlab: gitlabSchema,
         harbor: harborSchema,
+        /** Retention rules and scheduled garbage collection (small-team, gitlab). */
+        maintenance: maintenanceSchema,
     })
     .superRefine(checkCrossSettings);
+
+/** Maintenance against the topology and the registry it maintains. */
+function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const m = settings.maintenance;
+    const issue = (path: (string | number)[], input: unknown, message: string) =>
+        ctx.addIssue({ code: "custom", path: ["maintenance", ...path], input, message });
+    if (!m.enabled) return;
+    if (settings.topology === "harbor") {
+        issue(["enabled"], true, "false with topology harbor (Harbor runs its own tag retention and garbage collection: configure them in Harbor)");
+        return;
+    }
+    const problem = imageReferenceProblem(m.image);
+    if (problem) issue(["image"], m.image, `an image reference such as node:22-alpine (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}`);
+    if (settings.topology === "gitlab" && m.retention.length > 0) {
+        issue(["retention"], undefined, "[] with topology gitlab (GitLab's cleanup policies delete tags through its API; this job runs garbage collection)");
+    }
+    const reg = settings.registry;
+    if (m.retention.length > 0 && !reg.deleteEnabled) {
+        issue(["retention"], undefined, "[] while registry.deleteEnabled is false (retention deletes manifests through the API)");
+    }
+    if (m.gc.enabled && m.gc.deleteUntagged && (reg.dialect ?? inferDialect(reg.image)) === "v2") {
+        issue(
+            ["gc", "deleteUntagged"],
+            true,
+            `false with ${reg.image}: before Distribution 3.0.0, --delete-untagged deletes the children of multi-arch images`,
+        );
+    }
+}
 
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
@@ -952,6 +983,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             message: "nothing outside topology harbor (the registry reaches MinIO on the stack's network)",
         });
     }
+    checkMaintenance(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },

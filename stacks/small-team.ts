@@ -5,7 +5,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Htpasswd } from "../components/htpasswd";
 import { registryScrapeJob } from "../renderers/prometheus-config";
-import { acmeCertbot, certificateNote, certificatesFromSettings, monitoringFromSettings, proxyFromSettings, registryFromSettings, stackTarget } from "./common";
+import {
+    acmeCertbot,
+    certificateNote,
+    certificatesFromSettings,
+    maintenanceControlVolume,
+    maintenanceFromSettings,
+    maintenanceMonitoring,
+    monitoringFromSettings,
+    proxyFromSettings,
+    registryFromSettings,
+    stackTarget,
+} from "./common";
 import { Settings } from "./schema";
 
 export interface SmallTeamOutputs {
@@ -22,6 +33,7 @@ export interface SmallTeamOutputs {
     certificate: pulumi.Output<string>;
     certificateIssuer: pulumi.Output<string> | undefined;
     certificateNotAfter: pulumi.Output<string> | undefined;
+    maintenanceRunCommand: pulumi.Output<string> | undefined;
 }
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
@@ -58,13 +70,17 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         opts,
     );
 
-    const registry = registryFromSettings(settings, target, { htpasswd: htpasswd.content });
+    const control = maintenanceControlVolume(settings, target);
+    const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
+    const registry = deployment.registry;
 
-    const proxy = proxyFromSettings(settings, target, registry, certs);
+    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control);
 
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans]);
 
-    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses);
+    const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
+    const watch = maintenanceMonitoring(maintenance);
+    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, watch.jobs, undefined, watch.alertRules);
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
@@ -82,5 +98,6 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         certificate: pulumi.output(certificateNote(settings)),
         certificateIssuer: certbot?.issuer,
         certificateNotAfter: certbot?.notAfter,
+        maintenanceRunCommand: maintenance?.runCommand,
     };
 }

@@ -43,10 +43,15 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 describe("render", () => {
     it("writes every file the containers receive, plus manifest.json and outputs.json", () => {
         expect(Object.keys(shown).sort()).toEqual([
+            "files/rk-local-maintenance/etc/registry-kit/maintenance.json",
+            "files/rk-local-maintenance/opt/registry-kit/maintenance.mjs",
             "files/rk-local-prometheus/etc/prometheus/prometheus.yml",
+            "files/rk-local-prometheus/etc/prometheus/rules/maintenance.yml",
             "files/rk-local-proxy/etc/nginx/nginx.conf",
             "files/rk-local-proxy/etc/nginx/tls/server.crt",
             "files/rk-local-proxy/etc/nginx/tls/server.key",
+            "files/rk-local-registry-gc/etc/distribution/config.yml",
+            "files/rk-local-registry-gc/opt/registry-kit/registry-gc.sh",
             "files/rk-local-registry-metrics-gate/etc/nginx/nginx.conf",
             "files/rk-local-registry/auth/htpasswd",
             "files/rk-local-registry/etc/distribution/config.yml",
