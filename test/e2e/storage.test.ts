@@ -72,6 +72,12 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
             },
             "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 48080 },
             "registry-kit:monitoring": { image: "registry-kit-test/prometheus:2", hostIp: "127.0.0.1", port: 49090, scrapeInterval: "2s" },
+            "registry-kit:maintenance": {
+                enabled: true,
+                image: "registry-kit-test/node:22",
+                schedule: "0 4 1 1 *",
+                retention: [{ repositories: ["gc/*"], keepMostRecent: 1 }],
+            },
         },
     };
     const file = path.join(work, `Pulumi.s3-${crypto.randomUUID()}.yaml`);
@@ -120,9 +126,28 @@ function getFromReplica(container: string, pathname: string): Buffer {
     );
 }
 
+/** Keys and sizes of every object in the test's bucket. */
+function bucketObjects(): Map<string, number> {
+    const listing = run("docker", [
+        "exec",
+        `${PREFIX}-s3`,
+        "python3",
+        "-c",
+        "import boto3,os;c=boto3.client('s3',endpoint_url='http://127.0.0.1:9000',aws_access_key_id=os.environ['S3_ACCESS_KEY'],aws_secret_access_key=os.environ['S3_SECRET_KEY'],region_name='us-east-1');" +
+            "p=c.get_paginator('list_objects_v2');print('\\n'.join(o['Key']+' '+str(o['Size']) for page in p.paginate(Bucket='images') for o in page.get('Contents',[])))",
+    ]);
+    return new Map(
+        listing.stdout
+            .trim()
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.lastIndexOf(" ")), Number(l.slice(l.lastIndexOf(" ") + 1))]),
+    );
+}
+
 describe("S3 storage with two registry replicas", () => {
     beforeAll(async () => {
-        prepare(PREFIX, ["registry", "nginx", "prometheus", "s3", "redis"]);
+        prepare(PREFIX, ["registry", "nginx", "prometheus", "s3", "redis", "node"]);
         // The S3 service is the test's, not the stack's.
         startSideService(`${PREFIX}-net`, {
             name: `${PREFIX}-s3`,
@@ -133,7 +158,10 @@ describe("S3 storage with two registry replicas", () => {
 
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "s3", ["registry"]);
         await deploy(rendered);
-        await waitHealthy([...REPLICAS, `${PREFIX}-redis`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`], 120_000);
+        await waitHealthy(
+            [...REPLICAS, `${PREFIX}-redis`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`, `${PREFIX}-maintenance`, `${PREFIX}-registry-gc`],
+            120_000,
+        );
         password = rendered.outputs.adminPassword;
         fs.mkdirSync(certDir);
         fs.writeFileSync(path.join(certDir, "ca.crt"), rendered.outputs.caCertificate);
@@ -150,7 +178,15 @@ describe("S3 storage with two registry replicas", () => {
         const again = render(stackFile(), path.join(work, "render-again"), stateFile, "s3", ["registry"]);
         const result = await deploy(again, rendered);
         expect(Object.keys(result.plans).sort()).toEqual(
-            [...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`), `${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-redis`].sort(),
+            [
+                ...REPLICAS,
+                ...REPLICAS.map((r) => `${r}-metrics-gate`),
+                `${PREFIX}-prometheus`,
+                `${PREFIX}-proxy`,
+                `${PREFIX}-redis`,
+                `${PREFIX}-maintenance`,
+                `${PREFIX}-registry-gc`,
+            ].sort(),
         );
         expect(Object.entries(result.plans).filter(([, p]) => p.action !== "same")).toEqual([]);
     });
@@ -193,15 +229,7 @@ describe("S3 storage with two registry replicas", () => {
     });
 
     it("stores the objects under the configured root directory in the bucket", () => {
-        const listing = run("docker", [
-            "exec",
-            `${PREFIX}-s3`,
-            "python3",
-            "-c",
-            "import boto3,os;c=boto3.client('s3',endpoint_url='http://127.0.0.1:9000',aws_access_key_id=os.environ['S3_ACCESS_KEY'],aws_secret_access_key=os.environ['S3_SECRET_KEY'],region_name='us-east-1');" +
-                "p=c.get_paginator('list_objects_v2');print('\\n'.join(o['Key'] for page in p.paginate(Bucket='images') for o in page.get('Contents',[])))",
-        ]);
-        const keys = listing.stdout.trim().split("\n");
+        const keys = [...bucketObjects().keys()];
         expect(keys.length).toBeGreaterThan(5);
         expect(keys.every((k) => k.startsWith("team-registry/docker/registry/v2/"))).toBe(true);
         const manifest = JSON.parse(getFromReplica(REPLICAS[0], "/v2/team/app/manifests/v1").toString("utf8"));
@@ -229,12 +257,60 @@ describe("S3 storage with two registry replicas", () => {
         expect(up).toEqual(["registry-0:5001", "registry-1:5001"]);
     });
 
+    it("retention and GC on S3 with two replicas: the deleted image leaves the bucket, the Redis cache forgets it, a re-push uploads it again", async () => {
+        const oldTar = buildImageTar(work, PREFIX, [3 << 20, 128 << 10]);
+        const oldDigest = client.push(oldTar, "gc/app:old");
+        const newDigest = client.push(buildImageTar(work, PREFIX, [1 << 20]), "gc/app:new");
+        // Pulls through both replicas put the old image's blob descriptors in Redis.
+        for (let i = 0; i < 4; i++) expect(client.pull("gc/app:old")).toBe(oldDigest);
+        const oldLayers = (JSON.parse(getFromReplica(REPLICAS[0], `/v2/gc/app/manifests/${oldDigest}`).toString()).layers as { digest: string }[]).map(
+            (l) => l.digest,
+        );
+        const blobKey = (d: string) => `team-registry/docker/registry/v2/blobs/sha256/${d.slice(7, 9)}/${d.slice(7)}/data`;
+        const before = bucketObjects();
+        for (const d of oldLayers) expect(before.has(blobKey(d))).toBe(true);
+        expect(
+            Number(
+                docker(
+                    "exec",
+                    `${PREFIX}-redis`,
+                    "sh",
+                    "-c",
+                    'redis-cli -a "$(sed -n "s/^requirepass //p" /usr/local/etc/redis/redis.conf)" --no-auth-warning --scan --pattern "blobs::*" | wc -l',
+                ),
+            ),
+        ).toBeGreaterThan(0);
+
+        const out = run("docker", ["exec", `${PREFIX}-maintenance`, "node", "/opt/registry-kit/maintenance.mjs", "run"], {
+            allowFail: true,
+            timeoutMs: 300_000,
+        });
+        expect(out.code, out.stdout + out.stderr).toBe(0);
+        const result = JSON.parse(out.stdout);
+        expect(result).toMatchObject({ success: true, retention: { manifestsDeleted: 1 } });
+        const after = bucketObjects();
+        for (const d of oldLayers) expect(after.has(blobKey(d)), d).toBe(false);
+        const sum = (m: Map<string, number>, pick: (k: string) => boolean) => [...m].filter(([k]) => pick(k)).reduce((a, [, v]) => a + v, 0);
+        const isBlob = (k: string) => k.includes("/v2/blobs/");
+        expect(result.gc.bytesFreed).toBe(sum(before, isBlob) - sum(after, isBlob));
+        expect(result.gc.bytesFreed).toBeGreaterThan(3 << 20);
+        expect(result.gc.cacheKeysDeleted).toBeGreaterThan(0);
+        expect(client.pull("gc/app:new")).toBe(newDigest);
+
+        // Pushed again: every layer is uploaded again (a stale cache would answer "exists") and pulls.
+        expect(client.push(oldTar, "gc/app:again")).toBe(oldDigest);
+        const again = bucketObjects();
+        for (const d of oldLayers) expect(again.has(blobKey(d)), d).toBe(true);
+        expect(client.pull("gc/app:again", 2)).toBe(oldDigest);
+    }, 300_000);
+
     it("loses nothing when every registry container is replaced", async () => {
         const before = REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r));
         const changed = render(stackFile({ logLevel: "debug" }), path.join(work, "render-2"), stateFile, "s3", ["registry"]);
-        const { replaced } = await deploy(changed, rendered);
-        // Each replica's metrics gate shares its network namespace: it is replaced with it.
-        expect(replaced.sort()).toEqual([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`)].sort());
+        const { replaced, plans } = await deploy(changed, rendered);
+        // Each replica's metrics gate shares its network namespace: it is replaced with it. The GC worker
+        // runs the registry's config.
+        expect(replaced.sort(), JSON.stringify(plans)).toEqual([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`), `${PREFIX}-registry-gc`].sort());
         await waitHealthy([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`)]);
         expect(REPLICAS.map((r) => docker("inspect", "-f", "{{.Id}}", r))).not.toEqual(before);
         expect(client.pull("team/app:v1", 3)).toBe(pushedDigest);

@@ -21,7 +21,7 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis)
+all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis node)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [registry3]="registry-kit-test/registry:3"
@@ -32,6 +32,7 @@ declare -A image_of=(
   [pebble]="registry-kit-test/pebble:2"
   [s3]="registry-kit-test/s3:1"
   [redis]="registry-kit-test/redis:7"
+  [node]="registry-kit-test/node:22"
 )
 
 log() { printf '%s\n' "$*"; }
