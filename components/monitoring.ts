@@ -6,7 +6,10 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, registryScrapeJob, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
-import { dockerName, image, ipAddress, port as portNumber, prometheusDuration } from "../stacks/schema";
+import { prometheusDuration } from "../primitives/durations";
+import { image } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { ipAddress, port as portNumber } from "../primitives/network";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

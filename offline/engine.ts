@@ -8,7 +8,7 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
 import { readBackContainer, readBackNetwork } from "./docker-provider";
-import { looksLikePrivateKey } from "../stacks/schema";
+import { looksLikePrivateKey } from "../primitives/tls";
 
 /** The state a provider keeps for these inputs after its create and read. */
 function readBack(type: string, inputs: Record<string, any>): Record<string, unknown> {

@@ -2,305 +2,100 @@
  * The typed schema of registry-kit's stack configuration and its error messages.
  *
  * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
- * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`.
+ * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`. The value
+ * types and validators they are built from live in primitives/.
  */
-import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
-import * as net from "node:net";
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
+import { goDuration, isGoDuration, isPrometheusDuration, prometheusDuration } from "../primitives/durations";
 import {
     HARBOR_DEFAULT_VERSION,
     HARBOR_LOG_LEVELS,
     HARBOR_PROXY_COMPONENTS,
     HARBOR_SCHEMA_VERSION,
+    harborDataVolumeProblem,
     harborHostnameProblem,
+    harborInstallerUrlProblem,
     harborPasswordProblem,
-    isLoopbackHost,
     parseHarborVersion,
-} from "../renderers/harbor-yml";
-import { parseGoDuration } from "../renderers/docker-values";
-import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
+} from "../primitives/harbor";
+import { GITLAB_IMAGE, image, imageReferenceProblem } from "../primitives/images";
+import { formatIssues as formatZodIssues } from "../primitives/issues";
+import { bucketName, bucketNameProblem, dockerName, password, userName } from "../primitives/names";
+import {
+    cidr,
+    dockerHostProblem,
+    hostname,
+    hostPortProblem,
+    ipAddress,
+    isCidr,
+    isHostname,
+    isHttpsUrl,
+    isHttpUrl,
+    isLoopbackHost,
+    port,
+    publicNameProblem,
+    redactUrlCredentials,
+} from "../primitives/network";
+import { dialects, ignoresRedisPassword, inferDialect, logLevels, REDIS_PASSWORD_IMAGE_RULE, S3_DRIVER_REGIONS, s3RegionProblem } from "../primitives/registry";
+import {
+    ACME_DIRECTORIES,
+    acmeCurves,
+    acmeKeyTypes,
+    caValidityDays,
+    certificateNames,
+    looksLikePrivateKey,
+    parseCertificateChain,
+    parsePrivateKey,
+    tlsModes,
+} from "../primitives/tls";
 
-/**
- * A DNS name (RFC 1123 labels) or an IP address. RFC 1123 2.1: a name's top-level label is never all digits, so a
- * dotted all-numeric name is an IPv4 address or nothing (`300.1.2.3` is neither).
- */
-export function isHostname(value: string): boolean {
-    if (net.isIP(value) !== 0) return true;
-    if (value.length > 253) return false;
-    const labels = value.split(".");
-    if (/^\d+$/.test(labels[labels.length - 1])) return false;
-    return labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
-}
-
-/** A TCP port as text: 1 to 65535. */
-function isPortText(text: string): boolean {
-    return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
-}
-
-/** Why `host:port` (`[IPv6]:port` in brackets) is not one: "form", "host" or "port"; undefined when it is. */
-export function hostPortProblem(value: string): "form" | "host" | "port" | undefined {
-    const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d+)$/.exec(value);
-    if (!match) return "form";
-    const [, ipv6, host, port] = match;
-    if (ipv6 !== undefined ? net.isIP(ipv6) !== 6 : !isHostname(host)) return "host";
-    return isPortText(port) ? undefined : "port";
-}
-
-const DOCKER_ENDPOINT = "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host";
-
-/** Why the Docker provider could not reach this endpoint (scheme, host, port), or undefined. */
-export function dockerHostProblem(value: string): string | undefined {
-    if (!/^(unix|tcp|ssh|npipe):\/\/.+/.test(value)) return DOCKER_ENDPOINT;
-    if (/^(unix|npipe):/.test(value)) return undefined;
-    let url: URL;
-    try {
-        url = new URL(value);
-    } catch {
-        return `${DOCKER_ENDPOINT}:2222, with a host and a port from 1 to 65535`;
-    }
-    if (!isHostname(url.hostname.replace(/^\[(.*)\]$/, "$1"))) return `${DOCKER_ENDPOINT}, whose host is a DNS name or an IP address ([IPv6] in brackets)`;
-    return url.port === "0" ? `${DOCKER_ENDPOINT}:2222, with a port from 1 to 65535` : undefined;
-}
-
-/** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
-export function isCidr(value: string): boolean {
-    const [addr, prefix, ...rest] = value.split("/");
-    if (rest.length > 0) return false;
-    const family = net.isIP(addr);
-    if (family === 0) return false;
-    if (prefix === undefined) return true;
-    if (!/^\d{1,3}$/.test(prefix)) return false;
-    return Number(prefix) <= (family === 4 ? 32 : 128);
-}
-
-const MAX_NANOSECONDS = (1n << 63n) - 1n;
-/** Prometheus's units, largest first: a duration names them in this order, each at most once. */
-const PROMETHEUS_UNITS: [string, bigint][] = [
-    ["y", 365n * 86_400_000_000_000n],
-    ["w", 7n * 86_400_000_000_000n],
-    ["d", 86_400_000_000_000n],
-    ["h", 3_600_000_000_000n],
-    ["m", 60_000_000_000n],
-    ["s", 1_000_000_000n],
-    ["ms", 1_000_000n],
-];
-
-/**
- * Go's time.ParseDuration grammar, which the registry (Distribution), Harbor's registry and Trivy read durations
- * with: `[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us (µs, μs), ms, s, m, h, at most 2^63-1 ns; "0" alone.
- * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
- */
-export function isGoDuration(value: string): boolean {
-    return parseGoDuration(value) !== undefined;
-}
-
-/**
- * Prometheus's model.ParseDuration grammar (retention, scrape interval): whole numbers with units y, w, d, h, m, s,
- * ms, largest first, each at most once, no decimals, at most 2^63-1 ns; "0" alone.
- */
-export function isPrometheusDuration(value: string): boolean {
-    if (value === "0") return true;
-    const parts = [...value.matchAll(/(\d+)([a-z]+)/gy)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
-    let total = 0n;
-    let last = -1;
-    for (const [, count, unit] of parts) {
-        const position = PROMETHEUS_UNITS.findIndex(([u]) => u === unit);
-        if (position <= last) return false;
-        last = position;
-        total += BigInt(count) * PROMETHEUS_UNITS[position][1];
-        if (total > MAX_NANOSECONDS) return false;
-    }
-    return true;
-}
-
-/** Whether a text holds a private key (PEM or OpenSSH): a secret wherever it appears, never echoed or written in the clear. */
-export function looksLikePrivateKey(text: string): boolean {
-    return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
-}
-
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** The certificates of a PEM chain as nginx loads it, or why it is not one. */
-export function parseCertificateChain(pem: string): X509Certificate[] | string {
-    if (looksLikePrivateKey(pem))
-        return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
-    const blocks = pem.match(CERTIFICATE_BLOCK) ?? [];
-    if (blocks.length === 0 || pem.replace(CERTIFICATE_BLOCK, "").trim() !== "") {
-        return "a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first) and nothing else: a block is missing its END line, or text stands outside the blocks";
-    }
-    const certificates: X509Certificate[] = [];
-    for (const [i, block] of blocks.entries()) {
-        try {
-            certificates.push(new X509Certificate(block));
-        } catch {
-            return `a PEM certificate chain whose certificates parse (certificate ${i + 1} of ${blocks.length} does not: truncated or corrupt)`;
-        }
-    }
-    return certificates;
-}
-
-/** The private key of a PEM text, or undefined when it is none (or encrypted: nginx would ask for a passphrase). */
-export function parsePrivateKey(pem: string): KeyObject | undefined {
-    try {
-        return createPrivateKey(pem);
-    } catch {
-        return undefined;
-    }
-}
-
-/** Whether a certificate is valid for a host name (wildcards as TLS clients match them) or IP address. */
-export function certificateNames(certificate: X509Certificate, name: string): boolean {
-    return net.isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined;
-}
-
-/*
- * Docker's image reference grammar, as distribution/reference (regexp.go, reference.go) and go-digest define it:
- * reference := [domain "/"] path [":" tag] ["@" digest]; domain := (domain-name | "[" IPv6 "]") [":" port], whose
- * components may have capitals; path components are lower case, joined by ".", "_", "__" or dashes; tag :=
- * [\w][\w.-]{0,127}; the path is at most 255 characters; go-digest knows sha256, sha384 and sha512, each with
- * exactly 64, 96 or 128 lower-case hex digits. Docker's CLI also refuses a bare 64-hex name (an image id).
- */
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-const NAME_AND_TAG = new RegExp(`^(?:${DOMAIN}/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?$`);
-const DIGEST_HEX_DIGITS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-const NOT_A_REFERENCE = "not an image reference";
-
-/** Why Docker would refuse this image reference, or undefined. */
-export function imageReferenceProblem(value: string): string | undefined {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return "no URL scheme (write registry.example.com/team/app:1, not https://...)";
-    if (value.length > 1024) return NOT_A_REFERENCE;
-    const [name, digest, ...more] = value.split("@");
-    if (more.length > 0) return NOT_A_REFERENCE;
-    const problem = (digest === undefined ? undefined : imageDigestProblem(digest)) ?? imageTagProblem(name);
-    if (problem) return problem;
-    const match = NAME_AND_TAG.exec(name);
-    if (!match)
-        return NAME_AND_TAG.test(name.toLowerCase()) ? "repository path components are lower case (only the registry host may have capitals)" : NOT_A_REFERENCE;
-    if (match[1].length > 255) return "at most 255 characters in the repository path";
-    if (/^[a-f0-9]{64}$/.test(value)) return "not a 64-hex-digit name (Docker takes it for an image id)";
-    return undefined;
-}
-
-/** The tag after the last path component's ':', as Docker reads it. */
-function imageTagProblem(name: string): string | undefined {
-    const last = name.slice(name.lastIndexOf("/") + 1);
-    const colon = last.indexOf(":");
-    if (colon < 0) return undefined;
-    if (colon === 0) return NOT_A_REFERENCE;
-    const tag = last.slice(colon + 1);
-    if (tag === "") return "the tag is empty";
-    if (tag.includes(":")) return "one tag at most";
-    if (!/^[\w][\w.-]{0,127}$/.test(tag)) return "a tag of letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters";
-    return undefined;
-}
-
-/** An algorithm go-digest knows, with exactly its number of lower-case hex digits. */
-function imageDigestProblem(digest: string): string | undefined {
-    if (digest === "") return "the digest is empty";
-    const match = /^([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):(.*)$/.exec(digest);
-    if (!match) return "a digest such as sha256:<64 lower-case hex digits>";
-    const digits = DIGEST_HEX_DIGITS[match[1]];
-    if (digits === undefined) return "a digest algorithm sha256, sha384 or sha512";
-    return new RegExp(`^[a-f0-9]{${digits}}$`).test(match[2]) ? undefined : `a digest ${match[1]}:<${digits} lower-case hex digits>`;
-}
-
-export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
-export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
-export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
-/** A duration the registry reads (Go's grammar). */
-export const goDuration = z.string().refine(isGoDuration, {
-    message: "a Go duration such as 30s, 24h or 1h30m (units ns, us, ms, s, m, h; decimals such as 1.5h allowed; no d, w or y)",
-});
-/** A duration Prometheus reads (its own grammar). */
-export const prometheusDuration = z.string().refine(isPrometheusDuration, {
-    message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
-});
-/** Days a private CA lives. */
-export const caValidityDays = z
-    .number()
-    .int()
-    .min(1, { message: "a whole number of days from 1 to 36500" })
-    .max(36500, { message: "a whole number of days from 1 to 36500" });
-export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
-export const userName = z
-    .string()
-    .min(1, { message: "a non-empty user name" })
-    .refine((v) => !v.includes(":") && !/\s/.test(v), { message: "a user name without ':' or white space" });
-/** An htpasswd password: bcrypt reads only the first 72 bytes of it. */
-export const password = z
-    .string()
-    .min(1, { message: "a non-empty password" })
-    .refine((v) => Buffer.byteLength(v, "utf8") <= 72, { message: "at most 72 bytes (bcrypt, which the htpasswd file uses, ignores the rest)" });
-export const image = z.string().superRefine((v, ctx) => {
-    const problem = imageReferenceProblem(v);
-    if (problem)
-        ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
-});
-/** Docker object names: containers, volumes, networks. */
-export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
+// What this module exported before primitives/ existed, for the modules and tests that import it from here.
+export {
+    ACME_DIRECTORIES,
+    acmeCurves,
+    acmeKeyTypes,
+    bucketName,
+    bucketNameProblem,
+    caValidityDays,
+    certificateNames,
+    cidr,
+    dialects,
+    dockerHostProblem,
+    dockerName,
+    GITLAB_IMAGE,
+    goDuration,
+    hostname,
+    hostPortProblem,
+    ignoresRedisPassword,
+    image,
+    imageReferenceProblem,
+    inferDialect,
+    ipAddress,
+    isCidr,
+    isGoDuration,
+    isHostname,
+    isHttpsUrl,
+    isHttpUrl,
+    isPrometheusDuration,
+    logLevels,
+    looksLikePrivateKey,
+    parseCertificateChain,
+    parsePrivateKey,
+    password,
+    port,
+    prometheusDuration,
+    publicNameProblem,
+    REDIS_PASSWORD_IMAGE_RULE,
+    S3_DRIVER_REGIONS,
+    s3RegionProblem,
+    tlsModes,
+    userName,
+};
 
 export const topologies = ["small-team", "gitlab", "harbor"] as const;
 export const storageTypes = ["filesystem", "s3", "minio"] as const;
 
-/** S3 bucket naming rules (general purpose buckets). */
-export function bucketNameProblem(name: string): string | undefined {
-    if (name.length < 3 || name.length > 63) return "3 to 63 characters";
-    if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return "lowercase letters, digits, '.' and '-', starting and ending with a letter or digit";
-    if (name.includes("..")) return "no two adjacent periods";
-    if (net.isIP(name) === 4) return "not formatted as an IP address";
-    if (name.startsWith("xn--") || name.startsWith("sthree-")) return "no 'xn--' or 'sthree-' prefix";
-    if (name.endsWith("-s3alias") || name.endsWith("--ol-s3")) return "no '-s3alias' or '--ol-s3' suffix";
-    return undefined;
-}
-
-export const bucketName = z.string().superRefine((v, ctx) => {
-    const problem = bucketNameProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: `an S3 bucket name: ${problem}` });
-});
-
-export function isHttpUrl(value: string): boolean {
-    try {
-        const u = new URL(value);
-        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "" && u.port !== "0";
-    } catch {
-        return false;
-    }
-}
-export const tlsModes = ["self-signed", "provided", "acme"] as const;
-export const acmeKeyTypes = ["ecdsa", "rsa"] as const;
-export const acmeCurves = ["secp256r1", "secp384r1"] as const;
-/** ACME directories by name; anything else must be an https:// URL. */
-export const ACME_DIRECTORIES: Record<string, string> = {
-    production: "https://acme-v02.api.letsencrypt.org/directory",
-    staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
-};
-
-/** Why no public CA would issue for this name, or undefined when one could. */
-export function publicNameProblem(name: string): string | undefined {
-    if (net.isIP(name) !== 0) return "an IP address";
-    const lower = name.toLowerCase().replace(/\.$/, "");
-    if (lower === "localhost" || lower.endsWith(".localhost")) return "a localhost name";
-    if (!lower.includes(".")) return "a single-label name";
-    if (/\.(test|example|invalid|local|internal|lan|home\.arpa)$/.test(lower)) return "a reserved or private domain";
-    return undefined;
-}
-
-export function isHttpsUrl(value: string): boolean {
-    try {
-        const u = new URL(value);
-        return u.protocol === "https:" && u.hostname !== "" && u.port !== "0";
-    } catch {
-        return false;
-    }
-}
-export const dialects = ["v2", "v3"] as const;
-export const logLevels = ["error", "warn", "info", "debug"] as const;
-
-/** The GitLab CE image we test the gitlab.rb against. */
-export const GITLAB_IMAGE = "gitlab/gitlab-ce:19.4.1-ce.0";
 /**
  * The registry image of the gitlab topology: Distribution 2.8 posts notifications as
  * `application/vnd.docker.distribution.events.v1+json`, the only type GitLab's events endpoint takes;
@@ -420,35 +215,6 @@ const dockerSchema = z
         subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
     })
     .prefault({});
-
-/**
- * The regions the registry's s3 driver accepts without `regionendpoint`: it builds them from the partitions of the
- * aws-sdk-go v1 it vendors (registry/storage/driver/s3-aws/s3.go, `init`: endpoints.DefaultPartitions()) and
- * panics at start ("invalid region provided") on any other. Distribution 2.8.3 vendors an SDK of 2019 (no
- * af-south-1 or later); 3.x vendors v1.55.5 (no ap-southeast-5 or later). Harbor's registry is the 2.8 line.
- */
-export const S3_DRIVER_REGIONS: Record<"2.8" | "3", readonly string[]> = {
-    "2.8": [
-        ...["ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1"],
-        ...["eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"],
-        ...["cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
-    ],
-    "3": [
-        ...["af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1"],
-        ...["ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1"],
-        ...["eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1"],
-        ...["us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
-        ...["us-iso-east-1", "us-iso-west-1", "us-isob-east-1"],
-    ],
-};
-
-/** Why the s3 driver of this Distribution line would panic on the region without an endpoint, or undefined. */
-export function s3RegionProblem(region: string, line: "2.8" | "3"): string | undefined {
-    const known = S3_DRIVER_REGIONS[line];
-    if (known.includes(region)) return undefined;
-    const endpoint = `https://s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
-    return `a region the s3 driver of Distribution ${line} knows (${known.join(", ")}), or this region with registry.storage.s3.regionEndpoint set (such as ${endpoint})`;
-}
 
 const s3Schema = z
     .strictObject({
@@ -1297,100 +1063,10 @@ function overlaps(a: string, b: string): boolean {
     return a === b || wildcard(a) || wildcard(b);
 }
 
-/** The tag of an image reference (`mirror:5000/registry:2.8@sha256:…` → `2.8`), or undefined. */
-function imageTag(image: string): string | undefined {
-    return image.split("@")[0].split("/").pop()!.split(":")[1];
-}
-
-/** `registry:2`, `registry:2.8.3`, `mirror/registry:2.8@sha256:…` speak v2; every other tag v3. */
-export function inferDialect(image: string): "v2" | "v3" {
-    const tag = imageTag(image);
-    return tag !== undefined && /^v?2(\.|$|-)/.test(tag) ? "v2" : "v3";
-}
-
-/**
- * Distribution 3.0.0 (and its pre-releases) reads no REGISTRY_REDIS_PASSWORD; 3.1.0 does. `3.0` counts: it names
- * the 3.0 line, whose only release is 3.0.0. An untagged reference (a bare digest) cannot be told and passes.
- */
-export function ignoresRedisPassword(image: string): boolean {
-    const tag = imageTag(image);
-    return tag !== undefined && /^v?3\.0(\.0(-[0-9A-Za-z.-]+)?)?$/.test(tag);
-}
-export const REDIS_PASSWORD_IMAGE_RULE =
-    "Distribution 3.1.0 or later (such as registry:3) or 2.8 while the registry uses a Redis password: 3.0.0 ignores REGISTRY_REDIS_PASSWORD (fixed in 3.1.0)";
-
 export type Settings = z.output<typeof settingsSchema>;
 export type RawSettings = z.input<typeof settingsSchema>;
 
-/** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword"];
-
 /** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
 export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
-    return issues
-        .map((issue) => {
-            const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-            const setting = `${prefix}${path}`;
-            if (issue.code === "unrecognized_keys") {
-                return issue.keys
-                    .map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(root, issue.path)} (a typo?)`)
-                    .join("\n");
-            }
-            const leaf = String(issue.path[issue.path.length - 1] ?? "");
-            // Custom checks carry the value they judged (a default may not be in the raw input).
-            const judged = (issue as { input?: unknown }).input;
-            const value = issue.code === "custom" && judged !== undefined ? judged : lookup(input, issue.path as PropertyKey[]);
-            return `${setting}: got ${describeValue(value, secretLeaves.includes(leaf))}; allowed: ${describeAllowed(issue)}`;
-        })
-        .join("\n");
-}
-
-/** Primitives are shown; objects and lists are not, since they may hold secrets. */
-function describeValue(value: unknown, secret: boolean): string {
-    if (value === undefined) return "nothing";
-    if (secret || (typeof value === "string" && looksLikePrivateKey(value))) return "[secret]";
-    if (typeof value === "string") return JSON.stringify(redactUrlCredentials(value));
-    if (Array.isArray(value)) return "a list";
-    if (value !== null && typeof value === "object") return "an object";
-    return JSON.stringify(value);
-}
-
-/** The keys the schema knows at a path, for the unknown-key message. */
-function knownKeys(root: z.ZodType, path: PropertyKey[]): string {
-    let shape: z.ZodType = root;
-    for (const key of path) {
-        shape = unwrap(shape);
-        if (shape instanceof z.ZodObject) shape = shape.shape[key as string];
-        else if (shape instanceof z.ZodArray) shape = shape.element as z.ZodType;
-        else return "see the configuration reference";
-    }
-    shape = unwrap(shape);
-    return shape instanceof z.ZodObject ? Object.keys(shape.shape).join(", ") : "see the configuration reference";
-}
-
-function unwrap(t: z.ZodType): z.ZodType {
-    let cur: any = t;
-    while (cur && cur._zod?.def?.innerType) cur = cur._zod.def.innerType;
-    if (cur && cur._zod?.def?.type === "pipe") cur = cur._zod.def.in;
-    return cur;
-}
-
-function describeAllowed(issue: z.core.$ZodIssue): string {
-    switch (issue.code) {
-        case "invalid_value":
-            return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-        case "invalid_type":
-            return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
-        default:
-            return issue.message;
-    }
-}
-
-function lookup(value: unknown, path: PropertyKey[]): unknown {
-    let cur: unknown = value;
-    for (const key of path) {
-        if (cur === null || typeof cur !== "object") return undefined;
-        cur = (cur as Record<PropertyKey, unknown>)[key];
-    }
-    return cur;
+    return formatZodIssues(issues, input, prefix, root);
 }
