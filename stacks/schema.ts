@@ -1,28 +1,34 @@
 /**
- * The typed schema of registry-kit's stack configuration and its error messages.
+ * The typed schema of registry-kit's stack configuration: the sections (stacks/settings/<section>.ts)
+ * assembled, and the checks that span several of them.
  *
- * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
- * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`. The value
- * types and validators they are built from live in primitives/.
+ * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Each section declares its
+ * plain values, defaults and messages once, in its own file; `loadSettings` (config.ts) turns raw config
+ * into `Settings`. To add a section, write stacks/settings/<section>.ts and add it to `sections` below.
  */
 import { X509Certificate } from "node:crypto";
 import { z } from "zod";
-import { goDuration, isGoDuration, isPrometheusDuration, prometheusDuration } from "../primitives/durations";
-import {
-    HARBOR_DEFAULT_VERSION,
-    HARBOR_LOG_LEVELS,
-    HARBOR_PROXY_COMPONENTS,
-    HARBOR_SCHEMA_VERSION,
-    harborDataVolumeProblem,
-    harborHostnameProblem,
-    harborInstallerUrlProblem,
-    harborPasswordProblem,
-    parseHarborVersion,
-} from "../primitives/harbor";
-import { GITLAB_IMAGE, image, imageReferenceProblem } from "../primitives/images";
+import { HARBOR_SCHEMA_VERSION, harborDataVolumeProblem, harborHostnameProblem, parseHarborVersion } from "../primitives/harbor";
 import { formatIssues as formatZodIssues } from "../primitives/issues";
-import { bucketName, bucketNameProblem, dockerName, password, userName } from "../primitives/names";
-import {
+import { bucketNameProblem } from "../primitives/names";
+import { hostname, isHttpUrl, isLoopbackHost, publicNameProblem } from "../primitives/network";
+import { ignoresRedisPassword, inferDialect, REDIS_PASSWORD_IMAGE_RULE, s3RegionProblem } from "../primitives/registry";
+import { ACME_DIRECTORIES, certificateNames, looksLikePrivateKey, parseCertificateChain, parsePrivateKey } from "../primitives/tls";
+import { authSchema } from "./settings/auth";
+import { dockerSchema } from "./settings/docker";
+import { gitlabEndpoint, gitlabPasswordProblem, gitlabSchema, GITLAB_OWNED_SETTINGS, GITLAB_REGISTRY_IMAGE } from "./settings/gitlab";
+import { harborSchema } from "./settings/harbor";
+import { monitoringSchema } from "./settings/monitoring";
+import { proxySchema } from "./settings/proxy";
+import { registrySchema } from "./settings/registry";
+import { minioEndpointPort } from "./settings/storage";
+import { tlsSchema } from "./settings/tls";
+
+// What this module exported before the split, for the modules and tests that import it from here.
+export { goDuration, isGoDuration, isPrometheusDuration, prometheusDuration } from "../primitives/durations";
+export { GITLAB_IMAGE, image, imageReferenceProblem } from "../primitives/images";
+export { bucketName, bucketNameProblem, dockerName, password, userName } from "../primitives/names";
+export {
     cidr,
     dockerHostProblem,
     hostname,
@@ -32,13 +38,11 @@ import {
     isHostname,
     isHttpsUrl,
     isHttpUrl,
-    isLoopbackHost,
     port,
     publicNameProblem,
-    redactUrlCredentials,
 } from "../primitives/network";
-import { dialects, ignoresRedisPassword, inferDialect, logLevels, REDIS_PASSWORD_IMAGE_RULE, S3_DRIVER_REGIONS, s3RegionProblem } from "../primitives/registry";
-import {
+export { dialects, ignoresRedisPassword, inferDialect, logLevels, REDIS_PASSWORD_IMAGE_RULE, S3_DRIVER_REGIONS, s3RegionProblem } from "../primitives/registry";
+export {
     ACME_DIRECTORIES,
     acmeCurves,
     acmeKeyTypes,
@@ -49,59 +53,41 @@ import {
     parsePrivateKey,
     tlsModes,
 } from "../primitives/tls";
-
-// What this module exported before primitives/ existed, for the modules and tests that import it from here.
-export {
-    ACME_DIRECTORIES,
-    acmeCurves,
-    acmeKeyTypes,
-    bucketName,
-    bucketNameProblem,
-    caValidityDays,
-    certificateNames,
-    cidr,
-    dialects,
-    dockerHostProblem,
-    dockerName,
-    GITLAB_IMAGE,
-    goDuration,
-    hostname,
-    hostPortProblem,
-    ignoresRedisPassword,
-    image,
-    imageReferenceProblem,
-    inferDialect,
-    ipAddress,
-    isCidr,
-    isGoDuration,
-    isHostname,
-    isHttpsUrl,
-    isHttpUrl,
-    isPrometheusDuration,
-    logLevels,
-    looksLikePrivateKey,
-    parseCertificateChain,
-    parsePrivateKey,
-    password,
-    port,
-    prometheusDuration,
-    publicNameProblem,
-    REDIS_PASSWORD_IMAGE_RULE,
-    S3_DRIVER_REGIONS,
-    s3RegionProblem,
-    tlsModes,
-    userName,
-};
+export { GITLAB_DEFAULT_ISSUER, GITLAB_OWNED_SETTINGS, GITLAB_REGISTRY_IMAGE, gitlabEndpoint, gitlabPasswordProblem } from "./settings/gitlab";
+export { minioEndpointPort, storageTypes } from "./settings/storage";
 
 export const topologies = ["small-team", "gitlab", "harbor"] as const;
-export const storageTypes = ["filesystem", "s3", "minio"] as const;
 
-/**
- * The registry image of the gitlab topology: Distribution 2.8 posts notifications as
- * `application/vnd.docker.distribution.events.v1+json`, the only type GitLab's events endpoint takes;
- * Distribution 3 posts `events.v2+json`.
- */
-export const GITLAB_REGISTRY_IMAGE = "registry:2.8.3";
+/** The sections under `registry-kit:`, one file each in stacks/settings/; adding one is one line here. */
+const sections = {
+    docker: dockerSchema,
+    registry: registrySchema,
+    proxy: proxySchema,
+    tls: tlsSchema,
+    auth: authSchema,
+    monitoring: monitoringSchema,
+    /** GitLab CE, the registry's token issuer (topology gitlab). */
+    gitlab: gitlabSchema,
+    harbor: harborSchema,
+};
+
+export const settingsSchema = z
+    .strictObject({
+        /** Which topology to deploy. Default: small-team. */
+        topology: z.enum(topologies).default("small-team"),
+        /** DNS name (or IP) clients use to reach the registry. Required. */
+        hostname,
+        ...sections,
+    })
+    .superRefine(checkCrossSettings);
+
+export type Settings = z.output<typeof settingsSchema>;
+export type RawSettings = z.input<typeof settingsSchema>;
+
+/** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
+    return formatZodIssues(issues, input, prefix, root);
+}
 
 /** Defaults that depend on the topology, applied to raw settings before the schema's own. */
 export function withTopologyDefaults(raw: Record<string, unknown>): Record<string, unknown> {
@@ -111,488 +97,6 @@ export function withTopologyDefaults(raw: Record<string, unknown>): Record<strin
     const reg = (registry ?? {}) as Record<string, unknown>;
     return reg.image === undefined ? { ...raw, registry: { ...reg, image: GITLAB_REGISTRY_IMAGE } } : raw;
 }
-
-/** Default `iss` of GitLab's registry tokens; one setting feeds both sides. */
-export const GITLAB_DEFAULT_ISSUER = "registry-kit-gitlab-issuer";
-
-/**
- * Why GitLab would refuse this initial root password, or undefined. GitLab (15.7+) wants 8 to 128
- * characters and, below 64 characters, none of the words "gitlab" or "devops" nor the user's name,
- * username or email parts of four or more characters (root, Administrator); it also refuses about
- * 4500 known breached passwords, which are not checked here.
- */
-export function gitlabPasswordProblem(password: string, rootEmail: string): string | undefined {
-    if (password.length < 8) return "at least 8 characters";
-    if (password.length > 128) return "at most 128 characters";
-    if (password.length >= 64) return undefined;
-    const lower = password.toLowerCase();
-    const words = [
-        "gitlab",
-        "devops",
-        "root",
-        "administrator",
-        ...rootEmail
-            .toLowerCase()
-            .split(/[^a-z0-9]+/)
-            .filter((w) => w.length >= 4),
-    ];
-    const found = [...new Set(words)].find((w) => lower.includes(w));
-    return found ? `no "${found}" in it (GitLab refuses passwords containing gitlab, devops or the root user's name, username or email parts)` : undefined;
-}
-
-/** gitlab.rb settings that registry-kit owns: an extra line must not set them a second way. */
-export const GITLAB_OWNED_SETTINGS = [
-    "external_url",
-    "registry_external_url",
-    "registry['enable']",
-    "registry_enabled",
-    "registry_host",
-    "registry_port",
-    "registry_api_url",
-    "registry_issuer",
-    "registry_key_path",
-    "internal_key",
-    "registry_notification_secret",
-    "initial_root_password",
-    "monitoring_whitelist",
-];
-
-const gitlabSchema = z
-    .strictObject({
-        /** GitLab's URL, `https://<name>[:port]` (topology gitlab). Its port is published by the proxy. Required there. */
-        externalUrl: z.string().optional(),
-        /** GitLab CE image. Default: gitlab/gitlab-ce:19.4.1-ce.0. */
-        image: image.default(GITLAB_IMAGE),
-        /** Initial root password, a secret (used once, when GitLab first seeds its database). Default: generated (64 characters, kept in state). */
-        rootPassword: z.string().optional(),
-        /** Email of the root user. Default: `admin@<GitLab host name>`. */
-        rootEmail: z.email({ message: "an email address such as admin@example.com" }).optional(),
-        /** `iss` of the registry tokens GitLab signs; the registry is configured with the same value. Default: registry-kit-gitlab-issuer. */
-        registryIssuer: z
-            .string()
-            .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { message: "letters, digits, '.', '_', ':' and '-', such as gitlab-issuer" })
-            .default(GITLAB_DEFAULT_ISSUER),
-        /**
-         * Registry notifications to GitLab's events endpoint. Distribution 3 posts them as events.v2+json,
-         * which GitLab refuses, so registry 3 needs false. Default: true.
-         */
-        notifications: z.boolean().default(true),
-        /** Host port of GitLab's SSH (git over SSH); 0 leaves SSH unpublished. Default: 2222. */
-        sshPort: z
-            .number()
-            .int()
-            .min(0, { message: "0 (not published) or a port from 1 to 65535" })
-            .max(65535, { message: "0 (not published) or a port from 1 to 65535" })
-            .default(2222),
-        /** Shared memory of the GitLab container in MiB (GitLab's documented minimum is 256). Default: 256. */
-        shmSizeMb: z.number().int().min(256, { message: "at least 256 (GitLab's documented minimum)" }).default(256),
-        /** How long `pulumi up` waits for GitLab to become healthy (its first start takes minutes). Default: 900. */
-        startTimeoutSeconds: z.number().int().min(60).max(7200).default(900),
-        /** Keep GitLab's config, logs and data volumes on destroy. Default: true. */
-        retainOnDelete: z.boolean().default(true),
-        /** PEM certificate chain for GitLab's host (tls.mode provided). Default: the registry's certificate. */
-        certificate: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "a PEM certificate chain" }).optional(),
-        /** PEM private key of that certificate, a secret (tls.mode provided). */
-        privateKey: z.string().optional(),
-        /** More gitlab.rb lines (Ruby), appended after registry-kit's; they may not touch the registry wiring. Default: none. */
-        extraConfig: z.string().optional(),
-    })
-    .prefault({});
-
-const dockerSchema = z
-    .strictObject({
-        /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
-        host: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = dockerHostProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            })
-            .optional(),
-        /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
-        namePrefix: dockerName.optional(),
-        /** Subnet of the stack's network, e.g. 172.30.0.0/24. Default: one Docker picks. */
-        subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
-    })
-    .prefault({});
-
-const s3Schema = z
-    .strictObject({
-        /** Create the bucket and a least-privilege IAM user with @pulumi/aws; false brings your own. Default: true. */
-        create: z.boolean().default(true),
-        /** Bucket name. Default: `<prefix>-registry` when created; required when not. */
-        bucket: bucketName.optional(),
-        /** AWS region (or the region an S3-compatible endpoint expects). Default: us-east-1. */
-        region: z
-            .string()
-            .regex(/^[a-z0-9-]+$/, { message: "a region name such as eu-west-1" })
-            .default("us-east-1"),
-        /** Endpoint of an S3-compatible service, e.g. https://s3.example.com:9000. Default: AWS. */
-        regionEndpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as https://minio.example.com:9000" }).optional(),
-        /** Path-style requests. Default: true with regionEndpoint, false on AWS. */
-        forcePathStyle: z.boolean().optional(),
-        /** Server-side encryption of stored objects. Default: true. */
-        encrypt: z.boolean().default(true),
-        /** Use TLS to the endpoint. Default: true. */
-        secure: z.boolean().default(true),
-        /** Multipart chunk size in bytes, at least 5 MiB. Default: 10485760 (10 MiB). */
-        chunkSize: z
-            .number()
-            .int()
-            .min(5 * 1024 * 1024, { message: "at least 5242880 (5 MiB, S3's minimum part size)" })
-            .default(10 * 1024 * 1024),
-        /** Prefix of every object the registry writes. Default: /registry. */
-        rootDirectory: z
-            .string()
-            .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
-            .refine((v) => !v.split("/").some((segment) => segment === "." || segment === ".."), {
-                message:
-                    "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
-            })
-            .default("/registry"),
-        /** Keep previous object versions (created bucket). Default: false. */
-        versioning: z.boolean().default(false),
-        /** Days after which incomplete multipart uploads are aborted (created bucket). Default: 7. */
-        abortIncompleteUploadDays: z.number().int().min(1).max(365).default(7),
-        /** Access key id (existing bucket). */
-        accessKey: z.string().min(1).optional(),
-        /** Secret access key (existing bucket), a secret. */
-        secretKey: z.string().min(1, { message: "a non-empty secret key" }).optional(),
-    })
-    .prefault({});
-
-const minioSchema = z
-    .strictObject({
-        /** MinIO server image. Default: minio/minio:RELEASE.2025-04-22T22-12-26Z. */
-        image: image.default("minio/minio:RELEASE.2025-04-22T22-12-26Z"),
-        /** MinIO client image, to create the bucket and the registry's user. Default: minio/mc:RELEASE.2025-04-16T18-13-26Z. */
-        mcImage: image.default("minio/mc:RELEASE.2025-04-16T18-13-26Z"),
-        /** Bucket for the registry. Default: registry. */
-        bucket: bucketName.default("registry"),
-        /** Root user name. Default: registry-kit-root. */
-        rootUser: z.string().min(3, { message: "at least 3 characters (MinIO's minimum)" }).default("registry-kit-root"),
-        /** Root password, a secret, at least 8 characters. Default: generated (40 characters, kept in state). */
-        rootPassword: z.string().min(8, { message: "at least 8 characters (MinIO refuses shorter root passwords)" }).optional(),
-        /** Volume holding MinIO's data. Default: `<prefix>-minio-data`. */
-        volumeName: dockerName.optional(),
-        /** Keep that volume on destroy. Default: true. */
-        retainOnDelete: z.boolean().default(true),
-        /**
-         * S3 endpoint at which Harbor's registry container reaches this MinIO, e.g. http://10.0.0.5:9000 (an address of the
-         * Docker host that runs MinIO, where its port is published). Topology harbor only, and required there. Default: none.
-         */
-        endpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as http://10.0.0.5:9000" }).optional(),
-        /** Host port MinIO's S3 API (container port 9000) is published on. Default: none (on the stack's network only); with topology harbor, the endpoint's port. */
-        hostPort: port.optional(),
-        /** Host address that port is published on. Default: 0.0.0.0. */
-        hostIp: ipAddress.default("0.0.0.0"),
-    })
-    .prefault({});
-
-const REDIS_ADDRESS_RULES = {
-    form: "",
-    host: " or [2001:db8::5]:6379: a DNS name, an IPv4 address or an IPv6 address in brackets",
-    port: ", with a port from 1 to 65535",
-};
-
-const redisSchema = z
-    .strictObject({
-        /** `host:port` (`[IPv6]:port`) of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
-        address: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = hostPortProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: `host:port such as redis.internal:6379${REDIS_ADDRESS_RULES[problem]}` });
-            })
-            .optional(),
-        /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
-        password: z.string().min(1).optional(),
-        /** Redis image for the container. Default: redis:7.4. */
-        image: image.default("redis:7.4"),
-    })
-    .prefault({});
-
-const storageSchema = z
-    .strictObject({
-        /** Storage driver: filesystem (a Docker volume), s3 (AWS or S3-compatible) or minio (a MinIO container). Default: filesystem. */
-        type: z.enum(storageTypes).default("filesystem"),
-        s3: s3Schema,
-        minio: minioSchema,
-        filesystem: z
-            .strictObject({
-                /** Name of the Docker volume that holds the images. Default: `<prefix>-registry-data`. */
-                volumeName: dockerName.optional(),
-                /** Keep the volume (and the images) on `pulumi destroy`. Default: true. */
-                retainOnDelete: z.boolean().default(true),
-            })
-            .prefault({}),
-    })
-    .prefault({});
-
-/** Purging of abandoned uploads (the registry's, and Harbor's upload_purging). */
-const uploadPurgingSchema = z
-    .strictObject({
-        enabled: z.boolean().default(true),
-        /** Purge uploads older than this. Default: 168h. */
-        age: goDuration.default("168h"),
-        /** How often to look. Default: 24h. */
-        interval: goDuration.default("24h"),
-        dryrun: z.boolean().default(false),
-    })
-    .prefault({});
-
-const registrySchema = z
-    .strictObject({
-        /** Distribution image. Default: registry:3. */
-        image: image.default("registry:3"),
-        /** Config dialect: v2 or v3. Default: inferred from the image tag (`:2…` → v2, anything else v3). */
-        dialect: z.enum(dialects).optional(),
-        storage: storageSchema,
-        /** Registry containers behind the proxy; more than one needs s3 or minio storage. Default: 1. */
-        replicas: z.number().int().min(1, { message: "1 to 16 replicas" }).max(16, { message: "1 to 16 replicas" }).default(1),
-        /** Redis for the blob-descriptor cache (used when replicas > 1 or an address is set). */
-        redis: redisSchema,
-        /** Allow manifest and blob deletion through the API. Default: true. */
-        deleteEnabled: z.boolean().default(true),
-        uploadPurging: uploadPurgingSchema,
-        /** Registry log level. Default: info. */
-        logLevel: z.enum(logLevels).default("info"),
-        /** Raw registry configuration deep-merged over the generated one (escape hatch). Default: {}. */
-        extraConfig: z.record(z.string(), z.unknown()).default({}),
-    })
-    .prefault({});
-
-const proxySchema = z
-    .strictObject({
-        /** Nginx image. Default: nginx:1.27. */
-        image: image.default("nginx:1.27"),
-        /** Host address the proxy ports are published on. Default: 0.0.0.0. */
-        hostIp: ipAddress.default("0.0.0.0"),
-        /** Host port for HTTPS. Default: 443. */
-        httpsPort: port.default(443),
-        /** Host port for HTTP (redirect and ACME challenges). Default: 80. */
-        httpPort: port.default(80),
-        /** Source addresses allowed to reach the registry; empty means everyone. Default: []. */
-        allowCidrs: z.array(cidr).default([]),
-        /** Strict-Transport-Security max-age in seconds; 0 turns the header off. Default: 31536000. */
-        hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }).default(31536000),
-    })
-    .prefault({});
-
-const acmeSchema = z
-    .strictObject({
-        /** `production` (Let's Encrypt), `staging`, or the https:// URL of any ACME directory. Default: production. */
-        directory: z
-            .string()
-            .refine((v) => v in ACME_DIRECTORIES || isHttpsUrl(v), { message: '"production", "staging" or an https:// URL of an ACME directory' })
-            .default("production"),
-        /** PEM CA bundle to trust a custom directory's HTTPS certificate. Default: the system's CAs. */
-        caBundle: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "PEM certificates" }).optional(),
-        /** Contact address for the ACME account (expiry notices). Default: none. */
-        email: z.email({ message: "an email address such as ops@example.com" }).optional(),
-        /** Key type of the certificate. Default: ecdsa. */
-        keyType: z.enum(acmeKeyTypes).default("ecdsa"),
-        /** RSA key size (keyType rsa). Default: 2048. */
-        rsaKeySize: z
-            .number()
-            .refine((n) => [2048, 3072, 4096].includes(n), { message: "2048, 3072 or 4096" })
-            .default(2048),
-        /** Curve (keyType ecdsa). Default: secp256r1. */
-        ellipticCurve: z.enum(acmeCurves).default("secp256r1"),
-        /** Certbot image. Default: certbot/certbot:v3.3.0. */
-        image: image.default("certbot/certbot:v3.3.0"),
-        /** Hours between renewal checks; certbot renews 30 days before expiry. Default: 12 (twice a day). */
-        renewIntervalHours: z.number().int().min(1).max(24).default(12),
-        /** Seconds between the proxy's checks for a new certificate (then a graceful reload). Default: 30. */
-        reloadCheckSeconds: z.number().int().min(1).max(3600).default(30),
-        /** How long `pulumi up` waits for the first certificate. Default: 300. */
-        issueTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
-    })
-    .prefault({});
-
-const tlsSchema = z
-    .strictObject({
-        /** self-signed (a CA and a server certificate made by Pulumi), provided, or acme (certbot). Default: self-signed. */
-        mode: z.enum(tlsModes).default("self-signed"),
-        /** More DNS names or IP addresses for the certificate. Default: []. */
-        extraSans: z.array(hostname).default([]),
-        /** Server certificate lifetime in days (self-signed). Default: 365. */
-        validityDays: z.number().int().min(1).max(3650).default(365),
-        /**
-         * Lifetime in days of the private CA (self-signed), its own setting: a change replaces the CA, which every client
-         * then trusts anew. At least validityDays. Default: 3650 (87600 hours, the CA lifetime of releases that derived it
-         * as ten times validityDays, with validityDays 365).
-         */
-        caValidityDays: caValidityDays.default(3650),
-        /** PEM certificate chain (provided mode). */
-        certificate: z.string().optional(),
-        /** PEM private key (provided mode), a secret. */
-        privateKey: z.string().optional(),
-        /** ACME settings (acme mode). */
-        acme: acmeSchema,
-    })
-    .prefault({});
-
-const authSchema = z
-    .strictObject({
-        /** Name of the admin user. Default: admin. */
-        adminUser: userName.default("admin"),
-        /** Admin password, a secret. Default: generated (32 characters, kept in state). */
-        adminPassword: password.optional(),
-        /** More users: `{ name, password }`, passwords set as secrets. Default: []. */
-        users: z.array(z.strictObject({ name: userName, password })).default([]),
-        /** bcrypt cost of htpasswd entries. Default: 10. */
-        bcryptCost: z.number().int().min(4).max(14).default(10),
-    })
-    .prefault({});
-
-const monitoringSchema = z
-    .strictObject({
-        /** Run a Prometheus container. Default: true. */
-        enabled: z.boolean().default(true),
-        /** Prometheus image. Default: prom/prometheus:v2.55.1. */
-        image: image.default("prom/prometheus:v2.55.1"),
-        /** Host address Prometheus is published on. Default: 127.0.0.1. */
-        hostIp: ipAddress.default("127.0.0.1"),
-        /** Host port of Prometheus. Default: 9090. */
-        port: port.default(9090),
-        /** How long to keep samples. Default: 15d. */
-        retentionTime: prometheusDuration.default("15d"),
-        /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
-        retentionSize: z
-            .string()
-            .regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" })
-            .optional(),
-        /** Scrape interval. Default: 30s. */
-        scrapeInterval: prometheusDuration.default("30s"),
-    })
-    .prefault({});
-
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: "an absolute path such as /data" });
-
-/** The `harbor:` section (topology harbor): Harbor from its offline installer, over SSH or on this machine. */
-const harborSchema = z
-    .strictObject({
-        /** Harbor version, a 2.15 patch release (registry-kit renders Harbor 2.15's harbor.yml). Default: v2.15.0. */
-        version: z
-            .string()
-            .regex(/^v\d+\.\d+\.\d+$/, { message: "a Harbor release such as v2.15.0" })
-            .default(HARBOR_DEFAULT_VERSION),
-        /** Offline installer URL: https://, http:// or file://, without credentials (~/.netrc on the host). Default: the GitHub release of `version`. */
-        installerUrl: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = harborInstallerUrlProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem, input: redactUrlCredentials(v) });
-            })
-            .optional(),
-        /** SHA-256 of the installer (64 hex digits). Required: no default, a mismatch aborts the install. */
-        installerSha256: z
-            .string()
-            .regex(/^[0-9a-fA-F]{64}$/, { message: "the installer's SHA-256: 64 hex digits" })
-            .optional(),
-        /** SSH target for Harbor's host; unset installs on the machine running pulumi. Default: none. */
-        ssh: z
-            .strictObject({
-                /** Host name or address. Required. */
-                host: hostname,
-                /** SSH port. Default: 22. */
-                port: port.default(22),
-                /** Login user (needs docker and write access to installDir and dataVolume). Default: root. */
-                user: userName.default("root"),
-                /** PEM/OpenSSH private key, a secret. Default: none (then password). */
-                privateKey: z.string().includes("PRIVATE KEY", { message: "a PEM or OpenSSH private key" }).optional(),
-                /** Password, a secret. Default: none. */
-                password: z.string().min(1).optional(),
-            })
-            .optional(),
-        /** Directory on the host for the installer, harbor.yml, TLS files and downloads. Default: /opt/registry-kit/harbor. */
-        installDir: absolutePath.default("/opt/registry-kit/harbor"),
-        /** Harbor's data_volume (images on filesystem storage, database, job logs); kept on destroy; not /, not overlapping installDir. Default: /data. */
-        dataVolume: absolutePath.default("/data"),
-        /** Host port for HTTP (redirects to HTTPS). Default: 80. */
-        httpPort: port.default(80),
-        /** Host port for HTTPS. Default: 443. */
-        httpsPort: port.default(443),
-        /** Only strong TLS ciphers. Default: false. */
-        strongSslCiphers: z.boolean().default(false),
-        /** external_url, when Harbor sits behind another proxy. Default: none. */
-        externalUrl: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL" }).optional(),
-        /** Initial admin password, a secret (8-128 characters with an upper, a lower and a digit). Default: generated (kept in state). */
-        adminPassword: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = harborPasswordProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            })
-            .optional(),
-        /** Database password, a secret. Default: generated (kept in state). */
-        databasePassword: z.string().min(8, { message: "at least 8 characters" }).optional(),
-        trivy: z
-            .strictObject({
-                /** Only report fixed vulnerabilities. Default: false. */
-                ignoreUnfixed: z.boolean().default(false),
-                /** No vulnerability DB downloads (air-gapped). Default: false. */
-                skipUpdate: z.boolean().default(false),
-                /** No Java DB downloads. Default: false. */
-                skipJavaDbUpdate: z.boolean().default(false),
-                /** No API requests while scanning. Default: false. */
-                offlineScan: z.boolean().default(false),
-                /** Skip verifying the registry certificate. Default: false. */
-                insecure: z.boolean().default(false),
-                /** Scan timeout. Default: 5m0s. */
-                timeout: goDuration.default("5m0s"),
-            })
-            .prefault({}),
-        jobservice: z
-            .strictObject({
-                /** Concurrent job workers. Default: 10. */
-                maxJobWorkers: z.number().int().min(1, { message: "1 to 100 workers" }).max(100, { message: "1 to 100 workers" }).default(10),
-                /** Longest task in hours. Default: 24. */
-                maxJobDurationHours: z.number().int().min(1).max(720).default(24),
-            })
-            .prefault({}),
-        log: z
-            .strictObject({
-                /** Harbor's log level. Default: info. */
-                level: z.enum(HARBOR_LOG_LEVELS).default("info"),
-                /** Rotated files kept. Default: 50. */
-                rotateCount: z.number().int().min(0).max(1000).default(50),
-                /** Size that triggers rotation: bytes, or with k, M or G. Default: 200M. */
-                rotateSize: z
-                    .string()
-                    .regex(/^\d+[kMG]?$/, { message: "a size such as 100, 100k, 200M or 1G" })
-                    .default("200M"),
-                /** Log directory on the host. Default: /var/log/harbor. */
-                location: absolutePath.default("/var/log/harbor"),
-            })
-            .prefault({}),
-        proxy: z
-            .strictObject({
-                /** Default: none. */
-                httpProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
-                /** Default: none. */
-                httpsProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
-                /** Comma-separated hosts reached directly. Default: none. */
-                noProxy: z.string().optional(),
-                /** Components that use the proxy. Default: [core, jobservice, trivy]. */
-                components: z.array(z.enum(HARBOR_PROXY_COMPONENTS)).default(["core", "jobservice", "trivy"]),
-            })
-            .prefault({}),
-        metrics: z
-            .strictObject({
-                /** Host port of Harbor's metrics (always on). Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
-                port: port.default(9091),
-                /** Metrics path. Default: /metrics. */
-                path: z
-                    .string()
-                    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: "a path such as /metrics" })
-                    .default("/metrics"),
-            })
-            .prefault({}),
-        uploadPurging: uploadPurgingSchema,
-    })
-    .prefault({});
 
 /** Checks of the harbor topology: what Harbor itself would refuse, and what registry-kit cannot wire to it. */
 function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
@@ -681,30 +185,6 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
         }
     }
 }
-
-/** The port of an http(s):// URL, or its scheme's default: where MinIO is published for Harbor. */
-export function minioEndpointPort(endpoint: string): number {
-    const url = new URL(endpoint);
-    return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-}
-
-export const settingsSchema = z
-    .strictObject({
-        /** Which topology to deploy. Default: small-team. */
-        topology: z.enum(topologies).default("small-team"),
-        /** DNS name (or IP) clients use to reach the registry. Required. */
-        hostname,
-        docker: dockerSchema,
-        registry: registrySchema,
-        proxy: proxySchema,
-        tls: tlsSchema,
-        auth: authSchema,
-        monitoring: monitoringSchema,
-        /** GitLab CE, the registry's token issuer (topology gitlab). */
-        gitlab: gitlabSchema,
-        harbor: harborSchema,
-    })
-    .superRefine(checkCrossSettings);
 
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
@@ -908,23 +388,6 @@ function checkExtraConfig(settings: Settings, ctx: z.core.$RefinementCtx): void 
     if (extra.version !== undefined && String(extra.version) !== "0.1") issue(["version"], extra.version, "0.1, or leave it out");
 }
 
-/** GitLab's public name and HTTPS port, from `gitlab.externalUrl`; undefined when it is not a usable https:// URL. */
-export function gitlabEndpoint(externalUrl: string | undefined): { hostname: string; port: number; url: string } | undefined {
-    if (externalUrl === undefined) return undefined;
-    let u: URL;
-    try {
-        u = new URL(externalUrl);
-    } catch {
-        return undefined;
-    }
-    if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return undefined;
-    if (u.port === "0") return undefined;
-    const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
-    if (!isHostname(hostname)) return undefined;
-    const port = u.port === "" ? 443 : Number(u.port);
-    return { hostname, port, url: `https://${u.host}` };
-}
-
 /** The gitlab topology's own rules; returns GitLab's endpoint when the URL is usable. */
 function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname: string; port: number } | undefined {
     const g = settings.gitlab;
@@ -1061,12 +524,4 @@ function requireName(certificate: X509Certificate, path: string[], name: string,
 function overlaps(a: string, b: string): boolean {
     const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
     return a === b || wildcard(a) || wildcard(b);
-}
-
-export type Settings = z.output<typeof settingsSchema>;
-export type RawSettings = z.input<typeof settingsSchema>;
-
-/** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
-    return formatZodIssues(issues, input, prefix, root);
 }
