@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Folders whose files `npm run build` turns into dist/. */
-const SOURCES = [".", "components", "renderers", "stacks", "templates"];
+const SOURCES = [".", "primitives", "components", "renderers", "stacks", "stacks/settings", "templates"];
 
 /**
  * In a checkout, refuses to run a dist/ older than a source it is built from: an edit followed by

@@ -10,7 +10,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ACME_WEBROOT, LETSENCRYPT_DIR } from "../renderers/nginx-conf";
 import { templateText } from "../renderers/template";
-import { acmeCurves, acmeKeyTypes, dockerName, hostname, image as imageRef, isHttpsUrl } from "../stacks/schema";
+import { image as imageRef } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { hostname, isHttpsUrl } from "../primitives/network";
+import { acmeCurves, acmeKeyTypes } from "../primitives/tls";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

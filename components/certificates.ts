@@ -6,7 +6,8 @@ import * as net from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { z } from "zod";
-import { caValidityDays, hostname, tlsModes } from "../stacks/schema";
+import { hostname } from "../primitives/network";
+import { caValidityDays, tlsModes } from "../primitives/tls";
 import { validateArgs } from "./validate";
 
 export interface CertificatesArgs {

@@ -3,10 +3,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { goDurationSeconds } from "../renderers/docker-values";
-
-/** Go durations written as the Docker provider reads them back (components use them for health checks and timeouts). */
-export { goDurationSeconds } from "../renderers/docker-values";
+import { goDurationSeconds } from "../primitives/durations";
 
 /** json-file logs rotated at 10 MB × 3, so a busy registry never fills the host's disk. */
 export const LOG_OPTS = { "max-size": "10m", "max-file": "3" };

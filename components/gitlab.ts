@@ -6,8 +6,11 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { GITLAB_ENV, GITLAB_HTTP_PORT, renderGitlabRb } from "../renderers/gitlab-rb";
-import { cidr, dockerName, GITLAB_IMAGE, hostname, image, ipAddress, port } from "../stacks/schema";
-import { goDurationSeconds, labels, serviceContainerArgs } from "./docker-common";
+import { goDurationSeconds } from "../primitives/durations";
+import { GITLAB_IMAGE, image } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { cidr, hostname, ipAddress, port } from "../primitives/network";
+import { labels, serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface GitlabArgs {

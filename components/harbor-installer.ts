@@ -24,6 +24,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
+import { goDuration } from "../primitives/durations";
 import {
     HARBOR_DEFAULT_VERSION,
     HARBOR_LOG_LEVELS,
@@ -31,33 +32,20 @@ import {
     HARBOR_RENDERED_DRIVERS,
     HARBOR_SCHEMA_VERSION,
     HARBOR_STORAGE_DRIVERS,
+    harborDataVolumeProblem,
     harborHostnameProblem,
-    harborInstallerUrl,
+    harborInstallerUrlProblem,
     harborPasswordProblem,
     parseHarborVersion,
-    renderHarborYml,
-} from "../renderers/harbor-yml";
-import {
-    harborCommand,
-    harborDataVolumeProblem,
-    harborInstallerUrlProblem,
-    harborPaths,
-    HarborScriptParams,
-    harborStdin,
-    redactUrlCredentials,
-} from "../renderers/harbor-scripts";
+} from "../primitives/harbor";
+import { image as imageRef } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { hostname as hostnameSchema, isHttpsUrl, port as portSchema, redactUrlCredentials } from "../primitives/network";
+import { acmeCurves, acmeKeyTypes } from "../primitives/tls";
+import { harborInstallerUrl, renderHarborYml } from "../renderers/harbor-yml";
+import { harborCommand, harborPaths, HarborScriptParams, harborStdin } from "../renderers/harbor-scripts";
 import { harborAcmeEnv, harborAcmeScripts, renderHarborAcmeServerConf } from "../renderers/harbor-acme";
 import { harborScrapeJobs, ScrapeJob } from "../renderers/prometheus-config";
-import {
-    acmeCurves,
-    acmeKeyTypes,
-    dockerName,
-    goDuration,
-    hostname as hostnameSchema,
-    image as imageRef,
-    isHttpsUrl,
-    port as portSchema,
-} from "../stacks/schema";
 import { AcmeCertbotArgs } from "./acme-certbot";
 import { S3StorageArgs } from "./registry";
 import { validateArgs } from "./validate";

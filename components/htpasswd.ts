@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { renderHtpasswd } from "../renderers/htpasswd";
-import { password, userName } from "../stacks/schema";
+import { password, userName } from "../primitives/names";
 import { validateArgs } from "./validate";
 
 export interface HtpasswdUserArgs {

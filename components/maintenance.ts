@@ -7,7 +7,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { dockerName, image as imageRef } from "../stacks/schema";
+import { image as imageRef } from "../primitives/images";
+import { dockerName } from "../primitives/names";
 import {
     MAINTENANCE_CONFIG_PATH,
     MAINTENANCE_CONTROL_DIR,

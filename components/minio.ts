@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { registryS3Policy } from "../renderers/s3-policy";
-import { bucketName, dockerName, image as imageRef } from "../stacks/schema";
+import { image as imageRef } from "../primitives/images";
+import { bucketName, dockerName } from "../primitives/names";
 import { labels, serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

@@ -13,7 +13,10 @@ import {
     renderPrometheusConfig,
     ScrapeJob,
 } from "../renderers/prometheus-config";
-import { dockerName, image, ipAddress, port as portNumber, prometheusDuration } from "../stacks/schema";
+import { prometheusDuration } from "../primitives/durations";
+import { image } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { ipAddress, port as portNumber } from "../primitives/network";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

@@ -5,7 +5,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { dockerName, image as imageRef } from "../stacks/schema";
+import { image as imageRef } from "../primitives/images";
+import { dockerName } from "../primitives/names";
 import { serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

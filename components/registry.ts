@@ -6,16 +6,10 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import {
-    dialects,
-    dockerName,
-    goDuration,
-    ignoresRedisPassword,
-    image as imageRef,
-    inferDialect,
-    logLevels,
-    REDIS_PASSWORD_IMAGE_RULE,
-} from "../stacks/schema";
+import { goDuration } from "../primitives/durations";
+import { image as imageRef } from "../primitives/images";
+import { dockerName } from "../primitives/names";
+import { dialects, ignoresRedisPassword, inferDialect, logLevels, REDIS_PASSWORD_IMAGE_RULE, RegistryDialect } from "../primitives/registry";
 import { validateArgs } from "./validate";
 import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH } from "../renderers/token-auth";
 import {
@@ -28,7 +22,6 @@ import {
     REGISTRY_DEBUG_PORT,
     REDACTING_ENTRYPOINT,
     REGISTRY_PORT,
-    RegistryDialect,
     renderRegistryConfig,
     StorageDriver,
 } from "../renderers/registry-config";

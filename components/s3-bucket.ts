@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { registryS3Policy } from "../renderers/s3-policy";
-import { bucketName } from "../stacks/schema";
+import { bucketName } from "../primitives/names";
 import { validateArgs } from "./validate";
 
 export interface S3BucketArgs {

@@ -23,7 +23,8 @@ import {
     renderNginxConf,
 } from "../renderers/nginx-conf";
 import { templateText } from "../renderers/template";
-import { cidr, hostname, image, ipAddress, port } from "../stacks/schema";
+import { image } from "../primitives/images";
+import { cidr, hostname, ipAddress, port } from "../primitives/network";
 import { labels, serviceContainerArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { formatIssues } from "../stacks/schema";
+import { formatIssues } from "../primitives/issues";
 
 function isPlain(v: unknown): boolean {
     if (pulumi.Output.isInstance(v) || v instanceof Promise) return false;

@@ -21,7 +21,8 @@
  *   60 s), even after the container has exited; the error carries no logs.
  */
 
-import { firstHostAddress, formatGoDuration, parseGoDuration } from "../renderers/docker-values";
+import { formatGoDuration, parseGoDuration } from "../primitives/durations";
+import { firstHostAddress } from "../primitives/network";
 
 /** Attributes Update applies to the running container (`docker update`). */
 export const UPDATED_IN_PLACE = ["restart", "maxRetryCount", "memory", "memorySwap", "cpuShares", "cpuSet"] as const;

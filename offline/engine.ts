@@ -8,7 +8,8 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import { certRequest, generatePrivateKey, locallySignedCert, randomPassword, selfSignedCert } from "./crypto";
 import { readBackContainer, readBackNetwork } from "./docker-provider";
-import { looksLikePrivateKey } from "../stacks/schema";
+import { onRegisterResource } from "./sdk-internals";
+import { looksLikePrivateKey } from "../primitives/tls";
 
 /** The state a provider keeps for these inputs after its create and read. */
 function readBack(type: string, inputs: Record<string, any>): Record<string, unknown> {
@@ -17,9 +18,9 @@ function readBack(type: string, inputs: Record<string, any>): Record<string, unk
     return inputs;
 }
 
-/** Pulumi's wire marker for a secret value. */
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
+/** Pulumi's wire markers (public in `pulumi.runtime`): the key of a marked value, and the marks of a secret and of an output value. */
+const SIG_KEY = pulumi.runtime.specialSigKey;
+const SECRET_SIG = pulumi.runtime.specialSecretSig;
 
 export interface ResourceRecord {
     urn: string;
@@ -53,8 +54,8 @@ export interface StateEntry {
     outputs: Record<string, unknown>;
 }
 
-/** Pulumi's wire marker for an output value, which carries its own `secret` flag. */
-const OUTPUT_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4";
+/** An output value carries its own `secret` flag. */
+const OUTPUT_SIG = pulumi.runtime.specialOutputValueSig;
 
 export function isSecretWrapper(v: unknown): v is { value: unknown } {
     if (v === null || typeof v !== "object") return false;
@@ -124,23 +125,19 @@ export class OfflineEngine implements pulumi.runtime.Mocks {
     /** Installs the engine as Pulumi's mocks for this process. */
     async install(): Promise<void> {
         await pulumi.runtime.setMocks(this, this.project, this.stack, false);
-        // The mock monitor deserialises inputs before `newResource`, which lifts a secret nested in a
-        // list (one upload's content) to the whole list. Keep the wire form to see exactly what is secret.
-        const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: unknown): unknown };
-        const register = monitor.registerResource.bind(monitor);
-        monitor.registerResource = (req: any, cb: unknown) => {
-            const key = `${req.getType()}::${req.getName()}`;
-            this.wireInputs.set(key, req.getObject()?.toJavaScript() ?? {});
+        // `newResource` gets neither the options nor the inputs' exact secrecy: read them off the registration.
+        onRegisterResource((r) => {
+            const key = `${r.type}::${r.name}`;
+            this.wireInputs.set(key, r.wireInputs);
             this.options.set(key, {
-                retainOnDelete: req.getRetainondelete?.() === true,
-                deleteBeforeReplace: req.getDeletebeforereplace?.() === true,
-                additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
-                replaceOnChanges: req.getReplaceonchangesList?.() ?? [],
-                dependsOn: [...new Set<string>((req.getDependenciesList?.() ?? []).map((urn: string) => urn.split("::").pop()!))].sort(),
-                ...(req.getCustomtimeouts?.()?.getCreate?.() ? { createTimeout: req.getCustomtimeouts().getCreate() } : {}),
+                retainOnDelete: r.retainOnDelete,
+                deleteBeforeReplace: r.deleteBeforeReplace,
+                additionalSecretOutputs: r.additionalSecretOutputs,
+                replaceOnChanges: r.replaceOnChanges,
+                dependsOn: [...new Set(r.dependencies.map((urn) => urn.split("::").pop()!))].sort(),
+                ...(r.createTimeout ? { createTimeout: r.createTimeout } : {}),
             });
-            return register(req, cb);
-        };
+        });
     }
 
     async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, unknown> }> {

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { NAMESPACE } from "../stacks/config";
-import { looksLikePrivateKey } from "../stacks/schema";
+import { looksLikePrivateKey } from "../primitives/tls";
 import { OfflineEngine, ResourceRecord, StateEntry, isSecretWrapper, unwrapSecrets, wrapSecret } from "./engine";
 
 export interface StackConfig {

@@ -3,7 +3,7 @@
  * GitLab's metrics endpoints. Pure: no Pulumi, no I/O. Secrets are referenced by environment
  * variable name only, so the text can be printed and diffed.
  */
-import { isCidr, isHostname } from "../stacks/schema";
+import { isCidr, isHostname } from "../primitives/network";
 import { ScrapeJob } from "./prometheus-config";
 import { renderTemplate } from "./template";
 

@@ -41,36 +41,6 @@ export function harborPaths(installDir: string): HarborPaths {
 /** registry-kit's markers in data_volume: the installed version and the database password's HMAC. */
 export const harborDataState = (dataVolume: string): string => `${dataVolume.replace(/\/+$/, "")}/.registry-kit`;
 
-/**
- * Why `dataVolume` cannot be Harbor's data_volume next to `installDir`, or undefined. Upgrades move the
- * install directory aside (previous/, .staging/): data under it would move or be deleted with it.
- */
-export function harborDataVolumeProblem(dataVolume: string, installDir: string): string | undefined {
-    const norm = (p: string) => p.replace(/\/{2,}/g, "/").replace(/(.)\/+$/, "$1");
-    const data = norm(dataVolume);
-    const dir = norm(installDir);
-    if (data.split("/").some((segment) => segment === "." || segment === "..")) return "an absolute path without '.' or '..' segments";
-    if (data === "/") return "a directory of its own such as /data, not / (Harbor's containers take over what they find in data_volume)";
-    const inside = (a: string, b: string) => a === b || a.startsWith(b === "/" ? "/" : `${b}/`);
-    if (inside(data, dir)) return `a directory outside the install directory ${dir}: upgrades move ${dir}/harbor to ${dir}/previous and replace it`;
-    if (inside(dir, data)) return `a directory that does not contain the install directory ${dir}: data_volume is Harbor's alone`;
-    return undefined;
-}
-
-/**
- * Why `url` cannot be the installer URL, or undefined: an https://, http:// or file:// URL without
- * credentials, which would be printed in the command text, the preview and the logs.
- */
-export function harborInstallerUrlProblem(url: string): string | undefined {
-    if (!/^(https?|file):\/\/\S+$/.test(url)) return "an https://, http:// or file:// URL of the offline installer";
-    if (/^[a-z]+:\/\/[^/?#]*@/i.test(url))
-        return "a URL without user:password@ (it would show in the command text, the preview and logs); put the credentials in ~/.netrc of the SSH user on Harbor's host, which the download reads";
-    return undefined;
-}
-
-/** The URL with any user:password@ replaced by ***@, for messages. */
-export const redactUrlCredentials = (url: string): string => url.replace(/^([a-z]+:\/\/)[^/?#]*@/i, "$1***@");
-
 export interface HarborScriptParams {
     version: string;
     installerUrl: string;

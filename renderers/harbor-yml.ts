@@ -1,72 +1,15 @@
 /**
- * harbor.yml for Harbor's offline installer, and the facts about Harbor that decide what we accept.
+ * harbor.yml for Harbor's offline installer (the facts about Harbor that decide what we accept are in
+ * primitives/harbor.ts).
  * Pure: no Pulumi, no I/O beyond reading the template.
  */
-import * as net from "node:net";
 import { stringify } from "yaml";
+import { parseHarborVersion } from "../primitives/harbor";
 import { renderTemplate } from "./template";
-
-/** The Harbor minor version whose installer template (harbor.yml.tmpl) templates/harbor.yml.mustache follows. */
-export const HARBOR_SCHEMA_VERSION = "2.15.0";
-/** The Harbor version installed unless one is pinned. */
-export const HARBOR_DEFAULT_VERSION = "v2.15.0";
-/** Drivers Harbor's `prepare` accepts under `storage_service` (make/photon/prepare/utils/configs.py). */
-export const HARBOR_STORAGE_DRIVERS = ["filesystem", "azure", "gcs", "s3", "swift", "oss"] as const;
-/** The drivers registry-kit renders (its Storage component's kinds). */
-export const HARBOR_RENDERED_DRIVERS = ["filesystem", "s3"] as const;
-/** Log levels Harbor's `prepare` accepts. */
-export const HARBOR_LOG_LEVELS = ["debug", "info", "warning", "error", "fatal"] as const;
-/** Components that may go through the HTTP proxy (the installer template's list). */
-export const HARBOR_PROXY_COMPONENTS = ["core", "jobservice", "registry", "trivy"] as const;
 
 /** The offline installer's download URL on GitHub releases for a version such as v2.15.0. */
 export function harborInstallerUrl(version: string): string {
     return `https://github.com/goharbor/harbor/releases/download/${version}/harbor-offline-installer-${version}.tgz`;
-}
-
-/** `v2.15.1` → { major: 2, minor: 15, patch: 1 }, or undefined when it is not such a version. */
-export function parseHarborVersion(version: string): { major: number; minor: number; patch: number } | undefined {
-    const m = /^v(\d+)\.(\d+)\.(\d+)$/.exec(version);
-    return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) } : undefined;
-}
-
-/** `localhost` or a name under it. */
-function isLocalhostName(lower: string): boolean {
-    return lower === "localhost" || lower.endsWith(".localhost");
-}
-
-/** 127.0.0.0/8, ::1, or the unspecified 0.0.0.0 and ::. */
-function isLoopbackOrUnspecifiedAddress(lower: string): boolean {
-    if (net.isIP(lower) === 4) return lower.startsWith("127.") || lower === "0.0.0.0";
-    return net.isIP(lower) === 6 && (lower === "::1" || lower === "::");
-}
-
-/** A host (a URL's hostname: IPv6 in brackets) that means "this machine" wherever it is read. */
-export function isLoopbackHost(host: string): boolean {
-    const lower = host
-        .toLowerCase()
-        .replace(/\.$/, "")
-        .replace(/^\[(.*)\]$/, "$1");
-    return isLocalhostName(lower) || isLoopbackOrUnspecifiedAddress(lower);
-}
-
-/** Why Harbor would refuse this hostname, or undefined. Its prepare refuses 127.0.0.1; its installer says never localhost. */
-export function harborHostnameProblem(hostname: string): string | undefined {
-    const lower = hostname.toLowerCase().replace(/\.$/, "");
-    if (isLocalhostName(lower)) return "localhost, which clients on other machines cannot reach (Harbor's installer refuses it)";
-    if (lower === "reg.mydomain.com") return "the installer template's placeholder (Harbor's prepare refuses it)";
-    if (isLoopbackOrUnspecifiedAddress(lower)) return "a loopback or unspecified address (Harbor's prepare refuses 127.0.0.1)";
-    return undefined;
-}
-
-/** Why Harbor would refuse this password (src/server/v2.0/handler/user.go: 8 to 128 characters, an upper, a lower, a digit), or undefined. */
-export function harborPasswordProblem(password: string): string | undefined {
-    const missing: string[] = [];
-    if (password.length < 8 || password.length > 128) missing.push("8 to 128 characters");
-    if (!/[A-Z]/.test(password)) missing.push("an uppercase letter");
-    if (!/[a-z]/.test(password)) missing.push("a lowercase letter");
-    if (!/[0-9]/.test(password)) missing.push("a digit");
-    return missing.length ? `Harbor's password rules: ${missing.join(", ")}` : undefined;
 }
 
 /** The registry's s3 driver parameters under `storage_service.s3` (Distribution's names). */

@@ -2,7 +2,9 @@
  * The pure renderers (settings → file text): no Pulumi, no I/O beyond reading templates/. Also
  * `registry-kit/renderers` for a user who only wants the text (no @pulumi/* provider is loaded).
  */
-export { renderHarborYml, HarborYmlInput, harborInstallerUrl, HARBOR_DEFAULT_VERSION, HARBOR_STORAGE_DRIVERS } from "./harbor-yml";
+export { renderHarborYml, HarborYmlInput, harborInstallerUrl } from "./harbor-yml";
+export { HARBOR_DEFAULT_VERSION, HARBOR_STORAGE_DRIVERS } from "../primitives/harbor";
+export { RegistryDialect } from "../primitives/registry";
 export { harborCommand, harborPaths, harborStdin } from "./harbor-scripts";
 export { renderHtpasswd, bcryptSalt } from "./htpasswd";
 export { renderNginxConf, NginxConfInput } from "./nginx-conf";
@@ -11,7 +13,6 @@ export {
     registryConfig,
     renderRegistryConfig,
     RegistryConfigInput,
-    RegistryDialect,
     DIALECTS,
     StorageDriver,
     notificationEndpointsYaml,

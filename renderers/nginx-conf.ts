@@ -2,7 +2,7 @@
  * nginx.conf for the TLS proxy in front of the registry, from templates/nginx.conf.mustache.
  * Pure: no Pulumi; the template is read once from the package.
  */
-import { isCidr, isHostname } from "../stacks/schema";
+import { isCidr, isHostname } from "../primitives/network";
 import { renderTemplate } from "./template";
 
 export const NGINX_CONFIG_PATH = "/etc/nginx/nginx.conf";

@@ -3,9 +3,8 @@
  * Pure: no Pulumi, no I/O.
  */
 import { stringify } from "yaml";
+import { RegistryDialect } from "../primitives/registry";
 import { tokenAuthSection } from "./token-auth";
-
-export type RegistryDialect = "v2" | "v3";
 
 /** Everything that differs between registry:2 and registry:3 lives here. */
 export const DIALECTS: Record<

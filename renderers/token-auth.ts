@@ -4,7 +4,7 @@
  * section in each dialect. Pure: no Pulumi, no I/O. Groundwork for the gitlab topology.
  */
 import { createHash, createPublicKey } from "node:crypto";
-import { RegistryDialect } from "./registry-config";
+import { RegistryDialect } from "../primitives/registry";
 
 /** GitLab's registry service name, the `aud` of its tokens. */
 export const GITLAB_REGISTRY_SERVICE = "container_registry";

@@ -5,7 +5,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
-import { firstHostAddress } from "../renderers/docker-values";
+import { firstHostAddress } from "../primitives/network";
 import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";

@@ -1,313 +1,96 @@
 /**
- * The typed schema of registry-kit's stack configuration and its error messages.
+ * The typed schema of registry-kit's stack configuration: the sections (stacks/settings/<section>.ts)
+ * assembled, and the checks that span several of them.
  *
- * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Plain values and
- * defaults are declared here once; `loadSettings` (config.ts) turns raw config into `Settings`.
+ * Every setting lives under the `registry-kit:` namespace of a Pulumi stack file. Each section declares its
+ * plain values, defaults and messages once, in its own file; `loadSettings` (config.ts) turns raw config
+ * into `Settings`. To add a section, write stacks/settings/<section>.ts and add it to `sections` below.
  */
-import { createPrivateKey, KeyObject, X509Certificate } from "node:crypto";
-import * as net from "node:net";
+import { X509Certificate } from "node:crypto";
 import { z } from "zod";
-import {
-    HARBOR_DEFAULT_VERSION,
-    HARBOR_LOG_LEVELS,
-    HARBOR_PROXY_COMPONENTS,
-    HARBOR_SCHEMA_VERSION,
-    harborHostnameProblem,
-    harborPasswordProblem,
-    isLoopbackHost,
-    parseHarborVersion,
-} from "../renderers/harbor-yml";
-import { parseGoDuration } from "../renderers/docker-values";
+import { HARBOR_SCHEMA_VERSION, harborDataVolumeProblem, harborHostnameProblem, parseHarborVersion } from "../primitives/harbor";
+import { formatIssues as formatZodIssues } from "../primitives/issues";
+import { bucketNameProblem } from "../primitives/names";
+import { hostname, isHttpUrl, isLoopbackHost, publicNameProblem } from "../primitives/network";
+import { ignoresRedisPassword, inferDialect, REDIS_PASSWORD_IMAGE_RULE, s3RegionProblem } from "../primitives/registry";
+import { ACME_DIRECTORIES, certificateNames, looksLikePrivateKey, parseCertificateChain, parsePrivateKey } from "../primitives/tls";
+import { authSchema } from "./settings/auth";
+import { dockerSchema } from "./settings/docker";
+import { gitlabEndpoint, gitlabPasswordProblem, gitlabSchema, GITLAB_OWNED_SETTINGS, GITLAB_REGISTRY_IMAGE } from "./settings/gitlab";
+import { harborSchema } from "./settings/harbor";
+import { monitoringSchema } from "./settings/monitoring";
+import { proxySchema } from "./settings/proxy";
+import { registrySchema } from "./settings/registry";
+import { minioEndpointPort } from "./settings/storage";
 import { maintenanceSchema } from "./settings/maintenance";
-import { harborDataVolumeProblem, harborInstallerUrlProblem, redactUrlCredentials } from "../renderers/harbor-scripts";
+import { tlsSchema } from "./settings/tls";
 
-/**
- * A DNS name (RFC 1123 labels) or an IP address. RFC 1123 2.1: a name's top-level label is never all digits, so a
- * dotted all-numeric name is an IPv4 address or nothing (`300.1.2.3` is neither).
- */
-export function isHostname(value: string): boolean {
-    if (net.isIP(value) !== 0) return true;
-    if (value.length > 253) return false;
-    const labels = value.split(".");
-    if (/^\d+$/.test(labels[labels.length - 1])) return false;
-    return labels.every((label) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(label));
-}
-
-/** A TCP port as text: 1 to 65535. */
-function isPortText(text: string): boolean {
-    return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
-}
-
-/** Why `host:port` (`[IPv6]:port` in brackets) is not one: "form", "host" or "port"; undefined when it is. */
-export function hostPortProblem(value: string): "form" | "host" | "port" | undefined {
-    const match = /^(?:\[([^\]]*)\]|([^:[\]]+)):(\d+)$/.exec(value);
-    if (!match) return "form";
-    const [, ipv6, host, port] = match;
-    if (ipv6 !== undefined ? net.isIP(ipv6) !== 6 : !isHostname(host)) return "host";
-    return isPortText(port) ? undefined : "port";
-}
-
-const DOCKER_ENDPOINT = "a Docker endpoint such as unix:///var/run/docker.sock or ssh://user@host";
-
-/** Why the Docker provider could not reach this endpoint (scheme, host, port), or undefined. */
-export function dockerHostProblem(value: string): string | undefined {
-    if (!/^(unix|tcp|ssh|npipe):\/\/.+/.test(value)) return DOCKER_ENDPOINT;
-    if (/^(unix|npipe):/.test(value)) return undefined;
-    let url: URL;
-    try {
-        url = new URL(value);
-    } catch {
-        return `${DOCKER_ENDPOINT}:2222, with a host and a port from 1 to 65535`;
-    }
-    if (!isHostname(url.hostname.replace(/^\[(.*)\]$/, "$1"))) return `${DOCKER_ENDPOINT}, whose host is a DNS name or an IP address ([IPv6] in brackets)`;
-    return url.port === "0" ? `${DOCKER_ENDPOINT}:2222, with a port from 1 to 65535` : undefined;
-}
-
-/** `10.0.0.0/8`, `192.168.1.7`, `2001:db8::/32`: an IPv4 or IPv6 address with an optional prefix. */
-export function isCidr(value: string): boolean {
-    const [addr, prefix, ...rest] = value.split("/");
-    if (rest.length > 0) return false;
-    const family = net.isIP(addr);
-    if (family === 0) return false;
-    if (prefix === undefined) return true;
-    if (!/^\d{1,3}$/.test(prefix)) return false;
-    return Number(prefix) <= (family === 4 ? 32 : 128);
-}
-
-const MAX_NANOSECONDS = (1n << 63n) - 1n;
-/** Prometheus's units, largest first: a duration names them in this order, each at most once. */
-const PROMETHEUS_UNITS: [string, bigint][] = [
-    ["y", 365n * 86_400_000_000_000n],
-    ["w", 7n * 86_400_000_000_000n],
-    ["d", 86_400_000_000_000n],
-    ["h", 3_600_000_000_000n],
-    ["m", 60_000_000_000n],
-    ["s", 1_000_000_000n],
-    ["ms", 1_000_000n],
-];
-
-/**
- * Go's time.ParseDuration grammar, which the registry (Distribution), Harbor's registry and Trivy read durations
- * with: `[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us (µs, μs), ms, s, m, h, at most 2^63-1 ns; "0" alone.
- * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
- */
-export function isGoDuration(value: string): boolean {
-    return parseGoDuration(value) !== undefined;
-}
-
-/**
- * Prometheus's model.ParseDuration grammar (retention, scrape interval): whole numbers with units y, w, d, h, m, s,
- * ms, largest first, each at most once, no decimals, at most 2^63-1 ns; "0" alone.
- */
-export function isPrometheusDuration(value: string): boolean {
-    if (value === "0") return true;
-    const parts = [...value.matchAll(/(\d+)([a-z]+)/gy)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
-    let total = 0n;
-    let last = -1;
-    for (const [, count, unit] of parts) {
-        const position = PROMETHEUS_UNITS.findIndex(([u]) => u === unit);
-        if (position <= last) return false;
-        last = position;
-        total += BigInt(count) * PROMETHEUS_UNITS[position][1];
-        if (total > MAX_NANOSECONDS) return false;
-    }
-    return true;
-}
-
-/** Whether a text holds a private key (PEM or OpenSSH): a secret wherever it appears, never echoed or written in the clear. */
-export function looksLikePrivateKey(text: string): boolean {
-    return /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text);
-}
-
-const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** The certificates of a PEM chain as nginx loads it, or why it is not one. */
-export function parseCertificateChain(pem: string): X509Certificate[] | string {
-    if (looksLikePrivateKey(pem))
-        return "a PEM certificate chain, not a private key (the key goes in its own setting, set with --secret; replace a key that sat in the stack file in plain text)";
-    const blocks = pem.match(CERTIFICATE_BLOCK) ?? [];
-    if (blocks.length === 0 || pem.replace(CERTIFICATE_BLOCK, "").trim() !== "") {
-        return "a PEM certificate chain (-----BEGIN CERTIFICATE----- blocks, server certificate first) and nothing else: a block is missing its END line, or text stands outside the blocks";
-    }
-    const certificates: X509Certificate[] = [];
-    for (const [i, block] of blocks.entries()) {
-        try {
-            certificates.push(new X509Certificate(block));
-        } catch {
-            return `a PEM certificate chain whose certificates parse (certificate ${i + 1} of ${blocks.length} does not: truncated or corrupt)`;
-        }
-    }
-    return certificates;
-}
-
-/** The private key of a PEM text, or undefined when it is none (or encrypted: nginx would ask for a passphrase). */
-export function parsePrivateKey(pem: string): KeyObject | undefined {
-    try {
-        return createPrivateKey(pem);
-    } catch {
-        return undefined;
-    }
-}
-
-/** Whether a certificate is valid for a host name (wildcards as TLS clients match them) or IP address. */
-export function certificateNames(certificate: X509Certificate, name: string): boolean {
-    return net.isIP(name) !== 0 ? certificate.checkIP(name) !== undefined : certificate.checkHost(name) !== undefined;
-}
-
-/*
- * Docker's image reference grammar, as distribution/reference (regexp.go, reference.go) and go-digest define it:
- * reference := [domain "/"] path [":" tag] ["@" digest]; domain := (domain-name | "[" IPv6 "]") [":" port], whose
- * components may have capitals; path components are lower case, joined by ".", "_", "__" or dashes; tag :=
- * [\w][\w.-]{0,127}; the path is at most 255 characters; go-digest knows sha256, sha384 and sha512, each with
- * exactly 64, 96 or 128 lower-case hex digits. Docker's CLI also refuses a bare 64-hex name (an image id).
- */
-const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
-const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
-const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[a-fA-F0-9:]+\\])(?::[0-9]+)?`;
-const NAME_AND_TAG = new RegExp(`^(?:${DOMAIN}/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::[\\w][\\w.-]{0,127})?$`);
-const DIGEST_HEX_DIGITS: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
-const NOT_A_REFERENCE = "not an image reference";
-
-/** Why Docker would refuse this image reference, or undefined. */
-export function imageReferenceProblem(value: string): string | undefined {
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return "no URL scheme (write registry.example.com/team/app:1, not https://...)";
-    if (value.length > 1024) return NOT_A_REFERENCE;
-    const [name, digest, ...more] = value.split("@");
-    if (more.length > 0) return NOT_A_REFERENCE;
-    const problem = (digest === undefined ? undefined : imageDigestProblem(digest)) ?? imageTagProblem(name);
-    if (problem) return problem;
-    const match = NAME_AND_TAG.exec(name);
-    if (!match)
-        return NAME_AND_TAG.test(name.toLowerCase()) ? "repository path components are lower case (only the registry host may have capitals)" : NOT_A_REFERENCE;
-    if (match[1].length > 255) return "at most 255 characters in the repository path";
-    if (/^[a-f0-9]{64}$/.test(value)) return "not a 64-hex-digit name (Docker takes it for an image id)";
-    return undefined;
-}
-
-/** The tag after the last path component's ':', as Docker reads it. */
-function imageTagProblem(name: string): string | undefined {
-    const last = name.slice(name.lastIndexOf("/") + 1);
-    const colon = last.indexOf(":");
-    if (colon < 0) return undefined;
-    if (colon === 0) return NOT_A_REFERENCE;
-    const tag = last.slice(colon + 1);
-    if (tag === "") return "the tag is empty";
-    if (tag.includes(":")) return "one tag at most";
-    if (!/^[\w][\w.-]{0,127}$/.test(tag)) return "a tag of letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 128 characters";
-    return undefined;
-}
-
-/** An algorithm go-digest knows, with exactly its number of lower-case hex digits. */
-function imageDigestProblem(digest: string): string | undefined {
-    if (digest === "") return "the digest is empty";
-    const match = /^([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*):(.*)$/.exec(digest);
-    if (!match) return "a digest such as sha256:<64 lower-case hex digits>";
-    const digits = DIGEST_HEX_DIGITS[match[1]];
-    if (digits === undefined) return "a digest algorithm sha256, sha384 or sha512";
-    return new RegExp(`^[a-f0-9]{${digits}}$`).test(match[2]) ? undefined : `a digest ${match[1]}:<${digits} lower-case hex digits>`;
-}
-
-export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
-export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
-export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
-/** A duration the registry reads (Go's grammar). */
-export const goDuration = z.string().refine(isGoDuration, {
-    message: "a Go duration such as 30s, 24h or 1h30m (units ns, us, ms, s, m, h; decimals such as 1.5h allowed; no d, w or y)",
-});
-/** A duration Prometheus reads (its own grammar). */
-export const prometheusDuration = z.string().refine(isPrometheusDuration, {
-    message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
-});
-/** Days a private CA lives. */
-export const caValidityDays = z
-    .number()
-    .int()
-    .min(1, { message: "a whole number of days from 1 to 36500" })
-    .max(36500, { message: "a whole number of days from 1 to 36500" });
-export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });
-export const userName = z
-    .string()
-    .min(1, { message: "a non-empty user name" })
-    .refine((v) => !v.includes(":") && !/\s/.test(v), { message: "a user name without ':' or white space" });
-/** An htpasswd password: bcrypt reads only the first 72 bytes of it. */
-export const password = z
-    .string()
-    .min(1, { message: "a non-empty password" })
-    .refine((v) => Buffer.byteLength(v, "utf8") <= 72, { message: "at most 72 bytes (bcrypt, which the htpasswd file uses, ignores the rest)" });
-export const image = z.string().superRefine((v, ctx) => {
-    const problem = imageReferenceProblem(v);
-    if (problem)
-        ctx.addIssue({ code: "custom", message: `an image reference such as registry:3 (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}` });
-});
-/** Docker object names: containers, volumes, networks. */
-export const dockerName = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, { message: "a Docker name: letters, digits, '_', '.', '-'" });
+// What this module exported before the split, for the modules and tests that import it from here.
+export { goDuration, isGoDuration, isPrometheusDuration, prometheusDuration } from "../primitives/durations";
+export { GITLAB_IMAGE, image, imageReferenceProblem } from "../primitives/images";
+export { bucketName, bucketNameProblem, dockerName, password, userName } from "../primitives/names";
+export {
+    cidr,
+    dockerHostProblem,
+    hostname,
+    hostPortProblem,
+    ipAddress,
+    isCidr,
+    isHostname,
+    isHttpsUrl,
+    isHttpUrl,
+    port,
+    publicNameProblem,
+} from "../primitives/network";
+export { dialects, ignoresRedisPassword, inferDialect, logLevels, REDIS_PASSWORD_IMAGE_RULE, S3_DRIVER_REGIONS, s3RegionProblem } from "../primitives/registry";
+export {
+    ACME_DIRECTORIES,
+    acmeCurves,
+    acmeKeyTypes,
+    caValidityDays,
+    certificateNames,
+    looksLikePrivateKey,
+    parseCertificateChain,
+    parsePrivateKey,
+    tlsModes,
+} from "../primitives/tls";
+export { GITLAB_DEFAULT_ISSUER, GITLAB_OWNED_SETTINGS, GITLAB_REGISTRY_IMAGE, gitlabEndpoint, gitlabPasswordProblem } from "./settings/gitlab";
+export { minioEndpointPort, storageTypes } from "./settings/storage";
 
 export const topologies = ["small-team", "gitlab", "harbor"] as const;
-export const storageTypes = ["filesystem", "s3", "minio"] as const;
 
-/** S3 bucket naming rules (general purpose buckets). */
-export function bucketNameProblem(name: string): string | undefined {
-    if (name.length < 3 || name.length > 63) return "3 to 63 characters";
-    if (!/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/.test(name)) return "lowercase letters, digits, '.' and '-', starting and ending with a letter or digit";
-    if (name.includes("..")) return "no two adjacent periods";
-    if (net.isIP(name) === 4) return "not formatted as an IP address";
-    if (name.startsWith("xn--") || name.startsWith("sthree-")) return "no 'xn--' or 'sthree-' prefix";
-    if (name.endsWith("-s3alias") || name.endsWith("--ol-s3")) return "no '-s3alias' or '--ol-s3' suffix";
-    return undefined;
-}
-
-export const bucketName = z.string().superRefine((v, ctx) => {
-    const problem = bucketNameProblem(v);
-    if (problem) ctx.addIssue({ code: "custom", message: `an S3 bucket name: ${problem}` });
-});
-
-export function isHttpUrl(value: string): boolean {
-    try {
-        const u = new URL(value);
-        return (u.protocol === "https:" || u.protocol === "http:") && u.hostname !== "" && u.port !== "0";
-    } catch {
-        return false;
-    }
-}
-export const tlsModes = ["self-signed", "provided", "acme"] as const;
-export const acmeKeyTypes = ["ecdsa", "rsa"] as const;
-export const acmeCurves = ["secp256r1", "secp384r1"] as const;
-/** ACME directories by name; anything else must be an https:// URL. */
-export const ACME_DIRECTORIES: Record<string, string> = {
-    production: "https://acme-v02.api.letsencrypt.org/directory",
-    staging: "https://acme-staging-v02.api.letsencrypt.org/directory",
+/** The sections under `registry-kit:`, one file each in stacks/settings/; adding one is one line here. */
+const sections = {
+    docker: dockerSchema,
+    registry: registrySchema,
+    proxy: proxySchema,
+    tls: tlsSchema,
+    auth: authSchema,
+    monitoring: monitoringSchema,
+    /** GitLab CE, the registry's token issuer (topology gitlab). */
+    gitlab: gitlabSchema,
+    harbor: harborSchema,
+    /** Retention rules and scheduled garbage collection (small-team, gitlab). */
+    maintenance: maintenanceSchema,
 };
 
-/** Why no public CA would issue for this name, or undefined when one could. */
-export function publicNameProblem(name: string): string | undefined {
-    if (net.isIP(name) !== 0) return "an IP address";
-    const lower = name.toLowerCase().replace(/\.$/, "");
-    if (lower === "localhost" || lower.endsWith(".localhost")) return "a localhost name";
-    if (!lower.includes(".")) return "a single-label name";
-    if (/\.(test|example|invalid|local|internal|lan|home\.arpa)$/.test(lower)) return "a reserved or private domain";
-    return undefined;
-}
+export const settingsSchema = z
+    .strictObject({
+        /** Which topology to deploy. Default: small-team. */
+        topology: z.enum(topologies).default("small-team"),
+        /** DNS name (or IP) clients use to reach the registry. Required. */
+        hostname,
+        ...sections,
+    })
+    .superRefine(checkCrossSettings);
 
-export function isHttpsUrl(value: string): boolean {
-    try {
-        const u = new URL(value);
-        return u.protocol === "https:" && u.hostname !== "" && u.port !== "0";
-    } catch {
-        return false;
-    }
-}
-export const dialects = ["v2", "v3"] as const;
-export const logLevels = ["error", "warn", "info", "debug"] as const;
+export type Settings = z.output<typeof settingsSchema>;
+export type RawSettings = z.input<typeof settingsSchema>;
 
-/** The GitLab CE image we test the gitlab.rb against. */
-export const GITLAB_IMAGE = "gitlab/gitlab-ce:19.4.1-ce.0";
-/**
- * The registry image of the gitlab topology: Distribution 2.8 posts notifications as
- * `application/vnd.docker.distribution.events.v1+json`, the only type GitLab's events endpoint takes;
- * Distribution 3 posts `events.v2+json`.
- */
-export const GITLAB_REGISTRY_IMAGE = "registry:2.8.3";
+/** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
+export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
+    return formatZodIssues(issues, input, prefix, root);
+}
 
 /** Defaults that depend on the topology, applied to raw settings before the schema's own. */
 export function withTopologyDefaults(raw: Record<string, unknown>): Record<string, unknown> {
@@ -317,517 +100,6 @@ export function withTopologyDefaults(raw: Record<string, unknown>): Record<strin
     const reg = (registry ?? {}) as Record<string, unknown>;
     return reg.image === undefined ? { ...raw, registry: { ...reg, image: GITLAB_REGISTRY_IMAGE } } : raw;
 }
-
-/** Default `iss` of GitLab's registry tokens; one setting feeds both sides. */
-export const GITLAB_DEFAULT_ISSUER = "registry-kit-gitlab-issuer";
-
-/**
- * Why GitLab would refuse this initial root password, or undefined. GitLab (15.7+) wants 8 to 128
- * characters and, below 64 characters, none of the words "gitlab" or "devops" nor the user's name,
- * username or email parts of four or more characters (root, Administrator); it also refuses about
- * 4500 known breached passwords, which are not checked here.
- */
-export function gitlabPasswordProblem(password: string, rootEmail: string): string | undefined {
-    if (password.length < 8) return "at least 8 characters";
-    if (password.length > 128) return "at most 128 characters";
-    if (password.length >= 64) return undefined;
-    const lower = password.toLowerCase();
-    const words = [
-        "gitlab",
-        "devops",
-        "root",
-        "administrator",
-        ...rootEmail
-            .toLowerCase()
-            .split(/[^a-z0-9]+/)
-            .filter((w) => w.length >= 4),
-    ];
-    const found = [...new Set(words)].find((w) => lower.includes(w));
-    return found ? `no "${found}" in it (GitLab refuses passwords containing gitlab, devops or the root user's name, username or email parts)` : undefined;
-}
-
-/** gitlab.rb settings that registry-kit owns: an extra line must not set them a second way. */
-export const GITLAB_OWNED_SETTINGS = [
-    "external_url",
-    "registry_external_url",
-    "registry['enable']",
-    "registry_enabled",
-    "registry_host",
-    "registry_port",
-    "registry_api_url",
-    "registry_issuer",
-    "registry_key_path",
-    "internal_key",
-    "registry_notification_secret",
-    "initial_root_password",
-    "monitoring_whitelist",
-];
-
-const gitlabSchema = z
-    .strictObject({
-        /** GitLab's URL, `https://<name>[:port]` (topology gitlab). Its port is published by the proxy. Required there. */
-        externalUrl: z.string().optional(),
-        /** GitLab CE image. Default: gitlab/gitlab-ce:19.4.1-ce.0. */
-        image: image.default(GITLAB_IMAGE),
-        /** Initial root password, a secret (used once, when GitLab first seeds its database). Default: generated (64 characters, kept in state). */
-        rootPassword: z.string().optional(),
-        /** Email of the root user. Default: `admin@<GitLab host name>`. */
-        rootEmail: z.email({ message: "an email address such as admin@example.com" }).optional(),
-        /** `iss` of the registry tokens GitLab signs; the registry is configured with the same value. Default: registry-kit-gitlab-issuer. */
-        registryIssuer: z
-            .string()
-            .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, { message: "letters, digits, '.', '_', ':' and '-', such as gitlab-issuer" })
-            .default(GITLAB_DEFAULT_ISSUER),
-        /**
-         * Registry notifications to GitLab's events endpoint. Distribution 3 posts them as events.v2+json,
-         * which GitLab refuses, so registry 3 needs false. Default: true.
-         */
-        notifications: z.boolean().default(true),
-        /** Host port of GitLab's SSH (git over SSH); 0 leaves SSH unpublished. Default: 2222. */
-        sshPort: z
-            .number()
-            .int()
-            .min(0, { message: "0 (not published) or a port from 1 to 65535" })
-            .max(65535, { message: "0 (not published) or a port from 1 to 65535" })
-            .default(2222),
-        /** Shared memory of the GitLab container in MiB (GitLab's documented minimum is 256). Default: 256. */
-        shmSizeMb: z.number().int().min(256, { message: "at least 256 (GitLab's documented minimum)" }).default(256),
-        /** How long `pulumi up` waits for GitLab to become healthy (its first start takes minutes). Default: 900. */
-        startTimeoutSeconds: z.number().int().min(60).max(7200).default(900),
-        /** Keep GitLab's config, logs and data volumes on destroy. Default: true. */
-        retainOnDelete: z.boolean().default(true),
-        /** PEM certificate chain for GitLab's host (tls.mode provided). Default: the registry's certificate. */
-        certificate: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "a PEM certificate chain" }).optional(),
-        /** PEM private key of that certificate, a secret (tls.mode provided). */
-        privateKey: z.string().optional(),
-        /** More gitlab.rb lines (Ruby), appended after registry-kit's; they may not touch the registry wiring. Default: none. */
-        extraConfig: z.string().optional(),
-    })
-    .prefault({});
-
-const dockerSchema = z
-    .strictObject({
-        /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
-        host: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = dockerHostProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            })
-            .optional(),
-        /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
-        namePrefix: dockerName.optional(),
-        /** Subnet of the stack's network, e.g. 172.30.0.0/24. Default: one Docker picks. */
-        subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
-    })
-    .prefault({});
-
-/**
- * The regions the registry's s3 driver accepts without `regionendpoint`: it builds them from the partitions of the
- * aws-sdk-go v1 it vendors (registry/storage/driver/s3-aws/s3.go, `init`: endpoints.DefaultPartitions()) and
- * panics at start ("invalid region provided") on any other. Distribution 2.8.3 vendors an SDK of 2019 (no
- * af-south-1 or later); 3.x vendors v1.55.5 (no ap-southeast-5 or later). Harbor's registry is the 2.8 line.
- */
-export const S3_DRIVER_REGIONS: Record<"2.8" | "3", readonly string[]> = {
-    "2.8": [
-        ...["ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "ap-southeast-1", "ap-southeast-2", "ca-central-1", "eu-central-1"],
-        ...["eu-north-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"],
-        ...["cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
-    ],
-    "3": [
-        ...["af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2", "ap-southeast-1"],
-        ...["ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-north-1"],
-        ...["eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1", "me-central-1", "me-south-1", "sa-east-1"],
-        ...["us-east-1", "us-east-2", "us-west-1", "us-west-2", "cn-north-1", "cn-northwest-1", "us-gov-east-1", "us-gov-west-1"],
-        ...["us-iso-east-1", "us-iso-west-1", "us-isob-east-1"],
-    ],
-};
-
-/** Why the s3 driver of this Distribution line would panic on the region without an endpoint, or undefined. */
-export function s3RegionProblem(region: string, line: "2.8" | "3"): string | undefined {
-    const known = S3_DRIVER_REGIONS[line];
-    if (known.includes(region)) return undefined;
-    const endpoint = `https://s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
-    return `a region the s3 driver of Distribution ${line} knows (${known.join(", ")}), or this region with registry.storage.s3.regionEndpoint set (such as ${endpoint})`;
-}
-
-const s3Schema = z
-    .strictObject({
-        /** Create the bucket and a least-privilege IAM user with @pulumi/aws; false brings your own. Default: true. */
-        create: z.boolean().default(true),
-        /** Bucket name. Default: `<prefix>-registry` when created; required when not. */
-        bucket: bucketName.optional(),
-        /** AWS region (or the region an S3-compatible endpoint expects). Default: us-east-1. */
-        region: z
-            .string()
-            .regex(/^[a-z0-9-]+$/, { message: "a region name such as eu-west-1" })
-            .default("us-east-1"),
-        /** Endpoint of an S3-compatible service, e.g. https://s3.example.com:9000. Default: AWS. */
-        regionEndpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as https://minio.example.com:9000" }).optional(),
-        /** Path-style requests. Default: true with regionEndpoint, false on AWS. */
-        forcePathStyle: z.boolean().optional(),
-        /** Server-side encryption of stored objects. Default: true. */
-        encrypt: z.boolean().default(true),
-        /** Use TLS to the endpoint. Default: true. */
-        secure: z.boolean().default(true),
-        /** Multipart chunk size in bytes, at least 5 MiB. Default: 10485760 (10 MiB). */
-        chunkSize: z
-            .number()
-            .int()
-            .min(5 * 1024 * 1024, { message: "at least 5242880 (5 MiB, S3's minimum part size)" })
-            .default(10 * 1024 * 1024),
-        /** Prefix of every object the registry writes. Default: /registry. */
-        rootDirectory: z
-            .string()
-            .regex(/^\/([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { message: "an absolute path such as /registry" })
-            .refine((v) => !v.split("/").some((segment) => segment === "." || segment === ".."), {
-                message:
-                    "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
-            })
-            .default("/registry"),
-        /** Keep previous object versions (created bucket). Default: false. */
-        versioning: z.boolean().default(false),
-        /** Days after which incomplete multipart uploads are aborted (created bucket). Default: 7. */
-        abortIncompleteUploadDays: z.number().int().min(1).max(365).default(7),
-        /** Access key id (existing bucket). */
-        accessKey: z.string().min(1).optional(),
-        /** Secret access key (existing bucket), a secret. */
-        secretKey: z.string().min(1, { message: "a non-empty secret key" }).optional(),
-    })
-    .prefault({});
-
-const minioSchema = z
-    .strictObject({
-        /** MinIO server image. Default: minio/minio:RELEASE.2025-04-22T22-12-26Z. */
-        image: image.default("minio/minio:RELEASE.2025-04-22T22-12-26Z"),
-        /** MinIO client image, to create the bucket and the registry's user. Default: minio/mc:RELEASE.2025-04-16T18-13-26Z. */
-        mcImage: image.default("minio/mc:RELEASE.2025-04-16T18-13-26Z"),
-        /** Bucket for the registry. Default: registry. */
-        bucket: bucketName.default("registry"),
-        /** Root user name. Default: registry-kit-root. */
-        rootUser: z.string().min(3, { message: "at least 3 characters (MinIO's minimum)" }).default("registry-kit-root"),
-        /** Root password, a secret, at least 8 characters. Default: generated (40 characters, kept in state). */
-        rootPassword: z.string().min(8, { message: "at least 8 characters (MinIO refuses shorter root passwords)" }).optional(),
-        /** Volume holding MinIO's data. Default: `<prefix>-minio-data`. */
-        volumeName: dockerName.optional(),
-        /** Keep that volume on destroy. Default: true. */
-        retainOnDelete: z.boolean().default(true),
-        /**
-         * S3 endpoint at which Harbor's registry container reaches this MinIO, e.g. http://10.0.0.5:9000 (an address of the
-         * Docker host that runs MinIO, where its port is published). Topology harbor only, and required there. Default: none.
-         */
-        endpoint: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL such as http://10.0.0.5:9000" }).optional(),
-        /** Host port MinIO's S3 API (container port 9000) is published on. Default: none (on the stack's network only); with topology harbor, the endpoint's port. */
-        hostPort: port.optional(),
-        /** Host address that port is published on. Default: 0.0.0.0. */
-        hostIp: ipAddress.default("0.0.0.0"),
-    })
-    .prefault({});
-
-const REDIS_ADDRESS_RULES = {
-    form: "",
-    host: " or [2001:db8::5]:6379: a DNS name, an IPv4 address or an IPv6 address in brackets",
-    port: ", with a port from 1 to 65535",
-};
-
-const redisSchema = z
-    .strictObject({
-        /** `host:port` (`[IPv6]:port`) of your Redis; unset runs a Redis container when replicas > 1. Default: none. */
-        address: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = hostPortProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: `host:port such as redis.internal:6379${REDIS_ADDRESS_RULES[problem]}` });
-            })
-            .optional(),
-        /** Password of that Redis, a secret. Default: none (generated for the Redis container). */
-        password: z.string().min(1).optional(),
-        /** Redis image for the container. Default: redis:7.4. */
-        image: image.default("redis:7.4"),
-    })
-    .prefault({});
-
-const storageSchema = z
-    .strictObject({
-        /** Storage driver: filesystem (a Docker volume), s3 (AWS or S3-compatible) or minio (a MinIO container). Default: filesystem. */
-        type: z.enum(storageTypes).default("filesystem"),
-        s3: s3Schema,
-        minio: minioSchema,
-        filesystem: z
-            .strictObject({
-                /** Name of the Docker volume that holds the images. Default: `<prefix>-registry-data`. */
-                volumeName: dockerName.optional(),
-                /** Keep the volume (and the images) on `pulumi destroy`. Default: true. */
-                retainOnDelete: z.boolean().default(true),
-            })
-            .prefault({}),
-    })
-    .prefault({});
-
-/** Purging of abandoned uploads (the registry's, and Harbor's upload_purging). */
-const uploadPurgingSchema = z
-    .strictObject({
-        enabled: z.boolean().default(true),
-        /** Purge uploads older than this. Default: 168h. */
-        age: goDuration.default("168h"),
-        /** How often to look. Default: 24h. */
-        interval: goDuration.default("24h"),
-        dryrun: z.boolean().default(false),
-    })
-    .prefault({});
-
-const registrySchema = z
-    .strictObject({
-        /** Distribution image. Default: registry:3. */
-        image: image.default("registry:3"),
-        /** Config dialect: v2 or v3. Default: inferred from the image tag (`:2…` → v2, anything else v3). */
-        dialect: z.enum(dialects).optional(),
-        storage: storageSchema,
-        /** Registry containers behind the proxy; more than one needs s3 or minio storage. Default: 1. */
-        replicas: z.number().int().min(1, { message: "1 to 16 replicas" }).max(16, { message: "1 to 16 replicas" }).default(1),
-        /** Redis for the blob-descriptor cache (used when replicas > 1 or an address is set). */
-        redis: redisSchema,
-        /** Allow manifest and blob deletion through the API. Default: true. */
-        deleteEnabled: z.boolean().default(true),
-        uploadPurging: uploadPurgingSchema,
-        /** Registry log level. Default: info. */
-        logLevel: z.enum(logLevels).default("info"),
-        /** Raw registry configuration deep-merged over the generated one (escape hatch). Default: {}. */
-        extraConfig: z.record(z.string(), z.unknown()).default({}),
-    })
-    .prefault({});
-
-const proxySchema = z
-    .strictObject({
-        /** Nginx image. Default: nginx:1.27. */
-        image: image.default("nginx:1.27"),
-        /** Host address the proxy ports are published on. Default: 0.0.0.0. */
-        hostIp: ipAddress.default("0.0.0.0"),
-        /** Host port for HTTPS. Default: 443. */
-        httpsPort: port.default(443),
-        /** Host port for HTTP (redirect and ACME challenges). Default: 80. */
-        httpPort: port.default(80),
-        /** Source addresses allowed to reach the registry; empty means everyone. Default: []. */
-        allowCidrs: z.array(cidr).default([]),
-        /** Strict-Transport-Security max-age in seconds; 0 turns the header off. Default: 31536000. */
-        hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }).default(31536000),
-    })
-    .prefault({});
-
-const acmeSchema = z
-    .strictObject({
-        /** `production` (Let's Encrypt), `staging`, or the https:// URL of any ACME directory. Default: production. */
-        directory: z
-            .string()
-            .refine((v) => v in ACME_DIRECTORIES || isHttpsUrl(v), { message: '"production", "staging" or an https:// URL of an ACME directory' })
-            .default("production"),
-        /** PEM CA bundle to trust a custom directory's HTTPS certificate. Default: the system's CAs. */
-        caBundle: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "PEM certificates" }).optional(),
-        /** Contact address for the ACME account (expiry notices). Default: none. */
-        email: z.email({ message: "an email address such as ops@example.com" }).optional(),
-        /** Key type of the certificate. Default: ecdsa. */
-        keyType: z.enum(acmeKeyTypes).default("ecdsa"),
-        /** RSA key size (keyType rsa). Default: 2048. */
-        rsaKeySize: z
-            .number()
-            .refine((n) => [2048, 3072, 4096].includes(n), { message: "2048, 3072 or 4096" })
-            .default(2048),
-        /** Curve (keyType ecdsa). Default: secp256r1. */
-        ellipticCurve: z.enum(acmeCurves).default("secp256r1"),
-        /** Certbot image. Default: certbot/certbot:v3.3.0. */
-        image: image.default("certbot/certbot:v3.3.0"),
-        /** Hours between renewal checks; certbot renews 30 days before expiry. Default: 12 (twice a day). */
-        renewIntervalHours: z.number().int().min(1).max(24).default(12),
-        /** Seconds between the proxy's checks for a new certificate (then a graceful reload). Default: 30. */
-        reloadCheckSeconds: z.number().int().min(1).max(3600).default(30),
-        /** How long `pulumi up` waits for the first certificate. Default: 300. */
-        issueTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
-    })
-    .prefault({});
-
-const tlsSchema = z
-    .strictObject({
-        /** self-signed (a CA and a server certificate made by Pulumi), provided, or acme (certbot). Default: self-signed. */
-        mode: z.enum(tlsModes).default("self-signed"),
-        /** More DNS names or IP addresses for the certificate. Default: []. */
-        extraSans: z.array(hostname).default([]),
-        /** Server certificate lifetime in days (self-signed). Default: 365. */
-        validityDays: z.number().int().min(1).max(3650).default(365),
-        /**
-         * Lifetime in days of the private CA (self-signed), its own setting: a change replaces the CA, which every client
-         * then trusts anew. At least validityDays. Default: 3650 (87600 hours, the CA lifetime of releases that derived it
-         * as ten times validityDays, with validityDays 365).
-         */
-        caValidityDays: caValidityDays.default(3650),
-        /** PEM certificate chain (provided mode). */
-        certificate: z.string().optional(),
-        /** PEM private key (provided mode), a secret. */
-        privateKey: z.string().optional(),
-        /** ACME settings (acme mode). */
-        acme: acmeSchema,
-    })
-    .prefault({});
-
-const authSchema = z
-    .strictObject({
-        /** Name of the admin user. Default: admin. */
-        adminUser: userName.default("admin"),
-        /** Admin password, a secret. Default: generated (32 characters, kept in state). */
-        adminPassword: password.optional(),
-        /** More users: `{ name, password }`, passwords set as secrets. Default: []. */
-        users: z.array(z.strictObject({ name: userName, password })).default([]),
-        /** bcrypt cost of htpasswd entries. Default: 10. */
-        bcryptCost: z.number().int().min(4).max(14).default(10),
-    })
-    .prefault({});
-
-const monitoringSchema = z
-    .strictObject({
-        /** Run a Prometheus container. Default: true. */
-        enabled: z.boolean().default(true),
-        /** Prometheus image. Default: prom/prometheus:v2.55.1. */
-        image: image.default("prom/prometheus:v2.55.1"),
-        /** Host address Prometheus is published on. Default: 127.0.0.1. */
-        hostIp: ipAddress.default("127.0.0.1"),
-        /** Host port of Prometheus. Default: 9090. */
-        port: port.default(9090),
-        /** How long to keep samples. Default: 15d. */
-        retentionTime: prometheusDuration.default("15d"),
-        /** Cap on the TSDB size, e.g. 10GB; empty for none. Default: none. */
-        retentionSize: z
-            .string()
-            .regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" })
-            .optional(),
-        /** Scrape interval. Default: 30s. */
-        scrapeInterval: prometheusDuration.default("30s"),
-    })
-    .prefault({});
-
-const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, { message: "an absolute path such as /data" });
-
-/** The `harbor:` section (topology harbor): Harbor from its offline installer, over SSH or on this machine. */
-const harborSchema = z
-    .strictObject({
-        /** Harbor version, a 2.15 patch release (registry-kit renders Harbor 2.15's harbor.yml). Default: v2.15.0. */
-        version: z
-            .string()
-            .regex(/^v\d+\.\d+\.\d+$/, { message: "a Harbor release such as v2.15.0" })
-            .default(HARBOR_DEFAULT_VERSION),
-        /** Offline installer URL: https://, http:// or file://, without credentials (~/.netrc on the host). Default: the GitHub release of `version`. */
-        installerUrl: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = harborInstallerUrlProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem, input: redactUrlCredentials(v) });
-            })
-            .optional(),
-        /** SHA-256 of the installer (64 hex digits). Required: no default, a mismatch aborts the install. */
-        installerSha256: z
-            .string()
-            .regex(/^[0-9a-fA-F]{64}$/, { message: "the installer's SHA-256: 64 hex digits" })
-            .optional(),
-        /** SSH target for Harbor's host; unset installs on the machine running pulumi. Default: none. */
-        ssh: z
-            .strictObject({
-                /** Host name or address. Required. */
-                host: hostname,
-                /** SSH port. Default: 22. */
-                port: port.default(22),
-                /** Login user (needs docker and write access to installDir and dataVolume). Default: root. */
-                user: userName.default("root"),
-                /** PEM/OpenSSH private key, a secret. Default: none (then password). */
-                privateKey: z.string().includes("PRIVATE KEY", { message: "a PEM or OpenSSH private key" }).optional(),
-                /** Password, a secret. Default: none. */
-                password: z.string().min(1).optional(),
-            })
-            .optional(),
-        /** Directory on the host for the installer, harbor.yml, TLS files and downloads. Default: /opt/registry-kit/harbor. */
-        installDir: absolutePath.default("/opt/registry-kit/harbor"),
-        /** Harbor's data_volume (images on filesystem storage, database, job logs); kept on destroy; not /, not overlapping installDir. Default: /data. */
-        dataVolume: absolutePath.default("/data"),
-        /** Host port for HTTP (redirects to HTTPS). Default: 80. */
-        httpPort: port.default(80),
-        /** Host port for HTTPS. Default: 443. */
-        httpsPort: port.default(443),
-        /** Only strong TLS ciphers. Default: false. */
-        strongSslCiphers: z.boolean().default(false),
-        /** external_url, when Harbor sits behind another proxy. Default: none. */
-        externalUrl: z.string().refine(isHttpUrl, { message: "an http:// or https:// URL" }).optional(),
-        /** Initial admin password, a secret (8-128 characters with an upper, a lower and a digit). Default: generated (kept in state). */
-        adminPassword: z
-            .string()
-            .superRefine((v, ctx) => {
-                const problem = harborPasswordProblem(v);
-                if (problem) ctx.addIssue({ code: "custom", message: problem });
-            })
-            .optional(),
-        /** Database password, a secret. Default: generated (kept in state). */
-        databasePassword: z.string().min(8, { message: "at least 8 characters" }).optional(),
-        trivy: z
-            .strictObject({
-                /** Only report fixed vulnerabilities. Default: false. */
-                ignoreUnfixed: z.boolean().default(false),
-                /** No vulnerability DB downloads (air-gapped). Default: false. */
-                skipUpdate: z.boolean().default(false),
-                /** No Java DB downloads. Default: false. */
-                skipJavaDbUpdate: z.boolean().default(false),
-                /** No API requests while scanning. Default: false. */
-                offlineScan: z.boolean().default(false),
-                /** Skip verifying the registry certificate. Default: false. */
-                insecure: z.boolean().default(false),
-                /** Scan timeout. Default: 5m0s. */
-                timeout: goDuration.default("5m0s"),
-            })
-            .prefault({}),
-        jobservice: z
-            .strictObject({
-                /** Concurrent job workers. Default: 10. */
-                maxJobWorkers: z.number().int().min(1, { message: "1 to 100 workers" }).max(100, { message: "1 to 100 workers" }).default(10),
-                /** Longest task in hours. Default: 24. */
-                maxJobDurationHours: z.number().int().min(1).max(720).default(24),
-            })
-            .prefault({}),
-        log: z
-            .strictObject({
-                /** Harbor's log level. Default: info. */
-                level: z.enum(HARBOR_LOG_LEVELS).default("info"),
-                /** Rotated files kept. Default: 50. */
-                rotateCount: z.number().int().min(0).max(1000).default(50),
-                /** Size that triggers rotation: bytes, or with k, M or G. Default: 200M. */
-                rotateSize: z
-                    .string()
-                    .regex(/^\d+[kMG]?$/, { message: "a size such as 100, 100k, 200M or 1G" })
-                    .default("200M"),
-                /** Log directory on the host. Default: /var/log/harbor. */
-                location: absolutePath.default("/var/log/harbor"),
-            })
-            .prefault({}),
-        proxy: z
-            .strictObject({
-                /** Default: none. */
-                httpProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
-                /** Default: none. */
-                httpsProxy: z.string().refine(isHttpUrl, { message: "an http:// or https:// proxy URL" }).optional(),
-                /** Comma-separated hosts reached directly. Default: none. */
-                noProxy: z.string().optional(),
-                /** Components that use the proxy. Default: [core, jobservice, trivy]. */
-                components: z.array(z.enum(HARBOR_PROXY_COMPONENTS)).default(["core", "jobservice", "trivy"]),
-            })
-            .prefault({}),
-        metrics: z
-            .strictObject({
-                /** Host port of Harbor's metrics (always on). Default: 9091 (Harbor's own default, 9090, is Prometheus's). */
-                port: port.default(9091),
-                /** Metrics path. Default: /metrics. */
-                path: z
-                    .string()
-                    .regex(/^\/[A-Za-z0-9._/-]*$/, { message: "a path such as /metrics" })
-                    .default("/metrics"),
-            })
-            .prefault({}),
-        uploadPurging: uploadPurgingSchema,
-    })
-    .prefault({});
 
 /** Checks of the harbor topology: what Harbor itself would refuse, and what registry-kit cannot wire to it. */
 function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
@@ -917,32 +189,6 @@ function checkHarbor(settings: Settings, ctx: z.core.$RefinementCtx): void {
     }
 }
 
-/** The port of an http(s):// URL, or its scheme's default: where MinIO is published for Harbor. */
-export function minioEndpointPort(endpoint: string): number {
-    const url = new URL(endpoint);
-    return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
-}
-
-export const settingsSchema = z
-    .strictObject({
-        /** Which topology to deploy. Default: small-team. */
-        topology: z.enum(topologies).default("small-team"),
-        /** DNS name (or IP) clients use to reach the registry. Required. */
-        hostname,
-        docker: dockerSchema,
-        registry: registrySchema,
-        proxy: proxySchema,
-        tls: tlsSchema,
-        auth: authSchema,
-        monitoring: monitoringSchema,
-        /** GitLab CE, the registry's token issuer (topology gitlab). */
-        gitlab: gitlabSchema,
-        harbor: harborSchema,
-        /** Retention rules and scheduled garbage collection (small-team, gitlab). */
-        maintenance: maintenanceSchema,
-    })
-    .superRefine(checkCrossSettings);
-
 /** Maintenance against the topology and the registry it maintains. */
 function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void {
     const m = settings.maintenance;
@@ -953,8 +199,6 @@ function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void 
         issue(["enabled"], true, "false with topology harbor (Harbor runs its own tag retention and garbage collection: configure them in Harbor)");
         return;
     }
-    const problem = imageReferenceProblem(m.image);
-    if (problem) issue(["image"], m.image, `an image reference such as node:22-alpine (Docker's grammar: [host[:port]/]path[:tag][@digest]): ${problem}`);
     if (settings.topology === "gitlab" && m.retention.length > 0) {
         issue(["retention"], undefined, "[] with topology gitlab (GitLab's cleanup policies delete tags through its API; this job runs garbage collection)");
     }
@@ -1174,23 +418,6 @@ function checkExtraConfig(settings: Settings, ctx: z.core.$RefinementCtx): void 
     if (extra.version !== undefined && String(extra.version) !== "0.1") issue(["version"], extra.version, "0.1, or leave it out");
 }
 
-/** GitLab's public name and HTTPS port, from `gitlab.externalUrl`; undefined when it is not a usable https:// URL. */
-export function gitlabEndpoint(externalUrl: string | undefined): { hostname: string; port: number; url: string } | undefined {
-    if (externalUrl === undefined) return undefined;
-    let u: URL;
-    try {
-        u = new URL(externalUrl);
-    } catch {
-        return undefined;
-    }
-    if (u.protocol !== "https:" || u.username || u.password || u.search || u.hash || (u.pathname !== "/" && u.pathname !== "")) return undefined;
-    if (u.port === "0") return undefined;
-    const hostname = u.hostname.replace(/^\[(.*)\]$/, "$1");
-    if (!isHostname(hostname)) return undefined;
-    const port = u.port === "" ? 443 : Number(u.port);
-    return { hostname, port, url: `https://${u.host}` };
-}
-
 /** The gitlab topology's own rules; returns GitLab's endpoint when the URL is usable. */
 function checkGitlab(settings: Settings, ctx: z.core.$RefinementCtx): { hostname: string; port: number } | undefined {
     const g = settings.gitlab;
@@ -1327,102 +554,4 @@ function requireName(certificate: X509Certificate, path: string[], name: string,
 function overlaps(a: string, b: string): boolean {
     const wildcard = (ip: string) => ip === "0.0.0.0" || ip === "::";
     return a === b || wildcard(a) || wildcard(b);
-}
-
-/** The tag of an image reference (`mirror:5000/registry:2.8@sha256:…` → `2.8`), or undefined. */
-function imageTag(image: string): string | undefined {
-    return image.split("@")[0].split("/").pop()!.split(":")[1];
-}
-
-/** `registry:2`, `registry:2.8.3`, `mirror/registry:2.8@sha256:…` speak v2; every other tag v3. */
-export function inferDialect(image: string): "v2" | "v3" {
-    const tag = imageTag(image);
-    return tag !== undefined && /^v?2(\.|$|-)/.test(tag) ? "v2" : "v3";
-}
-
-/**
- * Distribution 3.0.0 (and its pre-releases) reads no REGISTRY_REDIS_PASSWORD; 3.1.0 does. `3.0` counts: it names
- * the 3.0 line, whose only release is 3.0.0. An untagged reference (a bare digest) cannot be told and passes.
- */
-export function ignoresRedisPassword(image: string): boolean {
-    const tag = imageTag(image);
-    return tag !== undefined && /^v?3\.0(\.0(-[0-9A-Za-z.-]+)?)?$/.test(tag);
-}
-export const REDIS_PASSWORD_IMAGE_RULE =
-    "Distribution 3.1.0 or later (such as registry:3) or 2.8 while the registry uses a Redis password: 3.0.0 ignores REGISTRY_REDIS_PASSWORD (fixed in 3.1.0)";
-
-export type Settings = z.output<typeof settingsSchema>;
-export type RawSettings = z.input<typeof settingsSchema>;
-
-/** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword"];
-
-/** One readable line per problem: the setting, the bad value (unless secret) and what is allowed. */
-export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix = "registry-kit:", root: z.ZodType = settingsSchema): string {
-    return issues
-        .map((issue) => {
-            const path = issue.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
-            const setting = `${prefix}${path}`;
-            if (issue.code === "unrecognized_keys") {
-                return issue.keys
-                    .map((k) => `${setting}${path ? "." : ""}${k}: unknown setting; allowed here: ${knownKeys(root, issue.path)} (a typo?)`)
-                    .join("\n");
-            }
-            const leaf = String(issue.path[issue.path.length - 1] ?? "");
-            // Custom checks carry the value they judged (a default may not be in the raw input).
-            const judged = (issue as { input?: unknown }).input;
-            const value = issue.code === "custom" && judged !== undefined ? judged : lookup(input, issue.path as PropertyKey[]);
-            return `${setting}: got ${describeValue(value, secretLeaves.includes(leaf))}; allowed: ${describeAllowed(issue)}`;
-        })
-        .join("\n");
-}
-
-/** Primitives are shown; objects and lists are not, since they may hold secrets. */
-function describeValue(value: unknown, secret: boolean): string {
-    if (value === undefined) return "nothing";
-    if (secret || (typeof value === "string" && looksLikePrivateKey(value))) return "[secret]";
-    if (typeof value === "string") return JSON.stringify(redactUrlCredentials(value));
-    if (Array.isArray(value)) return "a list";
-    if (value !== null && typeof value === "object") return "an object";
-    return JSON.stringify(value);
-}
-
-/** The keys the schema knows at a path, for the unknown-key message. */
-function knownKeys(root: z.ZodType, path: PropertyKey[]): string {
-    let shape: z.ZodType = root;
-    for (const key of path) {
-        shape = unwrap(shape);
-        if (shape instanceof z.ZodObject) shape = shape.shape[key as string];
-        else if (shape instanceof z.ZodArray) shape = shape.element as z.ZodType;
-        else return "see the configuration reference";
-    }
-    shape = unwrap(shape);
-    return shape instanceof z.ZodObject ? Object.keys(shape.shape).join(", ") : "see the configuration reference";
-}
-
-function unwrap(t: z.ZodType): z.ZodType {
-    let cur: any = t;
-    while (cur && cur._zod?.def?.innerType) cur = cur._zod.def.innerType;
-    if (cur && cur._zod?.def?.type === "pipe") cur = cur._zod.def.in;
-    return cur;
-}
-
-function describeAllowed(issue: z.core.$ZodIssue): string {
-    switch (issue.code) {
-        case "invalid_value":
-            return `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-        case "invalid_type":
-            return issue.message.startsWith("Invalid input") ? `a value of type ${issue.expected}` : issue.message;
-        default:
-            return issue.message;
-    }
-}
-
-function lookup(value: unknown, path: PropertyKey[]): unknown {
-    let cur: unknown = value;
-    for (const key of path) {
-        if (cur === null || typeof cur !== "object") return undefined;
-        cur = (cur as Record<PropertyKey, unknown>)[key];
-    }
-    return cur;
 }

@@ -43,21 +43,10 @@ read_files() {
     [ -s "$stage/database-password" ] || fail "no database-password on stdin"
 }
 
-# HMAC-SHA256 (RFC 2104) with coreutils only: $1 the key in hex (up to 64 bytes), $2 the message file.
-hmac_sha256() {
-    local key="$1" file="$2" ipad="" opad="" i b x
-    for ((i = 0; i < 64; i++)); do
-        b="${key:i*2:2}"
-        b=$((16#${b:-00}))
-        printf -v x '\\x%02x' $((b ^ 0x36))
-        ipad+="$x"
-        printf -v x '\\x%02x' $((b ^ 0x5c))
-        opad+="$x"
-    done
-    local inner
-    inner="$({ printf '%b' "$ipad" && cat "$file"; } | sha256sum | cut -d' ' -f1)"
-    { printf '%b' "$opad" && printf '%b' "$(printf '%s' "$inner" | sed 's/../\\x&/g')"; } | sha256sum | cut -d' ' -f1
-}
+need() { command -v "$1" >/dev/null 2>&1 || fail "'$1' is not installed on this host"; }
+
+# HMAC-SHA256 with openssl (a Harbor host prerequisite): $1 the key in hex, $2 the message file.
+hmac_sha256() { openssl dgst -sha256 -mac HMAC -macopt "hexkey:$1" -r <"$2" | cut -d' ' -f1; }
 
 # vX.Y.Z → the array named $3 (major minor patch), or fails naming where the version came from ($2).
 version_parts() {
@@ -72,9 +61,7 @@ check_version_change() {
     [ -n "$from" ] && [ "$from" != "$to" ] || return 0
     version_parts "$from" "$where" f
     version_parts "$to" "registry-kit:harbor.version" t
-    local older=0
-    if ((f[0] > t[0] || (f[0] == t[0] && f[1] > t[1]) || (f[0] == t[0] && f[1] == t[1] && f[2] > t[2]))); then older=1; fi
-    if ((older)); then
+    if ((f[0] != t[0] ? f[0] > t[0] : f[1] != t[1] ? f[1] > t[1] : f[2] > t[2])); then
         fail "refusing to downgrade Harbor $from to $to ($where records $from): Harbor migrates its database forwards only, so $from's database may not work with $to. Nothing was changed; Harbor $from keeps running. Set registry-kit:harbor.version (and installerUrl, installerSha256) back to $from and run pulumi up again. To really go back, restore $RK_DATA_VOLUME (with its database) and $RK_DIR from a backup taken before the upgrade, then run pulumi up."
     fi
     if [ "${f[0]}.${f[1]}" != "${t[0]}.${t[1]}" ]; then
@@ -99,6 +86,7 @@ check_database_password() {
         if [ -d "$RK_DATA_VOLUME/database" ] && [ -n "$(ls -A "$RK_DATA_VOLUME/database" 2>/dev/null)" ]; then database_unchecked=1; fi
         return 0
     fi
+    need openssl
     read -r key expected <"$file" || true
     [[ "$key" =~ ^[0-9a-f]{64}$ ]] || fail "$file is not '<key> <hmac>'; remove it to record the current database password again"
     if [ "$(hmac_sha256 "$key" "$stage/database-password")" != "$expected" ]; then
@@ -107,9 +95,8 @@ check_database_password() {
 }
 
 tools() {
-    for t in curl sha256sum tar base64 od docker; do
-        command -v "$t" >/dev/null 2>&1 || fail "'$t' is not installed on this host"
-    done
+    local t
+    for t in curl sha256sum tar base64 od openssl docker; do need "$t"; done
     docker compose version >/dev/null 2>&1 || fail "'docker compose' (Compose v2) is not available on this host"
 }
 
@@ -328,52 +315,59 @@ unchanged() {
         [ "$(cat "$RK_DIR/config.hmac" 2>/dev/null || true)" = "$RK_CONFIG_HMAC" ]
 }
 
-main() {
-    case "${1:-}" in
-        create | update)
-            read_files
-            check_versions
-            check_database_password
-            tools
-            mkdir -p "$RK_DIR"
-            if [ "$1" = update ]; then
-                ownership
-                if [ "$owner_is" = theirs ]; then
-                    say "another registry-kit resource had taken Harbor in $RK_DIR over since this one's last create or update (owner recorded in $RK_DIR/owner): this update takes it back"
-                fi
-            fi
-            if unchanged; then
-                say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
-                if [ -n "${RK_ACME:-}" ]; then
-                    install_files
-                    acme configure
-                fi
-                (cd "$RK_HARBOR_DIR" && docker compose up -d --remove-orphans)
-                record
-                acme_after_up
-            elif [ "$(installed_version)" != "$RK_VERSION" ] || [ ! -x "$RK_HARBOR_DIR/prepare" ]; then
-                install_version
-            else
-                install_files
-                prepare_and_up --force-recreate --remove-orphans
-            fi
-            # Last: a failure above leaves the owner (and Pulumi's state, which keeps the previous output) as it was.
-            record_owner
-            ;;
-        delete)
-            ownership
-            if [ "$owner_is" = theirs ]; then
-                say "Harbor in $RK_DIR now belongs to another registry-kit resource (a replacement: after an SSH connection change, or pulumi up --replace): leaving it running"
-                exit 0
-            fi
-            command -v docker >/dev/null 2>&1 || fail "'docker' is not installed on this host"
-            acme_remove
-            stop_project
-            rm -f "$RK_DIR/owner"
-            say "kept $RK_DATA_VOLUME (images, database) and $RK_DIR; remove them by hand to discard the data"
-            ;;
-        *) fail "usage: create | update | delete" ;;
-    esac
+# The running Harbor has this version and configuration: take it over without a restart.
+take_over() {
+    say "Harbor $RK_VERSION is installed with this configuration: taking it over without a restart"
+    if [ -n "${RK_ACME:-}" ]; then
+        install_files
+        acme configure
+    fi
+    (cd "$RK_HARBOR_DIR" && docker compose up -d --remove-orphans)
+    record
+    acme_after_up
 }
 
-main "$@"
+# create | update: every refusal before anything changes, then the smallest step that gets there.
+create_or_update() {
+    read_files
+    check_versions
+    check_database_password
+    tools
+    mkdir -p "$RK_DIR"
+    if [ "$1" = update ]; then
+        ownership
+        if [ "$owner_is" = theirs ]; then
+            say "another registry-kit resource had taken Harbor in $RK_DIR over since this one's last create or update (owner recorded in $RK_DIR/owner): this update takes it back"
+        fi
+    fi
+    if unchanged; then
+        take_over
+    elif [ "$(installed_version)" != "$RK_VERSION" ] || [ ! -x "$RK_HARBOR_DIR/prepare" ]; then
+        install_version
+    else
+        install_files
+        prepare_and_up --force-recreate --remove-orphans
+    fi
+    # Last: a failure above leaves the owner (and Pulumi's state, which keeps the previous output) as it was.
+    record_owner
+}
+
+# delete: stops Harbor (keeping its data) unless a replacement resource owns it now.
+delete_harbor() {
+    ownership
+    if [ "$owner_is" = theirs ]; then
+        say "Harbor in $RK_DIR now belongs to another registry-kit resource (a replacement: after an SSH connection change, or pulumi up --replace): leaving it running"
+        return 0
+    fi
+    need docker
+    acme_remove
+    stop_project
+    rm -f "$RK_DIR/owner"
+    say "kept $RK_DATA_VOLUME (images, database) and $RK_DIR; remove them by hand to discard the data"
+}
+
+case "${1:-}" in
+    create | update) create_or_update "$1" ;;
+    delete) delete_harbor ;;
+    *) fail "usage: create | update | delete" ;;
+esac

@@ -3,6 +3,7 @@
  */
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { image } from "../../primitives/images";
 
 /** Units of a retention age: Prometheus's grammar (`30d`, `4w`, `1d12h`), since days are what people mean. */
 const AGE_UNITS: Record<string, number> = { y: 365 * 86400, w: 7 * 86400, d: 86400, h: 3600, m: 60, s: 1 };
@@ -133,7 +134,7 @@ export const maintenanceSchema = z
         /** Run retention and garbage collection on a schedule (a maintenance container and a GC worker). Default: false. */
         enabled: z.boolean().default(false),
         /** Node.js image of the maintenance job (Node 18 or later). Default: node:22-alpine. */
-        image: z.string().default("node:22-alpine"),
+        image: image.default("node:22-alpine"),
         /** When runs start: a five-field cron schedule. Default: "0 3 * * 0" (Sundays at 03:00). */
         schedule: z.string().default("0 3 * * 0"),
         /** IANA time zone of the schedule. Default: UTC. */

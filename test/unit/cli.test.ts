@@ -208,12 +208,14 @@ describe("pulumi preview with a bad configuration", () => {
 describe("a build older than its sources", () => {
     it("is found in a checkout (dist/ beside program.ts), and not in an installed package", () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "rk-stale-"));
-        for (const d of ["dist", "components", "renderers", "stacks", "templates"]) fs.mkdirSync(path.join(root, d));
+        for (const d of ["dist", "primitives", "components", "renderers", "stacks", "stacks/settings", "templates"]) fs.mkdirSync(path.join(root, d));
         const program = path.join(root, "dist", "program.js");
         const files = [
             "program.ts",
             "components/registry.ts",
             "stacks/schema.ts",
+            "stacks/settings/registry.ts",
+            "primitives/network.ts",
             "templates/nginx.conf.mustache",
             "templates/harbor-lifecycle.sh",
             "program.js",
@@ -230,6 +232,12 @@ describe("a build older than its sources", () => {
         at("templates/nginx.conf.mustache", 1_000);
         at("components/registry.ts", 3_000);
         expect(staleSource(program)).toBe("components/registry.ts");
+        at("components/registry.ts", 1_000);
+        at("stacks/settings/registry.ts", 3_000);
+        expect(staleSource(program)).toBe("stacks/settings/registry.ts");
+        at("stacks/settings/registry.ts", 1_000);
+        at("primitives/network.ts", 3_000);
+        expect(staleSource(program)).toBe("primitives/network.ts");
         fs.rmSync(path.join(root, "program.ts"));
         expect(staleSource(program)).toBeUndefined();
         expect(staleSource(path.join(root, "components", "registry.ts"))).toBeUndefined();

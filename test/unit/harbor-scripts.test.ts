@@ -76,8 +76,8 @@ describe("harbor lifecycle command under /bin/sh", () => {
         expect(shellQuote("it's")).toBe("'it'\\''s'");
     });
 
-    it("computes HMAC-SHA256 with coreutils exactly as Node does", () => {
-        const fn = templateText("harbor-lifecycle.sh").match(/^hmac_sha256\(\) \{[\s\S]*?^\}$/m)![0];
+    it("computes HMAC-SHA256 with openssl exactly as Node does", () => {
+        const fn = templateText("harbor-lifecycle.sh").match(/^hmac_sha256\(\) \{.*\}$/m)![0];
         const key = crypto.randomBytes(32).toString("hex");
         const message = "p\0ss%w\\x41 '\"$(x)\n\u00e9";
         fs.writeFileSync(path.join(work, "msg"), message);

@@ -7,14 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import {
-    HARBOR_STORAGE_DRIVERS,
-    HarborYmlInput,
-    harborHostnameProblem,
-    harborPasswordProblem,
-    renderHarborYml,
-    storageServiceBlock,
-} from "../../renderers/harbor-yml";
+import { HARBOR_STORAGE_DRIVERS, harborHostnameProblem, harborPasswordProblem } from "../../primitives/harbor";
+import { HarborYmlInput, renderHarborYml, storageServiceBlock } from "../../renderers/harbor-yml";
 
 const TEMPLATE = fs.readFileSync(path.join(__dirname, "..", "fixtures", "harbor-2.15.yml.tmpl"), "utf8");
 

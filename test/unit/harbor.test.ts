@@ -119,8 +119,8 @@ describe("harbor resources", () => {
         const order = ["download_verified", "stage_installer", "stop_project", "swap_installer", "prepare_and_up"].map((f) => installVersion.indexOf(f));
         expect(order).toEqual([...order].sort((a, b) => a - b));
         expect(order[0]).toBeGreaterThan(0);
-        const main = script.slice(script.indexOf("        create | update)"));
-        const checks = ["check_versions", "check_database_password", "tools", "install_version"].map((f) => main.indexOf(f));
+        const createOrUpdate = script.slice(script.indexOf("create_or_update() {"));
+        const checks = ["check_versions", "check_database_password", "tools", "install_version"].map((f) => createOrUpdate.indexOf(f));
         expect(checks).toEqual([...checks].sort((a, b) => a - b));
         expect(checks[0]).toBeGreaterThan(0);
         expect(script).toContain("goharbor/prepare:$to migrate -i $RK_HARBOR_YML");

@@ -44,7 +44,7 @@ describe("the tarball", () => {
     it("holds no tests, benchmarks, CI, sources or local state", () => {
         const bad = files.filter(
             (f) =>
-                /^(test|bench|\.ci|docs|stacks|components|renderers|offline|bin|rendered|node_modules)\//.test(f) ||
+                /^(test|bench|\.ci|docs|primitives|stacks|components|renderers|offline|bin|rendered|node_modules)\//.test(f) ||
                 /(^|\/)[^/]*\.ts$/.test(f.replace(/\.d\.ts$/, "")) ||
                 f.startsWith("dist/test/"),
         );

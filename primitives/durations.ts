@@ -1,9 +1,9 @@
 /**
- * Values as Docker and the Docker provider write them: Go durations (the registry's config, health
- * checks, which the provider reads back with `time.Duration.String()`) and network gateways. Shared by
- * the settings (validation), the components (what they write) and the offline provider model (what the
- * provider reads back), so the three cannot drift apart. Pure: no Pulumi, no I/O.
+ * Durations in the grammar of the program that reads them: Go's (the registry, Harbor's registry and
+ * Trivy, Docker health checks, which the Docker provider reads back with `time.Duration.String()`) and
+ * Prometheus's (retention, scrape interval). The bottom layer: imports nothing of registry-kit's.
  */
+import { z } from "zod";
 
 /** Largest Go duration: 2^63-1 nanoseconds. */
 const MAX_NANOSECONDS = (1n << 63n) - 1n;
@@ -63,9 +63,51 @@ export function goDurationSeconds(seconds: number): string {
     return formatGoDuration(BigInt(seconds) * 1_000_000_000n);
 }
 
-/** The first host address of an IPv4 CIDR block: the gateway Docker gives a network on it. */
-export function firstHostAddress(cidr: string): string {
-    const [address] = cidr.split("/");
-    const n = address.split(".").reduce((acc, part) => acc * 256 + Number(part), 0) + 1;
-    return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
+/** Prometheus's units, largest first: a duration names them in this order, each at most once. */
+const PROMETHEUS_UNITS: [string, bigint][] = [
+    ["y", 365n * 86_400_000_000_000n],
+    ["w", 7n * 86_400_000_000_000n],
+    ["d", 86_400_000_000_000n],
+    ["h", 3_600_000_000_000n],
+    ["m", 60_000_000_000n],
+    ["s", 1_000_000_000n],
+    ["ms", 1_000_000n],
+];
+
+/**
+ * Go's time.ParseDuration grammar, which the registry (Distribution), Harbor's registry and Trivy read durations
+ * with: `[0-9]*(\.[0-9]*)?unit` repeated, any order, units ns, us (µs, μs), ms, s, m, h, at most 2^63-1 ns; "0" alone.
+ * Go also takes a leading sign; registry-kit refuses it (a negative age or interval means nothing).
+ */
+export function isGoDuration(value: string): boolean {
+    return parseGoDuration(value) !== undefined;
 }
+
+/**
+ * Prometheus's model.ParseDuration grammar (retention, scrape interval): whole numbers with units y, w, d, h, m, s,
+ * ms, largest first, each at most once, no decimals, at most 2^63-1 ns; "0" alone.
+ */
+export function isPrometheusDuration(value: string): boolean {
+    if (value === "0") return true;
+    const parts = [...value.matchAll(/(\d+)([a-z]+)/gy)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join("") !== value) return false;
+    let total = 0n;
+    let last = -1;
+    for (const [, count, unit] of parts) {
+        const position = PROMETHEUS_UNITS.findIndex(([u]) => u === unit);
+        if (position <= last) return false;
+        last = position;
+        total += BigInt(count) * PROMETHEUS_UNITS[position][1];
+        if (total > MAX_NANOSECONDS) return false;
+    }
+    return true;
+}
+
+/** A duration the registry reads (Go's grammar). */
+export const goDuration = z.string().refine(isGoDuration, {
+    message: "a Go duration such as 30s, 24h or 1h30m (units ns, us, ms, s, m, h; decimals such as 1.5h allowed; no d, w or y)",
+});
+/** A duration Prometheus reads (its own grammar). */
+export const prometheusDuration = z.string().refine(isPrometheusDuration, {
+    message: "a Prometheus duration such as 30s, 15d or 1h30m (whole numbers; units y, w, d, h, m, s, ms, largest first, each once; no decimals)",
+});

@@ -1,0 +1,25 @@
+/**
+ * The `docker:` section: where the stack's containers run, and what they are named.
+ * A section of the settings schema (assembled in stacks/schema.ts): imports only primitives, zod and
+ * other sections.
+ */
+import { z } from "zod";
+import { dockerName } from "../../primitives/names";
+import { cidr, dockerHostProblem } from "../../primitives/network";
+
+export const dockerSchema = z
+    .strictObject({
+        /** Docker endpoint: unix socket, tcp:// or ssh://user@host. Default: the Docker provider's (DOCKER_HOST or the local socket). */
+        host: z
+            .string()
+            .superRefine((v, ctx) => {
+                const problem = dockerHostProblem(v);
+                if (problem) ctx.addIssue({ code: "custom", message: problem });
+            })
+            .optional(),
+        /** Prefix of every container, volume and network name. Default: `rk-<stack>`. */
+        namePrefix: dockerName.optional(),
+        /** Subnet of the stack's network, e.g. 172.30.0.0/24. Default: one Docker picks. */
+        subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
+    })
+    .prefault({});
