@@ -17,7 +17,9 @@ import {
     MAINTENANCE_SCRIPT_PATH,
     MaintenanceStorage,
     renderMaintenanceConfig,
+    ReplicationInput,
     RetentionRuleInput,
+    SYNC_WORKER_SCRIPT_PATH,
 } from "../renderers/maintenance-config";
 import { templateText } from "../renderers/template";
 import { serviceContainerArgs } from "./docker-common";
@@ -64,6 +66,28 @@ export interface MaintenanceArgs {
     drainTimeoutSeconds?: pulumi.Input<number>;
     /** Longest GC in seconds before the run fails and writes are allowed again. Default: 7200. */
     gcTimeoutSeconds?: pulumi.Input<number>;
+    /**
+     * Snapshots of the data volume in every run, taken by the registry's storage worker (its
+     * `garbageCollection.backupVolumeName`); `keep` is how many stay. Default: none.
+     */
+    backup?: pulumi.Input<MaintenanceBackupArgs>;
+    /** Images copied to or from other registries in every run, by a sync worker (skopeo). Default: none. Plain list: it decides whether the worker exists. */
+    replication?: MaintenanceReplicationArgs[];
+    /** skopeo image of the sync worker. Default: quay.io/skopeo/stable:v1.16.1. */
+    syncImage?: pulumi.Input<string>;
+}
+
+/** One replication entry: what to copy where (see README, "Replication"), and the other side's credentials. */
+export interface MaintenanceReplicationArgs extends ReplicationInput {
+    /** User at the other registry. Default: none (anonymous). */
+    username?: pulumi.Input<string>;
+    /** Its password or token, made secret here. Default: none. */
+    password?: pulumi.Input<string>;
+}
+
+export interface MaintenanceBackupArgs {
+    /** Snapshots kept. Default: 7. */
+    keep?: number;
 }
 
 /** The bucket as the registry's s3 driver is configured, and keys that may list it. */
@@ -85,6 +109,8 @@ export interface MaintenanceS3Args {
 export class Maintenance extends pulumi.ComponentResource {
     /** The job's container. */
     public readonly container: docker.Container;
+    /** The sync worker (with `replication`), else undefined. */
+    public readonly syncWorker: docker.Container | undefined;
     /** The rendered config (contains no secret). */
     public readonly configJson: pulumi.Output<string>;
     /** `maintenance:9400`, its /metrics on the network. */
@@ -121,8 +147,8 @@ export class Maintenance extends pulumi.ComponentResource {
             .all([args.gcEnabled ?? true, args.deleteUntagged ?? false, args.drainTimeoutSeconds ?? 600, args.gcTimeoutSeconds ?? 7200])
             .apply(([enabled, deleteUntagged, drainTimeoutSeconds, timeoutSeconds]) => ({ enabled, deleteUntagged, drainTimeoutSeconds, timeoutSeconds }));
         this.configJson = pulumi
-            .all([args.registryAddress, schedule, gc, storage, args.registryMetricsAddresses, args.redisAddress])
-            .apply(([address, [cron, timezone, dryRun, retention], gcConfig, st, metricsTargets, redisAddress]) =>
+            .all([args.registryAddress, schedule, gc, storage, args.registryMetricsAddresses, args.redisAddress, args.backup])
+            .apply(([address, [cron, timezone, dryRun, retention], gcConfig, st, metricsTargets, redisAddress, backup]) =>
                 renderMaintenanceConfig({
                     registryUrl: `http://${address}`,
                     schedule: cron,
@@ -133,6 +159,8 @@ export class Maintenance extends pulumi.ComponentResource {
                     storage: st,
                     metricsTargets,
                     redisAddress,
+                    backup: backup && { keep: backup.keep ?? 7 },
+                    replication: (args.replication ?? []).map(({ username: _u, password: _p, ...r }) => r),
                 }),
             );
         const script = templateText("maintenance.mjs");
@@ -181,6 +209,43 @@ export class Maintenance extends pulumi.ComponentResource {
             },
             { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
         );
+
+        const replication = args.replication ?? [];
+        if (replication.length > 0) {
+            const syncScript = templateText("registry-sync.sh");
+            const syncEnvs: pulumi.Input<string>[] = [`CONTROL_DIR=${MAINTENANCE_CONTROL_DIR}`, pulumi.interpolate`RK_LOCAL_REGISTRY=${args.registryAddress}`];
+            if (args.username !== undefined && args.password !== undefined) {
+                syncEnvs.push(pulumi.secret(pulumi.interpolate`RK_CREDS_LOCAL=${args.username}:${args.password}`));
+            }
+            replication.forEach((r, i) => {
+                if (r.username !== undefined && r.password !== undefined)
+                    syncEnvs.push(pulumi.secret(pulumi.interpolate`RK_CREDS_${i}=${r.username}:${r.password}`));
+            });
+            const syncImage = new docker.RemoteImage(
+                `${name}-sync-image`,
+                { name: args.syncImage ?? "quay.io/skopeo/stable:v1.16.1", keepLocally: true },
+                { parent: this },
+            );
+            this.syncWorker = new docker.Container(
+                `${name}-sync`,
+                {
+                    name: pulumi.interpolate`${containerName}-sync`,
+                    image: syncImage.imageId,
+                    entrypoints: ["/bin/sh", SYNC_WORKER_SCRIPT_PATH],
+                    envs: syncEnvs,
+                    uploads: [{ file: SYNC_WORKER_SCRIPT_PATH, content: syncScript, permissions: "0755" }],
+                    volumes: [{ volumeName: args.controlVolumeName, containerPath: MAINTENANCE_CONTROL_DIR }],
+                    networksAdvanced: [{ name: args.networkName }],
+                    ...serviceContainerArgs({
+                        role: "maintenance-sync-worker",
+                        configText: syncScript,
+                        healthTest: ["test", "-d", `${MAINTENANCE_CONTROL_DIR}/sync`],
+                        stopGraceSeconds: 10,
+                    }),
+                },
+                { parent: this, deleteBeforeReplace: true, additionalSecretOutputs: ["envs"] },
+            );
+        }
 
         this.metricsAddress = pulumi.output(`maintenance:${MAINTENANCE_METRICS_PORT}`);
         this.runCommand = pulumi.interpolate`docker exec ${containerName} node ${MAINTENANCE_SCRIPT_PATH} run`;

@@ -26,7 +26,7 @@ import {
     StorageDriver,
 } from "../renderers/registry-config";
 import { labels, serviceContainerArgs } from "./docker-common";
-import { GC_WORKER_SCRIPT_PATH, MAINTENANCE_CONTROL_DIR } from "../renderers/maintenance-config";
+import { BACKUP_DIR, GC_WORKER_SCRIPT_PATH, MAINTENANCE_CONTROL_DIR } from "../renderers/maintenance-config";
 import { templateText } from "../renderers/template";
 import { METRICS_GATE_CONFIG_PATH, metricsGateEntrypoint, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
 
@@ -148,6 +148,8 @@ export interface RegistryArgs {
 export interface RegistryGarbageCollectionArgs {
     /** Docker volume shared with the maintenance job (requests and results). Required. */
     controlVolumeName: pulumi.Input<string>;
+    /** Docker volume the worker writes backup snapshots of the data volume to (filesystem storage). Default: none. */
+    backupVolumeName?: pulumi.Input<string>;
 }
 
 export class Registry extends pulumi.ComponentResource {
@@ -384,6 +386,11 @@ export class Registry extends pulumi.ComponentResource {
         );
 
         const gc = args.garbageCollection;
+        if (gc?.backupVolumeName !== undefined && args.s3) {
+            throw new Error(
+                `Registry "${name}": invalid arguments:\nargs.garbageCollection.backupVolumeName: got a volume; allowed: none with args.s3 (snapshots copy the data volume)`,
+            );
+        }
         this.gcWorker = gc
             ? new docker.Container(
                   `${name}-gc`,
@@ -407,6 +414,7 @@ export class Registry extends pulumi.ComponentResource {
                       volumes: [
                           ...(volume ? [{ volumeName: volume.name, containerPath: REGISTRY_DATA_DIR }] : []),
                           { volumeName: gc.controlVolumeName, containerPath: MAINTENANCE_CONTROL_DIR },
+                          ...(gc.backupVolumeName !== undefined ? [{ volumeName: gc.backupVolumeName, containerPath: BACKUP_DIR }] : []),
                       ],
                       networksAdvanced: [{ name: args.networkName }],
                       ...serviceContainerArgs({

@@ -7,11 +7,14 @@ import { stringify } from "yaml";
 export const MAINTENANCE_CONFIG_PATH = "/etc/registry-kit/maintenance.json";
 export const MAINTENANCE_SCRIPT_PATH = "/opt/registry-kit/maintenance.mjs";
 export const GC_WORKER_SCRIPT_PATH = "/opt/registry-kit/registry-gc.sh";
+export const SYNC_WORKER_SCRIPT_PATH = "/opt/registry-kit/registry-sync.sh";
 /** The control volume in the maintenance job and the GC worker (the proxy mounts it elsewhere, read-only). */
 export const MAINTENANCE_CONTROL_DIR = "/maintenance";
 /** Where the maintenance job mounts the registry's data volume, read-only (filesystem storage). */
 export const MAINTENANCE_DATA_DIR = "/var/lib/registry";
 export const MAINTENANCE_METRICS_PORT = 9400;
+/** Where the storage worker mounts the backup volume. */
+export const BACKUP_DIR = "/backup";
 
 /** A retention rule as settings give it, ages already in seconds. */
 export interface RetentionRuleInput {
@@ -42,6 +45,26 @@ export interface MaintenanceConfigInput {
     metricsTargets: string[];
     /** The registry's Redis cache, cleared after GC. */
     redisAddress?: string;
+    /** Snapshots of the data volume by the storage worker (filesystem storage). Default: none. */
+    backup?: { keep: number };
+    /** Copies to or from other registries, by the sync worker. Default: none. */
+    replication?: ReplicationInput[];
+}
+
+/** One replication entry as settings give it (credentials are not here: they reach the sync worker as secrets). */
+export interface ReplicationInput {
+    name: string;
+    direction: "push" | "pull";
+    registry: string;
+    repositories: string[];
+    tags: string[];
+    destinationPrefix: string;
+    tlsVerify: boolean;
+}
+
+/** Tag globs as one POSIX extended regular expression (grep -E, in the sync worker). */
+export function tagGlobsToEre(globs: string[]): string {
+    return `^(${globs.map((g) => g.replace(/\./g, "\\.").replace(/\*/g, ".*").replace(/\?/g, ".")).join("|")})$`;
 }
 
 /**
@@ -106,6 +129,19 @@ export function renderMaintenanceConfig(input: MaintenanceConfigInput): string {
         storage,
         metricsTargets: input.metricsTargets,
         redis: input.redisAddress ? { address: input.redisAddress } : null,
+        backup: input.backup ? { enabled: true, keep: input.backup.keep } : { enabled: false },
+        localRegistry: input.registryUrl.replace(/^https?:\/\//, ""),
+        replication: (input.replication ?? []).map((r) => ({
+            name: r.name,
+            direction: r.direction,
+            registry: r.registry,
+            tlsVerify: r.tlsVerify,
+            tags: tagGlobsToEre(r.tags),
+            repositories: r.repositories.map((repo) => ({
+                source: repo,
+                destination: `${r.destinationPrefix}${repo}`,
+            })),
+        })),
         controlDir: MAINTENANCE_CONTROL_DIR,
         metricsPort: MAINTENANCE_METRICS_PORT,
     };

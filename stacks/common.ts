@@ -75,6 +75,8 @@ export interface RegistryDeployment {
     registry: Registry;
     storage: Storage;
     redis: { address: pulumi.Input<string>; password?: pulumi.Input<string> } | undefined;
+    /** The volume backup snapshots go to (`maintenance.backup.enabled`). */
+    backupVolumeName: pulumi.Output<string> | undefined;
 }
 
 /**
@@ -89,6 +91,7 @@ export function registryFromSettings(
 ): RegistryDeployment {
     const reg = settings.registry;
     const { storage, redis } = registryStorage(settings, target);
+    const backups = control && backupVolume(settings, target);
     const registry = new Registry(
         `${target.prefix}-registry`,
         {
@@ -108,11 +111,23 @@ export function registryFromSettings(
             uploadPurging: reg.uploadPurging,
             logLevel: reg.logLevel,
             extraConfig: reg.extraConfig,
-            garbageCollection: control && { controlVolumeName: control.name },
+            garbageCollection: control && { controlVolumeName: control.name, backupVolumeName: backups?.name },
         },
         target.childOpts,
     );
-    return { registry, storage, redis };
+    return { registry, storage, redis, backupVolumeName: backups?.name };
+}
+
+/** With `maintenance.backup.enabled`: the volume the snapshots go to, kept on destroy like the data. */
+function backupVolume(settings: Settings, { prefix, childOpts }: StackTarget): docker.Volume | undefined {
+    const backup = settings.maintenance.backup;
+    if (!settings.maintenance.enabled || !backup.enabled) return undefined;
+    const name = backup.volumeName ?? `${prefix}-registry-backup`;
+    return new docker.Volume(
+        `${prefix}-registry-backup`,
+        { name, labels: [{ label: "registry-kit.role", value: "registry-backup" }] },
+        pulumi.mergeOptions(childOpts, { retainOnDelete: true }),
+    );
 }
 
 /** With `maintenance.enabled`: the volume the maintenance job, the registry's GC worker and the proxy share. */
@@ -173,6 +188,9 @@ export function maintenanceFromSettings(
                 keepAll: r.keepAll,
                 allowDeletingAllTags: r.allowDeletingAllTags,
             })),
+            backup: m.backup.enabled ? { keep: m.backup.keep } : undefined,
+            replication: m.replication.map((r) => ({ ...r, password: r.password === undefined ? undefined : pulumi.secret(r.password) })),
+            syncImage: m.syncImage,
             gcEnabled: m.gc.enabled,
             deleteUntagged: m.gc.deleteUntagged,
             drainTimeoutSeconds: m.gc.drainTimeoutSeconds,

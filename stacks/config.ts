@@ -73,6 +73,7 @@ const SECRET_PATHS = [
     "harbor.databasePassword",
     "harbor.ssh.privateKey",
     "harbor.ssh.password",
+    "maintenance.replication[*].password",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

@@ -199,12 +199,22 @@ function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void 
         issue(["enabled"], true, "false with topology harbor (Harbor runs its own tag retention and garbage collection: configure them in Harbor)");
         return;
     }
+    if (settings.topology === "gitlab" && m.replication.length > 0) {
+        issue(["replication"], m.replication, "[] with topology gitlab (GitLab issues the registry's tokens; this job has no GitLab user)");
+    }
     if (settings.topology === "gitlab" && m.retention.length > 0) {
         issue(["retention"], undefined, "[] with topology gitlab (GitLab's cleanup policies delete tags through its API; this job runs garbage collection)");
     }
     const reg = settings.registry;
     if (m.retention.length > 0 && !reg.deleteEnabled) {
         issue(["retention"], undefined, "[] while registry.deleteEnabled is false (retention deletes manifests through the API)");
+    }
+    if (m.backup.enabled && reg.storage.type !== "filesystem") {
+        issue(
+            ["backup", "enabled"],
+            true,
+            `false with registry.storage.type ${reg.storage.type}: the snapshot copies the data volume; back a bucket up with its versioning (registry.storage.s3.versioning) and replication (README, "Backup and restore")`,
+        );
     }
     if (m.gc.enabled && m.gc.deleteUntagged && (reg.dialect ?? inferDialect(reg.image)) === "v2") {
         issue(

@@ -34,6 +34,7 @@ export interface SmallTeamOutputs {
     certificateIssuer: pulumi.Output<string> | undefined;
     certificateNotAfter: pulumi.Output<string> | undefined;
     maintenanceRunCommand: pulumi.Output<string> | undefined;
+    backupVolume: pulumi.Output<string> | undefined;
 }
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
@@ -99,5 +100,6 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         certificateIssuer: certbot?.issuer,
         certificateNotAfter: certbot?.notAfter,
         maintenanceRunCommand: maintenance?.runCommand,
+        backupVolume: deployment.backupVolumeName,
     };
 }

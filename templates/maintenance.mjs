@@ -521,6 +521,10 @@ export class Maintenance {
             readonly: 0,
             next_run_timestamp_seconds: 0,
             success_due_timestamp_seconds: 0,
+            backup_last_success_timestamp_seconds: 0,
+            sync_images_copied: 0,
+            sync_images_skipped: 0,
+            sync_failures: 0,
             started_timestamp_seconds: Math.floor(Date.now() / 1000),
         };
         // The last success survives restarts of this container (it is kept on the control volume).
@@ -551,8 +555,9 @@ export class Maintenance {
         const result = { dryRun, trigger, retention: { manifestsDeleted: 0, tagsDeleted: 0, errors: [] }, gc: undefined, errors: [] };
         log("run.start", { dryRun, trigger });
         try {
+            if ((this.config.replication ?? []).length > 0) result.replication = await this.replicate(dryRun);
             await this.retention(dryRun, result.retention);
-            if (this.config.gc.enabled) result.gc = await this.garbageCollect(dryRun);
+            if (this.config.gc.enabled || this.config.backup?.enabled) result.gc = await this.garbageCollect(dryRun);
         } catch (e) {
             result.errors.push(String(e.message ?? e));
         }
@@ -641,67 +646,150 @@ export class Maintenance {
         return sum;
     }
 
-    async garbageCollect(dryRun) {
+    /**
+     * Copies the configured repositories (pull: from another registry into this one; push: from this
+     * one to another) with the sync worker; a dry run only logs the plan. Runs before retention and
+     * outside the read-only window (a pull writes to the registry), never during garbage collection.
+     */
+    async replicate(dryRun) {
+        const local = this.config.localRegistry;
+        const lines = [];
+        this.config.replication.forEach((r, i) => {
+            for (const repo of r.repositories) {
+                const remote = [r.registry, r.tlsVerify ? 1 : 0];
+                const here = [local, 0];
+                const [src, dest] = r.direction === "pull" ? [remote, here] : [here, remote];
+                lines.push([i, src[0], src[1], repo.source, dest[0], dest[1], repo.destination, r.tags].join(" "));
+            }
+        });
+        const result = { copied: 0, skipped: 0, failed: [] };
+        if (dryRun) {
+            log("sync.plan", { lines: lines.length, dryRun });
+            return result;
+        }
+        const dir = path.join(this.config.controlDir, "sync");
+        const id = `${Date.now()}-${process.pid}`;
+        fs.mkdirSync(dir, { recursive: true });
+        for (const f of fs.readdirSync(dir)) if (f !== "request") fs.rmSync(path.join(dir, f), { force: true });
+        fs.writeFileSync(path.join(dir, `${id}.plan`), lines.join("\n") + "\n");
+        fs.writeFileSync(path.join(dir, "request.tmp"), `${id}\n`);
+        fs.renameSync(path.join(dir, "request.tmp"), path.join(dir, "request"));
+        log("sync.start", { id, repositories: lines.length });
+        const exitFile = path.join(dir, `${id}.exit`);
+        const deadline = Date.now() + this.config.gc.timeoutSeconds * 1000;
+        while (!fs.existsSync(exitFile)) {
+            if (Date.now() > deadline) throw new Error(`the sync worker did not finish within ${this.config.gc.timeoutSeconds}s`);
+            await sleep(500);
+        }
+        for (const line of fs.readFileSync(path.join(dir, `${id}.log`), "utf8").split("\n")) {
+            const [word, ref, ...rest] = line.split(" ");
+            if (word === "copied") result.copied++;
+            else if (word === "skipped") result.skipped++;
+            else if (word === "failed") result.failed.push(`${ref} ${rest.join(" ")}`.trim());
+            if (word === "copied" || word === "failed") log(`sync.${word}`, { image: ref, ...(rest.length ? { error: rest.join(" ") } : {}) });
+        }
+        log("sync.end", { copied: result.copied, skipped: result.skipped, failed: result.failed.length });
+        this.metrics.sync_images_copied = result.copied;
+        this.metrics.sync_images_skipped = result.skipped;
+        this.metrics.sync_failures = result.failed.length;
+        if (result.failed.length > 0) throw new Error(`replication failed for ${result.failed.length} images: ${result.failed.slice(0, 3).join("; ")}`);
+        return result;
+    }
+
+    /** Asks the storage worker for one step (`kind` gc or backup) and waits for it; returns its output. */
+    async workerStep(kind, words, timeoutSeconds) {
+        const dir = path.join(this.config.controlDir, kind);
+        const id = `${Date.now()}-${process.pid}`;
+        fs.mkdirSync(dir, { recursive: true });
+        for (const f of fs.readdirSync(dir)) if (f !== "request") fs.rmSync(path.join(dir, f), { force: true });
+        fs.writeFileSync(path.join(dir, "request.tmp"), `${id} ${words}\n`);
+        fs.renameSync(path.join(dir, "request.tmp"), path.join(dir, "request"));
+        log(`${kind}.start`, { id, words });
+        const exitFile = path.join(dir, `${id}.exit`);
+        const deadline = Date.now() + timeoutSeconds * 1000;
+        while (!fs.existsSync(exitFile)) {
+            if (Date.now() > deadline) throw new Error(`the storage worker did not finish ${kind} within ${timeoutSeconds}s`);
+            await sleep(500);
+        }
+        const code = Number(fs.readFileSync(exitFile, "utf8").trim());
+        const output = fs.readFileSync(path.join(dir, `${id}.log`), "utf8");
+        return { code, output };
+    }
+
+    /** Runs `steps` with writes refused at the proxy, after uploads in flight have finished. */
+    async readOnlyWindow(result, steps) {
         const gc = this.config.gc;
-        const started = Date.now();
-        const control = this.config.controlDir;
-        const flag = path.join(control, "readonly");
-        const result = { blobsDeleted: 0, manifestsDeleted: 0, bytesFreed: 0, durationSeconds: 0, cacheKeysDeleted: 0, readOnlySeconds: 0 };
-        const bytesBefore = await this.storage.blobBytes();
-        let windowStart;
+        const flag = path.join(this.config.controlDir, "readonly");
+        fs.writeFileSync(flag, `${new Date().toISOString()}\n`);
+        const windowStart = Date.now();
+        this.metrics.readonly = 1;
+        log("gc.readonly", { state: "on" });
         try {
-            if (!dryRun) {
-                fs.writeFileSync(flag, `${new Date().toISOString()}\n`);
-                windowStart = Date.now();
-                this.metrics.readonly = 1;
-                log("gc.readonly", { state: "on" });
-                // Requests already past the proxy's check reach the registry within this settle time.
-                await sleep(gc.settleSeconds * 1000);
-                const deadline = Date.now() + gc.drainTimeoutSeconds * 1000;
-                for (;;) {
-                    const inFlight = await this.uploadsInFlight();
-                    if (inFlight === 0) break;
-                    if (Date.now() > deadline)
-                        throw new Error(`${inFlight} uploads still in flight after ${gc.drainTimeoutSeconds}s; garbage collection skipped`);
-                    log("gc.drain", { uploadsInFlight: inFlight });
-                    await sleep(1000);
-                }
+            // Requests already past the proxy's check reach the registry within this settle time.
+            await sleep(gc.settleSeconds * 1000);
+            const deadline = Date.now() + gc.drainTimeoutSeconds * 1000;
+            for (;;) {
+                const inFlight = await this.uploadsInFlight();
+                if (inFlight === 0) break;
+                if (Date.now() > deadline)
+                    throw new Error(`${inFlight} uploads still in flight after ${gc.drainTimeoutSeconds}s; garbage collection and backup skipped`);
+                log("gc.drain", { uploadsInFlight: inFlight });
+                await sleep(1000);
             }
-            const id = `${Date.now()}-${process.pid}`;
-            const flags = [dryRun ? "--dry-run" : "", gc.deleteUntagged ? "--delete-untagged" : ""].filter(Boolean).join(" ");
-            fs.mkdirSync(path.join(control, "gc"), { recursive: true });
-            fs.writeFileSync(path.join(control, "gc", "request.tmp"), `${id} ${flags}\n`);
-            fs.renameSync(path.join(control, "gc", "request.tmp"), path.join(control, "gc", "request"));
-            log("gc.start", { id, flags });
-            const exitFile = path.join(control, "gc", `${id}.exit`);
-            const deadline = Date.now() + gc.timeoutSeconds * 1000;
-            while (!fs.existsSync(exitFile)) {
-                if (Date.now() > deadline) throw new Error(`the GC worker did not finish within ${gc.timeoutSeconds}s`);
-                await sleep(500);
-            }
-            const code = Number(fs.readFileSync(exitFile, "utf8").trim());
-            const output = fs.readFileSync(path.join(control, "gc", `${id}.log`), "utf8");
-            // An empty registry has no repositories directory yet: nothing to collect.
-            const summary =
-                parseGcSummary(output) ??
-                (/Path not found: \S*\/repositories\b/.test(output) ? { blobsMarked: 0, blobsEligible: 0, manifestsEligible: 0 } : undefined);
-            if ((code !== 0 && summary?.blobsMarked !== 0) || !summary)
-                throw new Error(`registry garbage-collect exited ${code}: ${output.split("\n").slice(-5).join(" | ")}`);
-            result.blobsDeleted = summary.blobsEligible;
-            result.manifestsDeleted = summary.manifestsEligible;
-            if (!dryRun && this.config.redis) {
-                result.cacheKeysDeleted = await clearRedisCache(this.config.redis.address, this.redisPassword, this.config.redis.db ?? 0);
-                log("gc.cache", { redisKeysDeleted: result.cacheKeysDeleted });
-            }
-            for (const f of fs.readdirSync(path.join(control, "gc")))
-                if (f !== "request" && !f.startsWith(id)) fs.rmSync(path.join(control, "gc", f), { force: true });
+            await steps();
         } finally {
-            if (windowStart !== undefined) {
-                fs.rmSync(flag, { force: true });
-                this.metrics.readonly = 0;
-                result.readOnlySeconds = (Date.now() - windowStart) / 1000;
-                log("gc.readonly", { state: "off", seconds: result.readOnlySeconds });
-            }
+            fs.rmSync(flag, { force: true });
+            this.metrics.readonly = 0;
+            result.readOnlySeconds = (Date.now() - windowStart) / 1000;
+            log("gc.readonly", { state: "off", seconds: result.readOnlySeconds });
+        }
+    }
+
+    async collect(dryRun, result) {
+        const gc = this.config.gc;
+        const flags = [dryRun ? "--dry-run" : "", gc.deleteUntagged ? "--delete-untagged" : ""].filter(Boolean).join(" ");
+        const { code, output } = await this.workerStep("gc", flags, gc.timeoutSeconds);
+        // An empty registry has no repositories directory yet: nothing to collect.
+        const summary =
+            parseGcSummary(output) ??
+            (/Path not found: \S*\/repositories\b/.test(output) ? { blobsMarked: 0, blobsEligible: 0, manifestsEligible: 0 } : undefined);
+        if ((code !== 0 && summary?.blobsMarked !== 0) || !summary)
+            throw new Error(`registry garbage-collect exited ${code}: ${output.split("\n").slice(-5).join(" | ")}`);
+        result.blobsDeleted = summary.blobsEligible;
+        result.manifestsDeleted = summary.manifestsEligible;
+        if (!dryRun && this.config.redis) {
+            result.cacheKeysDeleted = await clearRedisCache(this.config.redis.address, this.redisPassword, this.config.redis.db ?? 0);
+            log("gc.cache", { redisKeysDeleted: result.cacheKeysDeleted });
+        }
+    }
+
+    async backupStep(phase) {
+        const b = this.config.backup;
+        const { code, output } = await this.workerStep("backup", `${phase} ${b.keep}`, this.config.gc.timeoutSeconds);
+        if (code !== 0) throw new Error(`backup ${phase} exited ${code}: ${output.split("\n").slice(-5).join(" | ")}`);
+        return output.trim().split("\n").pop();
+    }
+
+    /** Garbage collection and the backup's last step, in one read-only window; a dry run collects with --dry-run and backs nothing up. */
+    async garbageCollect(dryRun) {
+        const started = Date.now();
+        const result = { blobsDeleted: 0, manifestsDeleted: 0, bytesFreed: 0, durationSeconds: 0, cacheKeysDeleted: 0, readOnlySeconds: 0, backup: undefined };
+        const gcEnabled = this.config.gc.enabled;
+        const backupEnabled = this.config.backup?.enabled && !dryRun;
+        const bytesBefore = await this.storage.blobBytes();
+        if (dryRun) {
+            if (gcEnabled) await this.collect(true, result);
+        } else {
+            // Blobs never change: most of the copy happens before the window.
+            if (backupEnabled) log("backup.prepare", { output: await this.backupStep("prepare") });
+            await this.readOnlyWindow(result, async () => {
+                if (gcEnabled) await this.collect(false, result);
+                if (backupEnabled) {
+                    result.backup = await this.backupStep("finish");
+                    log("backup.end", { output: result.backup });
+                    this.metrics.backup_last_success_timestamp_seconds = Math.floor(Date.now() / 1000);
+                }
+            });
         }
         result.bytesFreed = dryRun ? 0 : bytesBefore - (await this.storage.blobBytes());
         result.durationSeconds = (Date.now() - started) / 1000;
@@ -736,6 +824,11 @@ export class Maintenance {
         gauge("gc_bytes_freed", "Bytes of blobs the last garbage collection freed on the storage.", m.gc_bytes_freed);
         gauge("gc_duration_seconds", "Duration of the last garbage collection, read-only window included.", m.gc_duration_seconds);
         gauge("readonly", "1 while writes are refused for garbage collection.", m.readonly);
+        gauge(
+            "backup_last_success_timestamp_seconds",
+            "When the last backup snapshot was completed (0: none since the job started).",
+            m.backup_last_success_timestamp_seconds,
+        );
         gauge("next_run_timestamp_seconds", "When the next scheduled run starts.", m.next_run_timestamp_seconds);
         gauge(
             "success_due_timestamp_seconds",
@@ -754,17 +847,19 @@ export function nextRun(expression, timeZone, from) {
     return undefined;
 }
 
-/** Resolves when the GC worker's latest request has finished (or there is none). */
+/** Resolves when the storage worker's latest requests (GC, backup) have finished (or there are none). */
 async function gcIdle(controlDir) {
-    for (;;) {
-        let id;
-        try {
-            id = fs.readFileSync(path.join(controlDir, "gc", "request"), "utf8").split(/\s+/)[0];
-        } catch {
-            return;
+    for (const kind of ["gc", "backup"]) {
+        for (;;) {
+            let id;
+            try {
+                id = fs.readFileSync(path.join(controlDir, kind, "request"), "utf8").split(/\s+/)[0];
+            } catch {
+                break;
+            }
+            if (!id || fs.existsSync(path.join(controlDir, kind, `${id}.exit`))) break;
+            await sleep(1000);
         }
-        if (!id || fs.existsSync(path.join(controlDir, "gc", `${id}.exit`))) return;
-        await sleep(1000);
     }
 }
 
@@ -810,7 +905,8 @@ async function daemon(configPath) {
         res.end(JSON.stringify(result) + "\n");
     }).listen(CONTROL_PORT, "127.0.0.1");
     log("daemon.start", { schedule: config.schedule, timezone: config.timezone, dryRun: config.dryRun, rules: config.retention.length, gc: config.gc.enabled });
-    let last = "";
+    // A run starts at the beginning of a minute the schedule names, never in the minute the job started.
+    let last = new Date().toISOString().slice(0, 16);
     for (;;) {
         const now = new Date();
         const minute = now.toISOString().slice(0, 16);

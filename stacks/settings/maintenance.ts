@@ -4,6 +4,8 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
 import { image } from "../../primitives/images";
+import { dockerName } from "../../primitives/names";
+import { hostPortProblem } from "../../primitives/network";
 
 /** Units of a retention age: Prometheus's grammar (`30d`, `4w`, `1d12h`), since days are what people mean. */
 const AGE_UNITS: Record<string, number> = { y: 365 * 86400, w: 7 * 86400, d: 86400, h: 3600, m: 60, s: 1 };
@@ -127,6 +129,57 @@ const retentionRuleSchema = z
         }
     });
 
+/** A registry as skopeo names it: host[:port], no scheme, no path. */
+const registryHost = z.string().superRefine((v, ctx) => {
+    const problem = hostPortProblem(v.includes(":") ? v : `${v}:443`);
+    if (problem || /[/@]/.test(v))
+        ctx.addIssue({
+            code: "custom",
+            message: "a registry as host or host:port, such as registry.example.com or 10.0.0.5:5000 (no scheme, no path, no credentials)",
+        });
+});
+const repositoryName = z.string().regex(/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/, {
+    message: "a repository name such as team/app (lowercase path components)",
+});
+const tagGlob = z.string().regex(/^[A-Za-z0-9_.*?-]{1,128}$/, { message: "a tag glob of letters, digits, '_', '.', '-', '*' and '?'" });
+
+const replicationSchema = z
+    .strictObject({
+        /** Name in logs. Required. */
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: "1 to 63 lowercase letters, digits and '-'" }),
+        /** `push`: from this registry to the other; `pull`: from the other into this one. Required. */
+        direction: z.enum(["push", "pull"]),
+        /** The other registry, host[:port]. Required. */
+        registry: registryHost,
+        /** Repositories to copy, by name (no globs: a registry need not list its catalog). Required. */
+        repositories: z.array(repositoryName).min(1, { message: "at least one repository such as team/app" }),
+        /** Tags to copy: globs. Default: every tag. */
+        tags: z.array(tagGlob).min(1, { message: "at least one glob such as v* or *" }).default(["*"]),
+        /** A prefix for the repositories at the destination, e.g. mirror/. Default: none (the same names). */
+        destinationPrefix: z
+            .string()
+            .regex(/^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)+$/, { message: "path components ending in '/', such as mirror/ or site-b/team/" })
+            .default(""),
+        /** User at the other registry. Default: none (anonymous). */
+        username: z.string().min(1).optional(),
+        /** Its password or token (a secret). Default: none. */
+        password: z.string().min(1).optional(),
+        /** Verify the other registry's TLS certificate. Default: true. */
+        tlsVerify: z.boolean().default(true),
+    })
+    .superRefine((r, ctx) => {
+        if ((r.username === undefined) !== (r.password === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                path: [r.username === undefined ? "username" : "password"],
+                input: undefined,
+                message: "set together with the other: username and password",
+            });
+        }
+    });
+
+export type ReplicationSettings = z.output<typeof replicationSchema>;
+
 export type RetentionRuleSettings = z.output<typeof retentionRuleSchema>;
 
 export const maintenanceSchema = z
@@ -141,6 +194,10 @@ export const maintenanceSchema = z
         timezone: z.string().refine(isTimeZone, { message: "an IANA time zone such as UTC or Europe/Berlin" }).default("UTC"),
         /** Log the plan (and run GC with --dry-run) without deleting anything. Default: false. */
         dryRun: z.boolean().default(false),
+        /** Images copied to or from other registries in every run, before retention. Default: []. */
+        replication: z.array(replicationSchema).default([]),
+        /** skopeo image of the sync worker (replication). Default: quay.io/skopeo/stable:v1.16.1. */
+        syncImage: image.default("quay.io/skopeo/stable:v1.16.1"),
         /** Retention rules; a tag stays if any rule that matches its repository keeps it. Default: [] (deletes nothing). */
         retention: z.array(retentionRuleSchema).default([]),
         gc: z
@@ -162,10 +219,25 @@ export const maintenanceSchema = z
                 retryAfterSeconds: z.number().int().min(1, { message: "a whole number of seconds, 1 or more" }).default(300),
             })
             .prefault({}),
+        backup: z
+            .strictObject({
+                /** Take a snapshot of the data volume in every run (filesystem storage). Default: false. */
+                enabled: z.boolean().default(false),
+                /** Docker volume the snapshots go to, kept on destroy. Default: <prefix>-registry-backup. */
+                volumeName: dockerName.optional(),
+                /** How many snapshots to keep (they share unchanged blobs through hard links). Default: 7. */
+                keep: z.number().int().min(1, { message: "a whole number, 1 or more" }).max(1000, { message: "at most 1000" }).default(7),
+            })
+            .prefault({}),
     })
     .superRefine((m, ctx) => {
         const problem = scheduleProblem(m.schedule, isTimeZone(m.timezone) ? m.timezone : "UTC");
         if (problem) ctx.addIssue({ code: "custom", path: ["schedule"], input: m.schedule, message: problem });
+        m.replication.forEach((r, i) => {
+            if (m.replication.findIndex((x) => x.name === r.name) !== i) {
+                ctx.addIssue({ code: "custom", path: ["replication", i, "name"], input: r.name, message: "a name no other replication entry has" });
+            }
+        });
     })
     .prefault({});
 

@@ -10,7 +10,20 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { deploy, docker, eventually, prepare, proxyRequest, RegistryClient, removeByPrefix, render, Rendered, run, waitHealthy } from "./harness";
+import {
+    deploy,
+    docker,
+    eventually,
+    prepare,
+    proxyRequest,
+    RegistryClient,
+    removeByPrefix,
+    render,
+    Rendered,
+    run,
+    startSideService,
+    waitHealthy,
+} from "./harness";
 
 const PREFIX = "rk-mt";
 const HOST = "registry.mt.test";
@@ -18,6 +31,8 @@ const HTTPS = 28443;
 const PROMETHEUS = "http://127.0.0.1:29090";
 const REGISTRY = `${HOST}:${HTTPS}`;
 const JOB = `${PREFIX}-maintenance`;
+/** The other registry's port on loopback (plain HTTP), for the test's own pushes and checks. */
+const REMOTE = 28600;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-mt-"));
 const stateFile = path.join(work, "state.json");
@@ -26,6 +41,7 @@ const certDir = path.join(work, "certs");
 let rendered: Rendered;
 let password: string;
 let client: RegistryClient;
+let backupSnapshot: string;
 
 function stackFile(maintenance: Record<string, unknown> = {}): string {
     const doc = {
@@ -45,6 +61,20 @@ function stackFile(maintenance: Record<string, unknown> = {}): string {
                     { name: "ci-recent", repositories: ["ci/*"], keepMostRecent: 2 },
                     { name: "releases", repositories: ["ci/*"], tags: ["v*"], keepAll: true },
                     { name: "multi", repositories: ["multi"], keepMostRecent: 1 },
+                ],
+                backup: { enabled: true, keep: 2 },
+                syncImage: "registry-kit-test/client:1",
+                replication: [
+                    {
+                        name: "to-remote",
+                        direction: "push",
+                        registry: "remote:5000",
+                        repositories: ["ci/app"],
+                        tags: ["v*"],
+                        destinationPrefix: "site-b/",
+                        tlsVerify: false,
+                    },
+                    { name: "from-remote", direction: "pull", registry: "remote:5000", repositories: ["upstream/tool"], tlsVerify: false },
                 ],
                 ...maintenance,
             },
@@ -193,6 +223,11 @@ function jobLog(): any[] {
         .map((l) => JSON.parse(l));
 }
 
+/** The digest the other registry serves for a reference (skopeo over loopback). */
+function remoteDigest(ref: string): string {
+    return run("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://127.0.0.1:${REMOTE}/${ref}`]).stdout.trim();
+}
+
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const sigTag = (digest: string) => `${digest.replace(":", "-")}.sig`;
 
@@ -203,9 +238,18 @@ describe("retention and garbage collection (filesystem storage)", () => {
     let oldIndex: ReturnType<typeof multiArch>;
     let newIndex: ReturnType<typeof multiArch>;
     let other: ReturnType<typeof image>;
+    let tool: ReturnType<typeof image>;
 
     beforeAll(async () => {
-        prepare(PREFIX, ["registry3", "nginx", "prometheus", "node"]);
+        prepare(PREFIX, ["registry3", "nginx", "prometheus", "node", "client"]);
+        // Another registry on the test network (a second site, an upstream): the replication's other side.
+        startSideService(`${PREFIX}-net`, {
+            name: `${PREFIX}-remote`,
+            alias: "remote",
+            image: "registry-kit-test/registry:2",
+            publish: [`127.0.0.1:${REMOTE}:5000`],
+            args: ["serve", "/etc/docker/registry/config.yml"],
+        });
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "mt");
         await deploy(rendered);
         await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`, JOB, `${PREFIX}-registry-gc`], 120_000);
@@ -229,6 +273,15 @@ describe("retention and garbage collection (filesystem storage)", () => {
         pushOk(newIndex.layout, "multi:new");
         other = image(64 << 10);
         pushOk(other.layout, "other/keep:x");
+        tool = image(96 << 10);
+        const r = run(
+            "skopeo",
+            ["copy", "--preserve-digests", "--dest-tls-verify=false", `oci:${tool.layout}:x`, `docker://127.0.0.1:${REMOTE}/upstream/tool:1`],
+            {
+                allowFail: true,
+            },
+        );
+        if (r.code !== 0) throw new Error(`push to the remote failed: ${r.stderr}`);
     }, 600_000);
 
     afterAll(() => {
@@ -278,7 +331,8 @@ describe("retention and garbage collection (filesystem storage)", () => {
                 run("docker", ["exec", `${PREFIX}-proxy`, "test", "-f", "/run/registry-kit-maintenance/readonly"], { allowFail: true }).code === 0
                     ? true
                     : undefined,
-            60_000,
+            // Replication and retention come first, on a machine that may be busy.
+            240_000,
             50,
         );
         const refusedPost = await request("POST", "/v2/ci/late/blobs/uploads/");
@@ -294,7 +348,12 @@ describe("retention and garbage collection (filesystem storage)", () => {
         expect(refusedPush.stderr).toMatch(/503|UNAVAILABLE|unavailable/i);
         expect(pulls.failed).toEqual([]);
         expect(pulls.ok).toBeGreaterThan(5);
-        expect(result).toMatchObject({ dryRun: false, success: true });
+        expect(result, JSON.stringify(result.errors)).toMatchObject({ dryRun: false, success: true });
+        // Replication ran first: this registry's release went to the other, the other's tool came here.
+        expect(result.replication).toEqual({ copied: 2, skipped: 0, failed: [] });
+        expect(remoteDigest("site-b/ci/app:v1.0")).toBe(ci["v1.0"].manifest.digest);
+        expect(client.pull(`upstream/tool@${tool.manifest.digest}`)).toBe(tool.manifest.digest);
+        expect(client.inspect("upstream/tool:1").digest).toBe(tool.manifest.digest);
 
         // Registry 2.8 cannot delete a tag alone (DELETE by tag is DIGEST_INVALID): the alias stays, logged.
         expect(await tags("ci/app")).toEqual(["alias", "b3", "b4", sigTag(ci.b4.manifest.digest), "v1.0"].sort());
@@ -315,6 +374,21 @@ describe("retention and garbage collection (filesystem storage)", () => {
         expect(result.gc.bytesFreed).toBe(freed);
         expect(result.gc.blobsDeleted).toBe(expectedGone.size);
         expect(result.retention.manifestsDeleted).toBe(2 + 1 + 3);
+        // The snapshot, taken in the same window after GC, holds exactly the blobs left.
+        expect(result.gc.backup).toMatch(/^snapshot \d{8}T\d{6}Z /);
+        const snapshot = / (\d{8}T\d{6}Z) /.exec(result.gc.backup)![1];
+        const snapped = run("docker", [
+            "run",
+            "--rm",
+            "-v",
+            `${PREFIX}-registry-backup:/b:ro`,
+            "registry-kit-test/base:bookworm",
+            "sh",
+            "-c",
+            `cd /b/${snapshot}/docker/registry/v2/blobs && find . -name data -type f -printf '%h %s\\n'`,
+        ]).stdout;
+        expect(snapped.trim().split("\n").length).toBe(after.size);
+        backupSnapshot = snapshot;
 
         // Every kept image pulls by digest, every layer verified.
         for (const a of [ci.b3, ci.b4, ci["v1.0"], sigNew, other]) {
@@ -341,6 +415,69 @@ describe("retention and garbage collection (filesystem storage)", () => {
         for (const b of ci.b1.blobs) expect(stored.get(b.digest), b.digest).toBe(b.size);
         expect(client.pull(`ci/app@${ci.b1.manifest.digest}`)).toBe(ci.b1.manifest.digest);
     }, 120_000);
+
+    it("restores the backup into a fresh stack: every image of the snapshot pulls with its digest, nothing pushed after it is there", async () => {
+        const FRESH = "rk-mt2";
+        removeByPrefix(`${FRESH}-`);
+        // README, "Backup and restore": the fresh stack's data volume, filled before its first `pulumi up`.
+        docker("volume", "create", `${FRESH}-registry-data`);
+        docker(
+            "run",
+            "--rm",
+            "-v",
+            `${PREFIX}-registry-backup:/backup:ro`,
+            "-v",
+            `${FRESH}-registry-data:/var/lib/registry`,
+            "registry-kit-test/registry:3",
+            "sh",
+            "-c",
+            `cp -a /backup/${backupSnapshot}/docker /var/lib/registry/`,
+        );
+        const doc = {
+            config: {
+                "registry-kit:hostname": HOST,
+                "registry-kit:docker": { namePrefix: FRESH },
+                "registry-kit:registry": { image: "registry-kit-test/registry:3" },
+                "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 28543, httpPort: 28180 },
+                "registry-kit:monitoring": { enabled: false },
+                // The same admin password as the old stack: a restore keeps the users (README: keep the Pulumi state).
+                "registry-kit:auth": { adminPassword: password },
+            },
+        };
+        const file = path.join(work, "Pulumi.mt2.yaml");
+        fs.writeFileSync(file, stringify(doc));
+        const fresh = render(file, path.join(work, "render-fresh"), path.join(work, "state-fresh.json"), "mt2", ["auth"]);
+        try {
+            await deploy(fresh);
+            await waitHealthy([`${FRESH}-registry`, `${FRESH}-proxy`]);
+            const freshCerts = fs.mkdtempSync(path.join(work, "fresh-certs-"));
+            fs.writeFileSync(path.join(freshCerts, "ca.crt"), fresh.outputs.caCertificate);
+            const restored = new RegistryClient({ work, hostsFile, certDir: freshCerts, registry: `${HOST}:28543`, user: "admin", password });
+            for (const [repo, a] of [
+                ["ci/app", ci.b3],
+                ["ci/app", ci.b4],
+                ["ci/app", ci["v1.0"]],
+                ["ci/app", sigNew],
+                ["other/keep", other],
+                ...newIndex.children.map((c) => ["multi", c] as const),
+            ] as const) {
+                expect(restored.pull(`${repo}@${a.manifest.digest}`)).toBe(a.manifest.digest);
+            }
+            expect(restored.inspect("ci/app:b3").digest).toBe(ci.b3.manifest.digest);
+            // Pushed after the snapshot: not in it.
+            expect(restored.inspect("ci/late:1").code).not.toBe(0);
+            expect(restored.inspect("ci/app:b1").code).not.toBe(0);
+        } finally {
+            removeByPrefix(`${FRESH}-`);
+            run("docker", ["volume", "rm", `${FRESH}-registry-data`], { allowFail: true });
+        }
+    }, 300_000);
+
+    it("a second run copies nothing that is already there", async () => {
+        const result = await runMaintenance(false);
+        expect(result.success, JSON.stringify([result.errors, result.replication])).toBe(true);
+        expect(result.replication).toEqual({ copied: 0, skipped: 2, failed: [] });
+    }, 300_000);
 
     it("loads alert rules Prometheus accepts (promtool), for a failed, overdue or missing run and a long read-only window", async () => {
         const check = run("docker", ["exec", `${PREFIX}-prometheus`, "promtool", "check", "rules", "/etc/prometheus/rules/maintenance.yml"], {

@@ -74,6 +74,41 @@ describe("maintenance settings that fail at preview", () => {
         expect(parseSettings({ ...base, maintenance: { enabled: true, gc: { deleteUntagged: true } } }).maintenance.gc.deleteUntagged).toBe(true);
     });
 
+    it("a backup of storage that is not the data volume, a keep count below 1", () => {
+        const s3 = { storage: { type: "s3", s3: { region: "eu-west-1" } } };
+        expect(failure({ backup: { enabled: true } }, { registry: s3 })).toBe(
+            line(
+                "backup.enabled",
+                'got true; allowed: false with registry.storage.type s3: the snapshot copies the data volume; back a bucket up with its versioning (registry.storage.s3.versioning) and replication (README, "Backup and restore")',
+            ),
+        );
+        expect(failure({ backup: { enabled: true, keep: 0 } })).toBe(line("backup.keep", "got 0; allowed: a whole number, 1 or more"));
+        expect(parseSettings({ ...base, maintenance: { enabled: true, backup: { enabled: true } } }).maintenance.backup).toEqual({ enabled: true, keep: 7 });
+    });
+
+    it("replication entries that cannot work, and a password that is not a secret", () => {
+        const entry = { name: "site-b", direction: "push", registry: "registry.site-b.example", repositories: ["team/app"] };
+        expect(failure({ replication: [{ ...entry, registry: "https://registry.site-b.example/v2" }] })).toBe(
+            line(
+                "replication[0].registry",
+                'got "https://registry.site-b.example/v2"; allowed: a registry as host or host:port, such as registry.example.com or 10.0.0.5:5000 (no scheme, no path, no credentials)',
+            ),
+        );
+        expect(failure({ replication: [{ ...entry, repositories: ["Team/*"] }] })).toBe(
+            line("replication[0].repositories[0]", 'got "Team/*"; allowed: a repository name such as team/app (lowercase path components)'),
+        );
+        expect(failure({ replication: [{ ...entry, direction: "both" }] })).toBe(
+            line("replication[0].direction", 'got "both"; allowed: one of "push", "pull"'),
+        );
+        expect(failure({ replication: [entry, entry] })).toBe(line("replication[1].name", 'got "site-b"; allowed: a name no other replication entry has'));
+        expect(failure({ replication: [{ ...entry, username: "ci" }] })).toBe(
+            line("replication[0].password", "got nothing; allowed: set together with the other: username and password"),
+        );
+        expect(settingsFailure({ ...base, maintenance: { enabled: true, replication: [{ ...entry, username: "ci", password: "plain" }] } }, [])).toBe(
+            "invalid stack configuration:\nregistry-kit:maintenance.replication[*].password: got a plain-text value; allowed: a secret (pulumi config set --secret --path 'registry-kit:maintenance.replication[0].password' ...)",
+        );
+    });
+
     it("topologies whose own tools do the job", () => {
         expect(
             settingsFailure(
