@@ -126,6 +126,13 @@ export class Maintenance extends pulumi.ComponentResource {
             drainTimeoutSeconds: z.number().int().min(1, { message: "a whole number of seconds, 1 or more" }),
             gcTimeoutSeconds: z.number().int().min(60, { message: "a whole number of seconds, 60 or more" }),
         });
+        (args.replication ?? []).forEach((r, i) => {
+            if (r.direction !== "push" && r.direction !== "pull") {
+                throw new Error(
+                    `Maintenance "${name}": invalid arguments:\nargs.replication[${i}].direction: got ${JSON.stringify(r.direction)}; allowed: "push" or "pull"`,
+                );
+            }
+        });
         if (args.dataVolumeName === undefined && args.s3 === undefined) {
             throw new Error(`Maintenance "${name}": invalid arguments:\nargs.dataVolumeName: got nothing; allowed: the registry's data volume, or args.s3`);
         }

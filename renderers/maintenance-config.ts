@@ -53,12 +53,19 @@ export interface MaintenanceConfigInput {
 
 /** One replication entry as settings give it (credentials are not here: they reach the sync worker as secrets). */
 export interface ReplicationInput {
+    /** Name in logs. */
     name: string;
-    direction: "push" | "pull";
+    /** `push` (from this registry to the other) or `pull` (from the other into this one). */
+    direction: string;
+    /** The other registry, host[:port]. */
     registry: string;
+    /** Repositories to copy, by name. */
     repositories: string[];
+    /** Tag globs to copy. */
     tags: string[];
+    /** Prefix of the repositories at the destination ("" for the same names). */
     destinationPrefix: string;
+    /** Verify the other registry's TLS certificate. */
     tlsVerify: boolean;
 }
 

@@ -199,6 +199,13 @@ function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void 
         issue(["enabled"], true, "false with topology harbor (Harbor runs its own tag retention and garbage collection: configure them in Harbor)");
         return;
     }
+    const self = [`${settings.hostname}:${settings.proxy.httpsPort}`.toLowerCase()];
+    if (settings.proxy.httpsPort === 443) self.push(settings.hostname.toLowerCase());
+    m.replication.forEach((r, i) => {
+        if (self.includes(r.registry.toLowerCase())) {
+            issue(["replication", i, "registry"], r.registry, "another registry than this one (it is this stack's own hostname)");
+        }
+    });
     if (settings.topology === "gitlab" && m.replication.length > 0) {
         issue(["replication"], m.replication, "[] with topology gitlab (GitLab issues the registry's tokens; this job has no GitLab user)");
     }

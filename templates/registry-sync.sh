@@ -65,10 +65,11 @@ while :; do
     if [ -n "$id" ] && [ ! -f "$control/$id.exit" ] && [ -f "$control/$id.plan" ]; then
       say "\"event\":\"sync.start\",\"id\":\"$id\""
       code=0
-      while read -r entry src stls srepo dest dtls drepo pattern; do
+      # The plan on fd 3: nothing the loop runs can read it from stdin.
+      while read -r entry src stls srepo dest dtls drepo pattern <&3; do
         case "$entry" in *[!0-9]* | "") continue ;; esac
-        sync_line "$entry" "$src" "$stls" "$srepo" "$dest" "$dtls" "$drepo" "$pattern" || { echo "failed $srepo: cannot list its tags"; code=1; }
-      done <"$control/$id.plan" >"$control/$id.log" 2>&1
+        sync_line "$entry" "$src" "$stls" "$srepo" "$dest" "$dtls" "$drepo" "$pattern" </dev/null || { echo "failed $srepo: cannot list its tags"; code=1; }
+      done 3<"$control/$id.plan" >"$control/$id.log" 2>&1
       grep -q '^failed ' "$control/$id.log" && code=1
       echo "$code" >"$control/$id.tmp" && mv "$control/$id.tmp" "$control/$id.exit"
       say "\"event\":\"sync.end\",\"id\":\"$id\",\"exit\":$code"

@@ -6,12 +6,14 @@
 import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import {
     deploy,
+    destroy,
     docker,
     eventually,
     prepare,
@@ -62,15 +64,15 @@ function stackFile(maintenance: Record<string, unknown> = {}): string {
                     { name: "releases", repositories: ["ci/*"], tags: ["v*"], keepAll: true },
                     { name: "multi", repositories: ["multi"], keepMostRecent: 1 },
                 ],
-                backup: { enabled: true, keep: 2 },
+                backup: { enabled: true, keep: 5 },
                 syncImage: "registry-kit-test/client:1",
                 replication: [
                     {
                         name: "to-remote",
                         direction: "push",
                         registry: "remote:5000",
-                        repositories: ["ci/app"],
-                        tags: ["v*"],
+                        repositories: ["ci/app", "multi"],
+                        tags: ["v*", "old", "new"],
                         destinationPrefix: "site-b/",
                         tlsVerify: false,
                     },
@@ -187,7 +189,8 @@ function storageListing(): string {
 
 /** A shell command's output in a throwaway container with the registry's volume at /d, read-only. */
 function inDataVolume(script: string): string {
-    return run("docker", ["run", "--rm", "-v", `${PREFIX}-registry-data:/d:ro`, "registry-kit-test/base:bookworm", "sh", "-c", script]).stdout;
+    return run("docker", ["run", "--rm", "--network", "none", "-v", `${PREFIX}-registry-data:/d:ro`, "registry-kit-test/base:bookworm", "sh", "-c", script])
+        .stdout;
 }
 
 const tags = async (repo: string): Promise<string[]> => {
@@ -223,9 +226,32 @@ function jobLog(): any[] {
         .map((l) => JSON.parse(l));
 }
 
+/** The status of a manifest request to the other registry (any manifest type). */
+function remoteManifest(ref: string): number {
+    const [repo, reference] = ref.includes("@") ? ref.split("@") : [ref.slice(0, ref.lastIndexOf(":")), ref.slice(ref.lastIndexOf(":") + 1)];
+    const accept = ["application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json"].join(", ");
+    const r = run("curl", [
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-H",
+        `Accept: ${accept}`,
+        `http://127.0.0.1:${REMOTE}/v2/${repo}/manifests/${reference}`,
+    ]);
+    return Number(r.stdout);
+}
+
 /** The digest the other registry serves for a reference (skopeo over loopback). */
 function remoteDigest(ref: string): string {
     return run("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://127.0.0.1:${REMOTE}/${ref}`]).stdout.trim();
+}
+
+/** Resolves once the proxy sees the job's flag file (replication and retention come first, on a machine that may be busy). */
+function readOnlyWindowOpen(): Promise<boolean> {
+    const flagSeen = () => run("docker", ["exec", `${PREFIX}-proxy`, "test", "-f", "/run/registry-kit-maintenance/readonly"], { allowFail: true }).code === 0;
+    return eventually("the read-only window", () => (flagSeen() ? true : undefined), 240_000, 50);
 }
 
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
@@ -248,6 +274,7 @@ describe("retention and garbage collection (filesystem storage)", () => {
             alias: "remote",
             image: "registry-kit-test/registry:2",
             publish: [`127.0.0.1:${REMOTE}:5000`],
+            env: { REGISTRY_STORAGE_DELETE_ENABLED: "true" },
             args: ["serve", "/etc/docker/registry/config.yml"],
         });
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "mt");
@@ -325,16 +352,7 @@ describe("retention and garbage collection (filesystem storage)", () => {
         const late = image(200 << 10);
         const running = runMaintenance(false);
         // The window opens after retention; push into it.
-        await eventually(
-            "the read-only window",
-            () =>
-                run("docker", ["exec", `${PREFIX}-proxy`, "test", "-f", "/run/registry-kit-maintenance/readonly"], { allowFail: true }).code === 0
-                    ? true
-                    : undefined,
-            // Replication and retention come first, on a machine that may be busy.
-            240_000,
-            50,
-        );
+        await readOnlyWindowOpen();
         const refusedPost = await request("POST", "/v2/ci/late/blobs/uploads/");
         const refusedPush = push(late.layout, "ci/late:1");
         const result = await running;
@@ -350,8 +368,12 @@ describe("retention and garbage collection (filesystem storage)", () => {
         expect(pulls.ok).toBeGreaterThan(5);
         expect(result, JSON.stringify(result.errors)).toMatchObject({ dryRun: false, success: true });
         // Replication ran first: this registry's release went to the other, the other's tool came here.
-        expect(result.replication).toEqual({ copied: 2, skipped: 0, failed: [] });
+        expect(result.replication, JSON.stringify(jobLog().filter((e) => e.event.startsWith("sync.")))).toEqual({ copied: 4, skipped: 0, failed: [] });
         expect(remoteDigest("site-b/ci/app:v1.0")).toBe(ci["v1.0"].manifest.digest);
+        // Indexes arrive whole, with the same digest and every child.
+        expect(remoteDigest("site-b/multi:old")).toBe(oldIndex.manifest.digest);
+        expect(remoteDigest("site-b/multi:new")).toBe(newIndex.manifest.digest);
+        for (const child of [...oldIndex.children, ...newIndex.children]) expect(remoteManifest(`site-b/multi@${child.manifest.digest}`)).toBe(200);
         expect(client.pull(`upstream/tool@${tool.manifest.digest}`)).toBe(tool.manifest.digest);
         expect(client.inspect("upstream/tool:1").digest).toBe(tool.manifest.digest);
 
@@ -380,6 +402,8 @@ describe("retention and garbage collection (filesystem storage)", () => {
         const snapped = run("docker", [
             "run",
             "--rm",
+            "--network",
+            "none",
             "-v",
             `${PREFIX}-registry-backup:/b:ro`,
             "registry-kit-test/base:bookworm",
@@ -416,68 +440,93 @@ describe("retention and garbage collection (filesystem storage)", () => {
         expect(client.pull(`ci/app@${ci.b1.manifest.digest}`)).toBe(ci.b1.manifest.digest);
     }, 120_000);
 
-    it("restores the backup into a fresh stack: every image of the snapshot pulls with its digest, nothing pushed after it is there", async () => {
-        const FRESH = "rk-mt2";
-        removeByPrefix(`${FRESH}-`);
-        // README, "Backup and restore": the fresh stack's data volume, filled before its first `pulumi up`.
-        docker("volume", "create", `${FRESH}-registry-data`);
-        docker(
-            "run",
-            "--rm",
-            "-v",
-            `${PREFIX}-registry-backup:/backup:ro`,
-            "-v",
-            `${FRESH}-registry-data:/var/lib/registry`,
-            "registry-kit-test/registry:3",
-            "sh",
-            "-c",
-            `cp -a /backup/${backupSnapshot}/docker /var/lib/registry/`,
-        );
-        const doc = {
-            config: {
-                "registry-kit:hostname": HOST,
-                "registry-kit:docker": { namePrefix: FRESH },
-                "registry-kit:registry": { image: "registry-kit-test/registry:3" },
-                "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 28543, httpPort: 28180 },
-                "registry-kit:monitoring": { enabled: false },
-                // The same admin password as the old stack: a restore keeps the users (README: keep the Pulumi state).
-                "registry-kit:auth": { adminPassword: password },
-            },
-        };
-        const file = path.join(work, "Pulumi.mt2.yaml");
-        fs.writeFileSync(file, stringify(doc));
-        const fresh = render(file, path.join(work, "render-fresh"), path.join(work, "state-fresh.json"), "mt2", ["auth"]);
-        try {
-            await deploy(fresh);
-            await waitHealthy([`${FRESH}-registry`, `${FRESH}-proxy`]);
-            const freshCerts = fs.mkdtempSync(path.join(work, "fresh-certs-"));
-            fs.writeFileSync(path.join(freshCerts, "ca.crt"), fresh.outputs.caCertificate);
-            const restored = new RegistryClient({ work, hostsFile, certDir: freshCerts, registry: `${HOST}:28543`, user: "admin", password });
-            for (const [repo, a] of [
-                ["ci/app", ci.b3],
-                ["ci/app", ci.b4],
-                ["ci/app", ci["v1.0"]],
-                ["ci/app", sigNew],
-                ["other/keep", other],
-                ...newIndex.children.map((c) => ["multi", c] as const),
-            ] as const) {
-                expect(restored.pull(`${repo}@${a.manifest.digest}`)).toBe(a.manifest.digest);
-            }
-            expect(restored.inspect("ci/app:b3").digest).toBe(ci.b3.manifest.digest);
-            // Pushed after the snapshot: not in it.
-            expect(restored.inspect("ci/late:1").code).not.toBe(0);
-            expect(restored.inspect("ci/app:b1").code).not.toBe(0);
-        } finally {
-            removeByPrefix(`${FRESH}-`);
-            run("docker", ["volume", "rm", `${FRESH}-registry-data`], { allowFail: true });
-        }
+    it("waits for an upload in flight to finish before collecting; the upload completes after the window", async () => {
+        // A chunked PATCH that starts before the window opens and goes on streaming for 4 s into it.
+        const hash = crypto.createHash("sha256");
+        const pieces: Buffer[] = [];
+        const started = await request("POST", "/v2/ci/slow/blobs/uploads/");
+        expect(started.status).toBe(202);
+        let location = started.headers.location as string;
+        let windowSeenAt = 0;
+        const patchDone = new Promise<{ status: number; location: string; at: number }>((resolve, reject) => {
+            const req = https.request(
+                {
+                    host: "127.0.0.1",
+                    port: HTTPS,
+                    servername: HOST,
+                    method: "PATCH",
+                    path: location.replace(/^https:\/\/[^/]+/, ""),
+                    ca: rendered.outputs.caCertificate,
+                    agent: false,
+                    headers: {
+                        Host: `${HOST}:${HTTPS}`,
+                        Authorization: `Basic ${Buffer.from(`admin:${password}`).toString("base64")}`,
+                        "Content-Type": "application/octet-stream",
+                        "Transfer-Encoding": "chunked",
+                    },
+                },
+                (res) => {
+                    res.resume();
+                    res.on("end", () => resolve({ status: res.statusCode ?? 0, location: String(res.headers.location), at: Date.now() }));
+                },
+            );
+            req.on("error", reject);
+            const tick = setInterval(() => {
+                const piece = crypto.randomBytes(64 << 10);
+                pieces.push(piece);
+                hash.update(piece);
+                req.write(piece);
+                if ((windowSeenAt && Date.now() - windowSeenAt > 4000) || pieces.length > 1200) {
+                    clearInterval(tick);
+                    req.end();
+                }
+            }, 250);
+        });
+        const running = runMaintenance(false);
+        await readOnlyWindowOpen();
+        windowSeenAt = Date.now();
+        const patch = await patchDone;
+        const result = await running;
+        expect(patch.status).toBe(202);
+        expect(result.success, JSON.stringify(result.errors)).toBe(true);
+        const events = jobLog();
+        const lastRun = events.slice(events.map((e) => e.event).lastIndexOf("run.start"));
+        const drained = lastRun.filter((e) => e.event === "gc.drain");
+        const gcStart = lastRun.find((e) => e.event === "gc.start");
+        // The job saw the upload in flight and started collecting only after the PATCH had finished.
+        expect(drained.length).toBeGreaterThan(0);
+        expect(drained[0].uploadsInFlight).toBeGreaterThanOrEqual(1);
+        expect(Date.parse(gcStart.time)).toBeGreaterThanOrEqual(patch.at - 1000);
+        // After the window the session completes, and the blob is whole.
+        location = patch.location;
+        const digest = `sha256:${hash.digest("hex")}`;
+        const put = await request("PUT", `${location}${location.includes("?") ? "&" : "?"}digest=${digest}`);
+        expect(put.status).toBe(201);
+        const got = await request("GET", `/v2/ci/slow/blobs/${digest}`);
+        expect(crypto.createHash("sha256").update(got.body).digest("hex")).toBe(digest.slice(7));
     }, 300_000);
 
     it("a second run copies nothing that is already there", async () => {
         const result = await runMaintenance(false);
         expect(result.success, JSON.stringify([result.errors, result.replication])).toBe(true);
-        expect(result.replication).toEqual({ copied: 0, skipped: 2, failed: [] });
-    }, 300_000);
+        expect(result.replication).toEqual({ copied: 0, skipped: 3, failed: [] });
+        // A target image deleted at the other side is copied again.
+        const del = run("curl", [
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-X",
+            "DELETE",
+            `http://127.0.0.1:${REMOTE}/v2/site-b/multi/manifests/${newIndex.manifest.digest}`,
+        ]);
+        expect(del.stdout).toBe("202");
+        expect(remoteManifest("site-b/multi:new")).toBe(404);
+        const third = await runMaintenance(false);
+        expect(third.replication).toEqual({ copied: 1, skipped: 2, failed: [] });
+        expect(remoteDigest("site-b/multi:new")).toBe(newIndex.manifest.digest);
+    }, 400_000);
 
     it("loads alert rules Prometheus accepts (promtool), for a failed, overdue or missing run and a long read-only window", async () => {
         const check = run("docker", ["exec", `${PREFIX}-prometheus`, "promtool", "check", "rules", "/etc/prometheus/rules/maintenance.yml"], {
@@ -540,4 +589,66 @@ describe("retention and garbage collection (filesystem storage)", () => {
         // The job's env holds it, as the registry's does; `docker inspect` shows it only to root.
         expect(docker("inspect", "-f", "{{json .Config.Env}}", JOB)).toContain("REGISTRY_KIT_REGISTRY_PASSWORD=");
     });
+    it("after destroy and the data volume's removal, restores the backup into a new stack: every image of the snapshot pulls with its digest, nothing pushed after it is there", async () => {
+        const FRESH = "rk-mt2";
+        removeByPrefix(`${FRESH}-`);
+        // The old stack is gone, its data volume too: only the backup volume is left.
+        destroy(rendered);
+        docker("volume", "rm", `${PREFIX}-registry-data`);
+        expect(run("docker", ["volume", "inspect", `${PREFIX}-registry-backup`], { allowFail: true }).code).toBe(0);
+        // README, "Backup and restore": the fresh stack's data volume, filled before its first `pulumi up`.
+        docker("volume", "create", `${FRESH}-registry-data`);
+        docker(
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            "-v",
+            `${PREFIX}-registry-backup:/backup:ro`,
+            "-v",
+            `${FRESH}-registry-data:/var/lib/registry`,
+            "registry-kit-test/registry:3",
+            "sh",
+            "-c",
+            `cp -a /backup/${backupSnapshot}/docker /var/lib/registry/`,
+        );
+        const doc = {
+            config: {
+                "registry-kit:hostname": HOST,
+                "registry-kit:docker": { namePrefix: FRESH },
+                "registry-kit:registry": { image: "registry-kit-test/registry:3" },
+                "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 28543, httpPort: 28180 },
+                "registry-kit:monitoring": { enabled: false },
+                // The same admin password as the old stack: a restore keeps the users (README: keep the Pulumi state).
+                "registry-kit:auth": { adminPassword: password },
+            },
+        };
+        const file = path.join(work, "Pulumi.mt2.yaml");
+        fs.writeFileSync(file, stringify(doc));
+        const fresh = render(file, path.join(work, "render-fresh"), path.join(work, "state-fresh.json"), "mt2", ["auth"]);
+        try {
+            await deploy(fresh);
+            await waitHealthy([`${FRESH}-registry`, `${FRESH}-proxy`]);
+            const freshCerts = fs.mkdtempSync(path.join(work, "fresh-certs-"));
+            fs.writeFileSync(path.join(freshCerts, "ca.crt"), fresh.outputs.caCertificate);
+            const restored = new RegistryClient({ work, hostsFile, certDir: freshCerts, registry: `${HOST}:28543`, user: "admin", password });
+            for (const [repo, a] of [
+                ["ci/app", ci.b3],
+                ["ci/app", ci.b4],
+                ["ci/app", ci["v1.0"]],
+                ["ci/app", sigNew],
+                ["other/keep", other],
+                ...newIndex.children.map((c) => ["multi", c] as const),
+            ] as const) {
+                expect(restored.pull(`${repo}@${a.manifest.digest}`)).toBe(a.manifest.digest);
+            }
+            expect(restored.inspect("ci/app:b3").digest).toBe(ci.b3.manifest.digest);
+            // Pushed after the snapshot: not in it.
+            expect(restored.inspect("ci/late:1").code).not.toBe(0);
+            expect(restored.inspect("ci/app:b1").code).not.toBe(0);
+        } finally {
+            removeByPrefix(`${FRESH}-`);
+            run("docker", ["volume", "rm", `${FRESH}-registry-data`], { allowFail: true });
+        }
+    }, 300_000);
 });

@@ -100,6 +100,9 @@ describe("maintenance settings that fail at preview", () => {
         expect(failure({ replication: [{ ...entry, direction: "both" }] })).toBe(
             line("replication[0].direction", 'got "both"; allowed: one of "push", "pull"'),
         );
+        expect(failure({ replication: [{ ...entry, registry: "registry.example.com:443" }] })).toBe(
+            line("replication[0].registry", 'got "registry.example.com:443"; allowed: another registry than this one (it is this stack\'s own hostname)'),
+        );
         expect(failure({ replication: [entry, entry] })).toBe(line("replication[1].name", 'got "site-b"; allowed: a name no other replication entry has'));
         expect(failure({ replication: [{ ...entry, username: "ci" }] })).toBe(
             line("replication[0].password", "got nothing; allowed: set together with the other: username and password"),
