@@ -38,11 +38,12 @@
         return `Basic ${btoa(bin)}`;
     }
 
-    async function api(path, { method = "GET", accept } = {}) {
+    async function api(path, { method = "GET", accept, missingOk = false } = {}) {
         const headers = { ...MARKER, Authorization: auth };
         if (accept) headers.Accept = accept;
         const res = await fetch(config.registry + path, { method, headers, cache: "no-store", credentials: "omit", redirect: "follow" });
         if (res.status === 401) throw new SignInError("the registry refused these credentials");
+        if (res.status === 404 && missingOk) return null;
         if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}`);
         return res;
     }
