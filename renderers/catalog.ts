@@ -12,9 +12,9 @@ export const CATALOG_FILES = ["index.html", "catalog.css", "catalog.js"] as cons
 export const CATALOG_UPLOAD_PATHS = [...CATALOG_FILES, "config.json"].map((f) => `${CATALOG_ROOT}/${f}`);
 
 export interface CatalogConfigInput {
-    /** `host[:port]` in the page's `docker pull` commands. */
+    /** `host[:port]` in the page's `docker pull` commands. Required. */
     pullHost: string;
-    /** Show delete buttons. */
+    /** Show delete buttons. Required. */
     deleteEnabled: boolean;
     /** Base URL of the Registry API; "" for the page's own origin. Default: "". */
     registry?: string;
