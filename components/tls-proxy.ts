@@ -22,6 +22,7 @@ import {
     PROXY_MAINTENANCE_DIR,
     renderNginxConf,
 } from "../renderers/nginx-conf";
+import { CATALOG_UPLOAD_PATHS, catalogFiles } from "../renderers/catalog";
 import { templateText } from "../renderers/template";
 import { image } from "../primitives/images";
 import { cidr, hostname, ipAddress, port } from "../primitives/network";
@@ -91,6 +92,22 @@ export interface TlsProxyArgs {
      * Plain object: it decides the mounts.
      */
     maintenance?: TlsProxyMaintenanceArgs;
+    /** The catalog web page on the registry's host name. Default: none. Plain object: it decides the uploads. */
+    catalog?: TlsProxyCatalogArgs;
+    /**
+     * Origins (`scheme://host[:port]`) whose pages may call the Registry API from a browser: CORS headers
+     * and preflight answers for exactly these. Default: [] (no CORS headers).
+     */
+    corsOrigins?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface TlsProxyCatalogArgs {
+    /** Path of the page, starting and ending with `/`. Default: /ui/. */
+    path?: string;
+    /** Show delete buttons on the page (the registry decides whether a delete works). Default: false. */
+    deleteEnabled?: pulumi.Input<boolean>;
+    /** `host[:port]` in the page's `docker pull` commands. Default: hostname, with `:httpsPort` unless 443. */
+    pullHost?: pulumi.Input<string>;
 }
 
 export interface TlsProxyMaintenanceArgs {
@@ -155,10 +172,30 @@ export class TlsProxy extends pulumi.ComponentResource {
                 args.hstsMaxAge ?? 31536000,
                 appSite,
                 args.maintenance ? (args.maintenance.retryAfterSeconds ?? 300) : undefined,
+                args.corsOrigins ?? [],
             ])
-            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds]) =>
-                renderNginxConf({ hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, ...certFiles, app: site, readOnlyRetryAfterSeconds }),
+            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds, corsOrigins]) =>
+                renderNginxConf({
+                    hostname,
+                    upstream,
+                    publicHttpsPort,
+                    allowCidrs,
+                    hstsMaxAge,
+                    ...certFiles,
+                    app: site,
+                    readOnlyRetryAfterSeconds,
+                    catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
+                    corsOrigins,
+                }),
             );
+        const catalog = args.catalog;
+        const pageFiles = catalog
+            ? pulumi
+                  .all([catalog.pullHost, args.hostname, httpsPort, catalog.deleteEnabled ?? false])
+                  .apply(([pullHost, host, https, deleteEnabled]) =>
+                      catalogFiles({ pullHost: pullHost ?? (https === 443 ? host : `${host.includes(":") ? `[${host}]` : host}:${https}`), deleteEnabled }),
+                  )
+            : undefined;
 
         const webroot = new docker.Volume(`${name}-acme-webroot`, { name: `${name}-acme-webroot` }, { parent: this });
         const remoteImage = new docker.RemoteImage(`${name}-image`, { name: args.image ?? "nginx:1.27", keepLocally: true }, { parent: this });
@@ -166,6 +203,9 @@ export class TlsProxy extends pulumi.ComponentResource {
         const privateKeyPem = pulumi.secret(args.privateKeyPem);
         const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [{ file: NGINX_CONFIG_PATH, content: this.nginxConf }];
         const volumes: pulumi.Input<docker.types.input.ContainerVolume>[] = [{ volumeName: webroot.name, containerPath: ACME_WEBROOT, readOnly: true }];
+        if (pageFiles) {
+            uploads.push(...CATALOG_UPLOAD_PATHS.map((file, i) => ({ file, content: pageFiles.apply((f) => f[i].content), permissions: "0644" })));
+        }
         if (args.maintenance) {
             volumes.push({ volumeName: args.maintenance.controlVolumeName, containerPath: PROXY_MAINTENANCE_DIR, readOnly: true });
         }
@@ -225,7 +265,13 @@ export class TlsProxy extends pulumi.ComponentResource {
                 networksAdvanced: [{ name: args.networkName, aliases }],
                 ...serviceContainerArgs({
                     role: "tls-proxy",
-                    configText: pulumi.concat(this.nginxConf, certificatePem, app?.certificatePem ?? ""),
+                    // The page's files only when it is served: an unchanged stack keeps its hash.
+                    configText: pulumi.concat(
+                        this.nginxConf,
+                        certificatePem,
+                        app?.certificatePem ?? "",
+                        pageFiles?.apply((f) => f.map((x) => x.content).join("")) ?? "",
+                    ),
                     healthTest: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
                     startPeriodSeconds: 5,
                     // nginx's image stops it with SIGQUIT: a graceful shutdown that lets pushes and pulls in

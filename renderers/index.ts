@@ -8,6 +8,7 @@ export { RegistryDialect } from "../primitives/registry";
 export { harborCommand, harborPaths, harborStdin } from "./harbor-scripts";
 export { renderHtpasswd, bcryptSalt } from "./htpasswd";
 export { renderNginxConf, NginxConfInput } from "./nginx-conf";
+export { renderCatalogConfig, catalogFiles, CatalogConfigInput, CATALOG_FILES } from "./catalog";
 export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, ScrapeJob } from "./prometheus-config";
 export {
     registryConfig,

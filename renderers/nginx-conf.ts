@@ -39,7 +39,19 @@ export interface NginxConfInput {
      * Retry-After (seconds); reads pass. Default: none (no window).
      */
     readOnlyRetryAfterSeconds?: number;
+    /** The catalog page: static files under CATALOG_ROOT served at this path (`/ui/`). Default: none (no page). */
+    catalogPath?: string;
+    /**
+     * Origins (`scheme://host[:port]`) whose pages may call the Registry API: CORS headers for them, and
+     * preflights answered by the proxy (from allowed addresses). Default: [] (no CORS header at all).
+     */
+    corsOrigins?: string[];
 }
+
+/** Where the proxy keeps the catalog page's files. */
+export const CATALOG_ROOT = "/usr/share/registry-kit/catalog";
+/** The header the catalog page sends: 401s to it carry no WWW-Authenticate (no browser dialog). */
+export const CATALOG_MARKER_HEADER = "X-Registry-Kit-Catalog";
 
 /** A web application's virtual host: TLS, HTTP → HTTPS, WebSockets, X-Forwarded-Proto https. */
 export interface NginxAppSite {
@@ -83,7 +95,18 @@ export function renderNginxConf(input: NginxConfInput): string {
     if (retryAfter !== undefined && (!Number.isInteger(retryAfter) || retryAfter < 1)) {
         throw new Error(`nginx: readOnlyRetryAfterSeconds ${retryAfter} is not a whole number of seconds, 1 or more`);
     }
+    const catalogPath = input.catalogPath;
+    if (catalogPath !== undefined && (!/^\/(?:[A-Za-z0-9._~-]+\/)+$/.test(catalogPath) || catalogPath.startsWith("/v2/"))) {
+        throw new Error(`nginx: catalogPath ${JSON.stringify(catalogPath)} is not a path such as /ui/ outside /v2/`);
+    }
+    const origins = input.corsOrigins ?? [];
+    for (const o of origins) {
+        if (!/^https?:\/\/[a-z0-9.\-[\]:]+$/.test(o)) throw new Error(`nginx: corsOrigins entry ${JSON.stringify(o)} is not an origin (scheme://host[:port])`);
+    }
     const view = {
+        ui: catalogPath !== undefined || origins.length > 0,
+        page: catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT },
+        cors: origins.length > 0 && { origins, sourceDefault: input.allowCidrs.length > 0 ? "0" : "1" },
         readOnly: retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) },
         hostname: input.hostname,
         upstream: input.upstream,

@@ -243,6 +243,8 @@ export function proxyFromSettings(
             acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
             app,
             maintenance: control && { controlVolumeName: control.name, retryAfterSeconds: settings.maintenance.gc.retryAfterSeconds },
+            catalog: settings.catalog.enabled ? { path: settings.catalog.path, deleteEnabled: settings.catalog.delete } : undefined,
+            corsOrigins: settings.catalog.allowedOrigins,
         },
         // Only the registry is waited for (GitLab's first start takes minutes; its vhost follows when it is up).
         pulumi.mergeOptions(target.childOpts, { dependsOn: [registry] }),

@@ -15,6 +15,7 @@ import { hostname, isHttpUrl, isLoopbackHost, publicNameProblem } from "../primi
 import { ignoresRedisPassword, inferDialect, REDIS_PASSWORD_IMAGE_RULE, s3RegionProblem } from "../primitives/registry";
 import { ACME_DIRECTORIES, certificateNames, looksLikePrivateKey, parseCertificateChain, parsePrivateKey } from "../primitives/tls";
 import { authSchema } from "./settings/auth";
+import { catalogSchema } from "./settings/catalog";
 import { dockerSchema } from "./settings/docker";
 import { gitlabEndpoint, gitlabPasswordProblem, gitlabSchema, GITLAB_OWNED_SETTINGS, GITLAB_REGISTRY_IMAGE } from "./settings/gitlab";
 import { harborSchema } from "./settings/harbor";
@@ -72,6 +73,7 @@ const sections = {
     harbor: harborSchema,
     /** Retention rules and scheduled garbage collection (small-team, gitlab). */
     maintenance: maintenanceSchema,
+    catalog: catalogSchema,
 };
 
 export const settingsSchema = z
@@ -232,6 +234,21 @@ function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void 
     }
 }
 
+/** The catalog page against the topology and the registry it shows. */
+function checkCatalog(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const c = settings.catalog;
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["catalog", ...path], input, message });
+    if (settings.topology !== "small-team") {
+        const why = `with topology ${settings.topology} (the page signs in with htpasswd users, which only small-team has)`;
+        if (c.enabled) issue(["enabled"], true, `false ${why}`);
+        if (c.allowedOrigins.length > 0) issue(["allowedOrigins"], undefined, `[] ${why}`);
+        return;
+    }
+    if (c.delete && !c.enabled) issue(["delete"], true, "false while catalog.enabled is false (it shows the page's delete buttons)");
+    else if (c.delete && !settings.registry.deleteEnabled)
+        issue(["delete"], true, "false while registry.deleteEnabled is false (the registry refuses deletes)");
+}
+
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
@@ -245,6 +262,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
         });
     }
     checkMaintenance(settings, ctx);
+    checkCatalog(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },

@@ -38,7 +38,12 @@ describe("the tarball", () => {
         for (const f of ["package.json", "README.md", "LICENSE", "CHANGELOG.md", "dist/index.js", "dist/index.d.ts", "dist/program.js"]) {
             expect(files, f).toContain(f);
         }
-        for (const t of fs.readdirSync(path.join(ROOT, "templates"))) expect(files, t).toContain(`dist/templates/${t}`);
+        // Every file, in subfolders too (templates/catalog/: the catalog page).
+        const templates = (fs.readdirSync(path.join(ROOT, "templates"), { recursive: true }) as string[]).filter((t) =>
+            fs.statSync(path.join(ROOT, "templates", t)).isFile(),
+        );
+        expect(templates).toContain(path.join("catalog", "catalog.js"));
+        for (const t of templates) expect(files, t).toContain(`dist/templates/${t.split(path.sep).join("/")}`);
     });
 
     it("holds no tests, benchmarks, CI, sources or local state", () => {

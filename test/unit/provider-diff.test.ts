@@ -64,7 +64,13 @@ const acmeFile = variant(path.join(ROOT, "stacks", "Pulumi.local.yaml"), "acme",
     c["registry-kit:tls"] = { mode: "acme" };
 });
 
+/** The example small-team stack with the catalog page, CORS for a page elsewhere and delete buttons. */
+const catalogFile = variant(path.join(ROOT, "stacks", "Pulumi.local.yaml"), "catalog", (c) => {
+    c["registry-kit:catalog"] = { enabled: true, delete: true, allowedOrigins: ["https://pages.example.com"] };
+});
+
 const STACKS = [
+    { stack: "catalog", file: catalogFile },
     { stack: "acme", file: acmeFile },
     { stack: "local", file: path.join(ROOT, "stacks", "Pulumi.local.yaml") },
     { stack: "gitlab", file: path.join(ROOT, "stacks", "Pulumi.gitlab.yaml") },
@@ -134,6 +140,13 @@ function afterOneChange(stack: string, section: string, values: Record<string, u
 }
 
 describe("one changed setting: exactly the replacements the provider would make", () => {
+    it("small-team: turning the catalog page on replaces the proxy only", () => {
+        const { plans: p } = afterOneChange("local", "catalog", { enabled: true });
+        const notSame = Object.fromEntries(Object.entries(p).filter(([, x]) => x.action !== "same"));
+        expect(Object.keys(notSame)).toEqual(["rk-local-proxy"]);
+        expect(notSame["rk-local-proxy"]).toMatchObject({ action: "replace" });
+    }, 120_000);
+
     it("small-team: a new proxy port replaces the proxy only", () => {
         const { plans: p } = afterOneChange("local", "proxy", { httpsPort: 9443 });
         const notSame = Object.fromEntries(Object.entries(p).filter(([, x]) => x.action !== "same"));
