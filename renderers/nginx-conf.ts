@@ -39,7 +39,28 @@ export interface NginxConfInput {
      * Retry-After (seconds); reads pass. Default: none (no window).
      */
     readOnlyRetryAfterSeconds?: number;
+    /** Pull-through mirrors, each a server of its own with the registry's TLS settings and allowlist. Default: none. */
+    mirrors?: NginxMirrorSite[];
 }
+
+/** A mirror's server: on port 443 by its own name, or on a port of its own. */
+export interface NginxMirrorSite {
+    /** The mirror's name (a comment in the file). */
+    name: string;
+    /** The upstream's URL (a comment in the file). */
+    upstreamUrl: string;
+    /** `host:port` of the mirror's registry on the Docker network. */
+    upstream: string;
+    /** Its host name; on port 443 it must differ from the registry's. Default: the registry's host name. */
+    hostname?: string;
+    /** Port nginx listens on inside the container: 443 (by name, beside the registry) or MIRROR_HTTPS_PORT_BASE + n. */
+    listenPort: number;
+    /** Refuse writes (POST, PUT, PATCH, DELETE) with 405 before they reach the cache: mirrors without auth. Default: false. */
+    refuseWrites?: boolean;
+}
+
+/** Inside the proxy container, a mirror on a host port of its own listens on this port plus its index. */
+export const MIRROR_HTTPS_PORT_BASE = 10443;
 
 /** A web application's virtual host: TLS, HTTP → HTTPS, WebSockets, X-Forwarded-Proto https. */
 export interface NginxAppSite {
@@ -83,8 +104,39 @@ export function renderNginxConf(input: NginxConfInput): string {
     if (retryAfter !== undefined && (!Number.isInteger(retryAfter) || retryAfter < 1)) {
         throw new Error(`nginx: readOnlyRetryAfterSeconds ${retryAfter} is not a whole number of seconds, 1 or more`);
     }
+    const mirrors = input.mirrors ?? [];
+    const served = new Set([`${input.hostname.toLowerCase()}:443`]);
+    for (const m of mirrors) {
+        if (m.hostname !== undefined && !isHostname(m.hostname))
+            throw new Error(`nginx: mirror hostname ${JSON.stringify(m.hostname)} is not a DNS name or IP address`);
+        if (!/^[a-z0-9.-]+:\d+$/i.test(m.upstream)) throw new Error(`nginx: mirror upstream ${JSON.stringify(m.upstream)} is not host:port`);
+        if (!/^[a-z0-9-]+$/.test(m.name) || /[\s{};'"]/.test(m.upstreamUrl))
+            throw new Error(`nginx: mirror ${JSON.stringify(m.name)} has a name or URL that is not one word`);
+        const key = `${(m.hostname ?? input.hostname).toLowerCase()}:${m.listenPort}`;
+        if (served.has(key)) throw new Error(`nginx: two servers answer to ${key}`);
+        served.add(key);
+    }
+    const readOnly = retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) };
+    const registrySite = {
+        listen: "443 ssl default_server",
+        serverName: input.hostname,
+        upstream: input.upstream,
+        readOnly,
+        refuseWrites: false,
+        mirror: false,
+    };
+    const mirrorSites = mirrors.map((m) => ({
+        listen: m.listenPort === 443 ? "443 ssl" : `${m.listenPort} ssl default_server`,
+        serverName: m.hostname ?? input.hostname,
+        upstream: m.upstream,
+        readOnly: false,
+        refuseWrites: m.refuseWrites ?? false,
+        mirror: { name: m.name, upstream: m.upstreamUrl },
+    }));
     const view = {
-        readOnly: retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) },
+        readOnly,
+        sites: [registrySite, ...mirrorSites],
+        anonymousMirrors: mirrors.some((m) => m.refuseWrites),
         hostname: input.hostname,
         upstream: input.upstream,
         httpsPortSuffix: input.publicHttpsPort === 443 ? "" : `:${input.publicHttpsPort}`,
