@@ -28,7 +28,7 @@ export function dockerDaemonJson(mirrors: MirrorClientInput[]): string | undefin
 }
 
 /** Where containerd reads an upstream's hosts.toml (config_path /etc/containerd/certs.d). */
-export const containerdHostsPath = (namespace: string) => `/etc/containerd/certs.d/${namespace.replace(":", "_")}/hosts.toml`;
+export const containerdHostsPath = (namespace: string) => `/etc/containerd/certs.d/${namespace}/hosts.toml`;
 
 /**
  * containerd's hosts.toml per upstream namespace (path → text): `server` is the upstream, each mirror of it a

@@ -247,7 +247,7 @@ function checkMirrors(settings: Settings, ctx: z.core.$RefinementCtx): void {
             );
         } else if (m.httpsPort === registryPort) {
             issue([i, "httpsPort"], m.httpsPort, `nothing (a mirror with a hostname is served on proxy.httpsPort, ${registryPort}, by name), or another port`);
-        } else if (host === registryHost && port === registryPort) {
+        } else if (host === registryHost && port === registryPort && m.hostname !== undefined) {
             issue(
                 [i, "hostname"],
                 m.hostname,
