@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { settingsFailure } from "../settings-failure";
 import { renderCli } from "../render-cli";
 import { parseSettings } from "../../stacks/config";
@@ -387,4 +387,34 @@ describe("the upstream password through the program and render", () => {
         expect(prometheus).toContain("job_name: registry-mirror");
         expect(prometheus).toMatch(/- mirror-hub:5001\n\s+labels:\n\s+mirror: hub/);
     });
+});
+
+describe("mirrors on object storage", () => {
+    it("gives each mirror the registry's bucket and credentials under <rootDirectory>/mirrors/<name>, and no volume", () => {
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-mirrors-s3-"));
+        try {
+            const config = {
+                "registry-kit:hostname": "registry.example.com",
+                "registry-kit:registry": { storage: { type: "minio" } },
+                "registry-kit:mirrors": [hub],
+            };
+            const stack = path.join(work, "Pulumi.mirs3.yaml");
+            fs.writeFileSync(stack, stringify({ config }));
+            const out = path.join(work, "out");
+            renderCli(["--stack", "mirs3", "--config", stack, "--out", out, "--state", path.join(work, "state.json"), "--show-secrets"]);
+            const read = (container: string) => parse(fs.readFileSync(path.join(out, "files", container, "etc", "distribution", "config.yml"), "utf8"));
+            expect(read("rk-mirs3-mirror-hub").storage.s3).toMatchObject({ bucket: "registry", rootdirectory: "/registry/mirrors/hub" });
+            expect(read("rk-mirs3-registry").storage.s3).toMatchObject({ bucket: "registry", rootdirectory: "/registry" });
+            const resources = JSON.parse(fs.readFileSync(path.join(out, "manifest.json"), "utf8")).resources as { type: string; name: string; inputs: any }[];
+            expect(resources.filter((r) => r.type === "docker:index/volume:Volume").map((r) => r.name)).not.toContain("rk-mirs3-mirror-hub-data");
+            const mirror = resources.find((r) => r.type === "docker:index/container:Container" && r.name === "rk-mirs3-mirror-hub")!;
+            const registry = resources.find((r) => r.type === "docker:index/container:Container" && r.name === "rk-mirs3-registry")!;
+            const s3Env = (envs: string[]) => envs.filter((e) => e.startsWith("REGISTRY_STORAGE_S3_"));
+            expect(s3Env(mirror.inputs.envs)).toHaveLength(2);
+            expect(s3Env(mirror.inputs.envs)).toEqual(s3Env(registry.inputs.envs));
+            expect(mirror.inputs.volumes).toEqual([]);
+        } finally {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }, 120_000);
 });
