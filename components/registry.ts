@@ -122,7 +122,7 @@ export interface RegistryArgs {
     tokenAuth?: RegistryTokenAuthArgs;
     /** Endpoints notified of pushes, pulls and deletes. Default: none. Plain list: it decides the config. */
     notifications?: RegistryNotificationArgs[];
-    /** Allow deleting manifests and blobs through the API. Default: true. */
+    /** Allow deleting manifests and blobs through the API. Default: true (false with pullThrough). */
     deleteEnabled?: pulumi.Input<boolean>;
     /** Purging of abandoned uploads. Default: enabled, age 168h, every 24h. */
     uploadPurging?: pulumi.Input<UploadPurgingArgs>;
@@ -143,6 +143,23 @@ export interface RegistryArgs {
      * restart could clear it after GC). Default: none. Plain object: it decides which containers exist.
      */
     garbageCollection?: RegistryGarbageCollectionArgs;
+    /**
+     * Pull-through cache mode (Distribution's `proxy`): serve `remoteUrl`'s images, fetching each on its first
+     * pull and keeping it for `ttl`; pushes and deletes are refused. One upstream per registry. Default: none
+     * (a normal registry). Plain object: it decides the config and environment.
+     */
+    pullThrough?: RegistryPullThroughArgs;
+}
+
+export interface RegistryPullThroughArgs {
+    /** The upstream's URL, such as https://registry-1.docker.io. Required. */
+    remoteUrl: pulumi.Input<string>;
+    /** User name at the upstream. Default: none (anonymous). */
+    username?: pulumi.Input<string>;
+    /** Password or token at the upstream, made secret here. Default: none. */
+    password?: pulumi.Input<string>;
+    /** How long cached content is kept (a Go duration; registry 3 only, 2.8 keeps it 168h). Default: 168h. */
+    ttl?: pulumi.Input<string>;
 }
 
 export interface RegistryGarbageCollectionArgs {
@@ -203,6 +220,12 @@ export class Registry extends pulumi.ComponentResource {
         if (typeof args.image === "string" && args.redisPassword !== undefined && ignoresRedisPassword(args.image)) {
             throw new Error(`Registry "${name}": invalid arguments:\nargs.image: got ${JSON.stringify(args.image)}; allowed: ${REDIS_PASSWORD_IMAGE_RULE}`);
         }
+        const pull = args.pullThrough;
+        if (pull && (args.garbageCollection || args.tokenAuth || (args.notifications ?? []).length > 0)) {
+            throw new Error(
+                `Registry "${name}": invalid arguments:\nargs.pullThrough: got an object; allowed: pullThrough without garbageCollection, tokenAuth or notifications`,
+            );
+        }
         if (replicas > 1 && !args.s3) {
             throw new Error(
                 `Registry "${name}": invalid arguments:\nargs.replicas: got ${replicas}; allowed: 1 without args.s3 (replicas must share object storage, not a volume)`,
@@ -254,18 +277,20 @@ export class Registry extends pulumi.ComponentResource {
                   .apply(([realm, issuer, service]) => ({ realm, issuer, service }))
             : pulumi.output(undefined);
         const notifications = args.notifications ?? [];
+        const proxy = pull ? pulumi.all([pull.remoteUrl, pull.ttl ?? "168h"]).apply(([remoteUrl, ttl]) => ({ remoteUrl, ttl })) : pulumi.output(undefined);
         this.configYaml = pulumi
             .all([
                 dialect,
                 storage,
                 args.redisAddress,
-                args.deleteEnabled ?? true,
+                // A cache deletes what expires itself; the API's deletes would only be refused.
+                args.deleteEnabled ?? !pull,
                 args.uploadPurging ?? {},
                 args.logLevel ?? "info",
                 args.extraConfig ?? {},
-                tokenAuth,
+                pulumi.all([tokenAuth, proxy]),
             ])
-            .apply(([d, storageDriver, redisAddress, deleteEnabled, purging, logLevel, extraConfig, tokenAuthValue]) =>
+            .apply(([d, storageDriver, redisAddress, deleteEnabled, purging, logLevel, extraConfig, [tokenAuthValue, proxyValue]]) =>
                 renderRegistryConfig({
                     dialect: d,
                     storage: storageDriver,
@@ -282,6 +307,7 @@ export class Registry extends pulumi.ComponentResource {
                     htpasswdPath: args.htpasswd !== undefined ? HTPASSWD_PATH : undefined,
                     tokenAuth: tokenAuthValue,
                     notifications: notifications.length > 0,
+                    proxy: proxyValue,
                     extraConfig,
                 }),
             );
@@ -318,6 +344,8 @@ export class Registry extends pulumi.ComponentResource {
                 .apply((list) => notificationEndpointsYaml(list.map(([n, url, secret]) => ({ name: n, url, secret }))));
             envs.push(pulumi.secret(pulumi.interpolate`${NOTIFICATIONS_ENV}=${endpoints}`));
         }
+        if (pull?.username !== undefined) envs.push(pulumi.interpolate`REGISTRY_PROXY_USERNAME=${pull.username}`);
+        if (pull?.password !== undefined) envs.push(pulumi.secret(pulumi.interpolate`REGISTRY_PROXY_PASSWORD=${pull.password}`));
         if (args.redisPassword !== undefined) envs.push(pulumi.secret(pulumi.interpolate`REGISTRY_REDIS_PASSWORD=${args.redisPassword}`));
 
         const containerName = pulumi.output(args.containerName ?? name);

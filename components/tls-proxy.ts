@@ -18,7 +18,9 @@ import {
     NGINX_CERT_PATH,
     NGINX_CONFIG_PATH,
     NGINX_KEY_PATH,
+    MIRROR_HTTPS_PORT_BASE,
     NginxAppSite,
+    NginxMirrorSite,
     PROXY_MAINTENANCE_DIR,
     renderNginxConf,
 } from "../renderers/nginx-conf";
@@ -99,6 +101,12 @@ export interface TlsProxyArgs {
      * and preflight answers for exactly these. Default: [] (no CORS headers).
      */
     corsOrigins?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Pull-through mirrors served beside the registry, with its certificate, TLS settings and allowlist: each on
+     * its own host name (port 443 inside, `httpsPort` outside) or on a host port of its own. Default: [].
+     * Plain list: it decides the ports.
+     */
+    mirrors?: TlsProxyMirrorArgs[];
 }
 
 export interface TlsProxyCatalogArgs {
@@ -108,6 +116,21 @@ export interface TlsProxyCatalogArgs {
     deleteEnabled?: pulumi.Input<boolean>;
     /** `host[:port]` in the page's `docker pull` commands. Default: hostname, with `:httpsPort` unless 443. */
     pullHost?: pulumi.Input<string>;
+}
+
+export interface TlsProxyMirrorArgs {
+    /** The mirror's name. Required. */
+    name: string;
+    /** The upstream's URL (a comment in nginx.conf). Required. */
+    upstreamUrl: string;
+    /** `host:port` of the mirror's registry on the network. Required. */
+    upstream: pulumi.Input<string>;
+    /** Its host name (the certificate must name it). Default: the registry's hostname (then httpsPort is required). */
+    hostname?: string;
+    /** A host port of its own. Default: the registry's httpsPort (then hostname is required). */
+    httpsPort?: number;
+    /** Refuse writes at the proxy (a mirror without auth). Default: false. */
+    refuseWrites?: boolean;
 }
 
 export interface TlsProxyMaintenanceArgs {
@@ -141,6 +164,18 @@ export class TlsProxy extends pulumi.ComponentResource {
         if (typeof args.httpsPort === "number" && args.httpsPort === args.httpPort) {
             throw new Error(`TlsProxy "${name}": invalid arguments:\nargs.httpPort: got ${args.httpPort}; allowed: a port other than args.httpsPort`);
         }
+        const mirrors = args.mirrors ?? [];
+        for (const m of mirrors) validateArgs("TlsProxy", name, m, { hostname, httpsPort: port });
+        const mirrorSites = pulumi.all(mirrors.map((m) => m.upstream)).apply((upstreams) =>
+            mirrors.map((m, i): NginxMirrorSite => ({
+                name: m.name,
+                upstreamUrl: m.upstreamUrl,
+                upstream: upstreams[i],
+                hostname: m.hostname,
+                listenPort: m.httpsPort === undefined ? 443 : MIRROR_HTTPS_PORT_BASE + i,
+                refuseWrites: m.refuseWrites ?? false,
+            })),
+        );
         const app = args.app;
         if (app) validateArgs("TlsProxy", name, app, { hostname, httpsPort: port });
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
@@ -172,9 +207,9 @@ export class TlsProxy extends pulumi.ComponentResource {
                 args.hstsMaxAge ?? 31536000,
                 appSite,
                 args.maintenance ? (args.maintenance.retryAfterSeconds ?? 300) : undefined,
-                args.corsOrigins ?? [],
+                pulumi.all([args.corsOrigins ?? [], mirrorSites]),
             ])
-            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds, corsOrigins]) =>
+            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds, [corsOrigins, mirrorList]]) =>
                 renderNginxConf({
                     hostname,
                     upstream,
@@ -186,6 +221,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                     readOnlyRetryAfterSeconds,
                     catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
                     corsOrigins,
+                    mirrors: mirrorList.length > 0 ? mirrorList : undefined,
                 }),
             );
         const catalog = args.catalog;
@@ -244,11 +280,14 @@ export class TlsProxy extends pulumi.ComponentResource {
                 { internal: 443, external: https, ip },
                 { internal: 80, external: http, ip },
                 ...(appHttps !== undefined && appHttps !== https ? [{ internal: APP_HTTPS_PORT, external: appHttps, ip }] : []),
+                ...mirrors.flatMap((m, i) => (m.httpsPort === undefined ? [] : [{ internal: MIRROR_HTTPS_PORT_BASE + i, external: m.httpsPort, ip }])),
             ]);
         // The public names as aliases too: containers on the network reach the proxy by them.
-        const aliases = pulumi
-            .all([args.hostname, app?.hostname])
-            .apply((names) => ["proxy", ...names.filter((h): h is string => h !== undefined && net.isIP(h) === 0)]);
+        const aliases = pulumi.all([args.hostname, app?.hostname]).apply((names) => {
+            const own = names.filter((h): h is string => h !== undefined && net.isIP(h) === 0);
+            const mirrorNames = mirrors.map((m) => m.hostname).filter((h): h is string => h !== undefined && net.isIP(h) === 0 && !own.includes(h));
+            return ["proxy", ...own, ...mirrorNames];
+        });
 
         this.container = new docker.Container(
             name,

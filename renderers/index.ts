@@ -7,9 +7,10 @@ export { HARBOR_DEFAULT_VERSION, HARBOR_STORAGE_DRIVERS } from "../primitives/ha
 export { RegistryDialect } from "../primitives/registry";
 export { harborCommand, harborPaths, harborStdin } from "./harbor-scripts";
 export { renderHtpasswd, bcryptSalt } from "./htpasswd";
-export { renderNginxConf, NginxConfInput } from "./nginx-conf";
 export { renderCatalogConfig, catalogFiles, CatalogConfigInput, CATALOG_FILES } from "./catalog";
-export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, ScrapeJob } from "./prometheus-config";
+export { renderNginxConf, NginxConfInput, NginxMirrorSite } from "./nginx-conf";
+export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, mirrorScrapeJob, ScrapeJob } from "./prometheus-config";
+export { containerdHostsFiles, dockerDaemonJson, mirrorPullExample, MirrorClientInput, upstreamNamespace } from "./mirror-clients";
 export {
     registryConfig,
     renderRegistryConfig,

@@ -46,12 +46,33 @@ export interface NginxConfInput {
      * preflights answered by the proxy (from allowed addresses). Default: [] (no CORS header at all).
      */
     corsOrigins?: string[];
+    /** Pull-through mirrors, each a server of its own with the registry's TLS settings and allowlist. Default: none. */
+    mirrors?: NginxMirrorSite[];
 }
 
 /** Where the proxy keeps the catalog page's files. */
 export const CATALOG_ROOT = "/usr/share/registry-kit/catalog";
 /** The header the catalog page sends: 401s to it carry no WWW-Authenticate (no browser dialog). */
 export const CATALOG_MARKER_HEADER = "X-Registry-Kit-Catalog";
+
+/** A mirror's server: on port 443 by its own name, or on a port of its own. */
+export interface NginxMirrorSite {
+    /** The mirror's name (a comment in the file). */
+    name: string;
+    /** The upstream's URL (a comment in the file). */
+    upstreamUrl: string;
+    /** `host:port` of the mirror's registry on the Docker network. */
+    upstream: string;
+    /** Its host name; on port 443 it must differ from the registry's. Default: the registry's host name. */
+    hostname?: string;
+    /** Port nginx listens on inside the container: 443 (by name, beside the registry) or MIRROR_HTTPS_PORT_BASE + n. */
+    listenPort: number;
+    /** Refuse writes (POST, PUT, PATCH, DELETE) with 405 before they reach the cache: mirrors without auth. Default: false. */
+    refuseWrites?: boolean;
+}
+
+/** Inside the proxy container, a mirror on a host port of its own listens on this port plus its index. */
+export const MIRROR_HTTPS_PORT_BASE = 10443;
 
 /** A web application's virtual host: TLS, HTTP → HTTPS, WebSockets, X-Forwarded-Proto https. */
 export interface NginxAppSite {
@@ -103,11 +124,51 @@ export function renderNginxConf(input: NginxConfInput): string {
     for (const o of origins) {
         if (!/^https?:\/\/[a-z0-9.\-[\]:]+$/.test(o)) throw new Error(`nginx: corsOrigins entry ${JSON.stringify(o)} is not an origin (scheme://host[:port])`);
     }
+    const mirrors = input.mirrors ?? [];
+    const served = new Set([`${input.hostname.toLowerCase()}:443`]);
+    for (const m of mirrors) {
+        if (m.hostname !== undefined && !isHostname(m.hostname))
+            throw new Error(`nginx: mirror hostname ${JSON.stringify(m.hostname)} is not a DNS name or IP address`);
+        if (!/^[a-z0-9.-]+:\d+$/i.test(m.upstream)) throw new Error(`nginx: mirror upstream ${JSON.stringify(m.upstream)} is not host:port`);
+        if (!/^[a-z0-9-]+$/.test(m.name) || /[\s{};'"]/.test(m.upstreamUrl))
+            throw new Error(`nginx: mirror ${JSON.stringify(m.name)} has a name or URL that is not one word`);
+        const key = `${(m.hostname ?? input.hostname).toLowerCase()}:${m.listenPort}`;
+        if (served.has(key)) throw new Error(`nginx: two servers answer to ${key}`);
+        served.add(key);
+    }
+    const readOnly = retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) };
+    const ui = catalogPath !== undefined || origins.length > 0;
+    const page = catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT };
+    const cors = origins.length > 0 && { origins, sourceDefault: input.allowCidrs.length > 0 ? "0" : "1" };
+    // The catalog page and CORS belong to the registry's server only (a site's false stops mustache's lookup).
+    const registrySite = {
+        listen: "443 ssl default_server",
+        serverName: input.hostname,
+        upstream: input.upstream,
+        readOnly,
+        refuseWrites: false,
+        mirror: false,
+        ui,
+        page,
+        cors,
+    };
+    const mirrorSites = mirrors.map((m) => ({
+        listen: m.listenPort === 443 ? "443 ssl" : `${m.listenPort} ssl default_server`,
+        serverName: m.hostname ?? input.hostname,
+        upstream: m.upstream,
+        readOnly: false,
+        refuseWrites: m.refuseWrites ?? false,
+        mirror: { name: m.name, upstream: m.upstreamUrl },
+        ui: false,
+        page: false,
+        cors: false,
+    }));
     const view = {
-        ui: catalogPath !== undefined || origins.length > 0,
-        page: catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT },
-        cors: origins.length > 0 && { origins, sourceDefault: input.allowCidrs.length > 0 ? "0" : "1" },
-        readOnly: retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) },
+        ui,
+        cors,
+        readOnly,
+        sites: [registrySite, ...mirrorSites],
+        anonymousMirrors: mirrors.some((m) => m.refuseWrites),
         hostname: input.hostname,
         upstream: input.upstream,
         httpsPortSuffix: input.publicHttpsPort === 443 ? "" : `:${input.publicHttpsPort}`,

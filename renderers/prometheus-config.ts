@@ -73,3 +73,13 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
 export function renderPrometheusConfig(input: PrometheusConfigInput): string {
     return stringify(prometheusConfig(input), { lineWidth: 0 });
 }
+
+/** One job for the pull-through mirrors: each mirror's debug server, labelled `mirror="<name>"`. */
+export function mirrorScrapeJob(mirrors: { name: string; targets: string[] }[]): ScrapeJob {
+    return {
+        job_name: "registry-mirror",
+        metrics_path: "/metrics",
+        scheme: "http",
+        static_configs: mirrors.map((m) => ({ targets: [...m.targets], labels: { mirror: m.name } })),
+    };
+}

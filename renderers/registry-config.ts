@@ -15,6 +15,8 @@ export const DIALECTS: Record<
         s3Extra: Record<string, unknown>;
         /** The redis section for one address. */
         redis: (address: string) => Record<string, unknown>;
+        /** Whether `proxy.ttl` exists (Distribution 3.0); 2.8 keeps cached content 168h and ignores the key. */
+        proxyTtl: boolean;
     }
 > = {
     v2: {
@@ -28,6 +30,7 @@ export const DIALECTS: Record<
             writetimeout: "10s",
             pool: { maxidle: 16, maxactive: 64, idletimeout: "300s" },
         }),
+        proxyTtl: false,
     },
     v3: {
         configPath: "/etc/distribution/config.yml",
@@ -42,6 +45,7 @@ export const DIALECTS: Record<
             poolsize: 64,
             connmaxidletime: "300s",
         }),
+        proxyTtl: true,
     },
 };
 
@@ -92,6 +96,11 @@ export interface RegistryConfigInput {
     tokenAuth?: { realm: string; issuer: string; service?: string };
     /** Whether notification endpoints are set (through NOTIFICATIONS_ENV, which keeps their secret out of this file). Default: false. */
     notifications?: boolean;
+    /**
+     * Pull-through cache of `remoteUrl` (proxy mode: pushes and deletes refused); the upstream's username and
+     * password go in REGISTRY_PROXY_USERNAME and REGISTRY_PROXY_PASSWORD, never here. Default: none.
+     */
+    proxy?: { remoteUrl: string; ttl: string };
     /** Raw configuration merged last, over everything generated. */
     extraConfig?: Record<string, unknown>;
 }
@@ -133,6 +142,9 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
     }
     if (input.tokenAuth) {
         config.auth = tokenAuthSection({ dialect: input.dialect, ...input.tokenAuth });
+    }
+    if (input.proxy) {
+        config.proxy = { remoteurl: input.proxy.remoteUrl, ...(DIALECTS[input.dialect].proxyTtl ? { ttl: input.proxy.ttl } : {}) };
     }
     if (input.notifications) {
         // Tag events name the tag (GitLab's registry view needs it); the endpoints come from NOTIFICATIONS_ENV.

@@ -11,12 +11,18 @@ import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs } from "../components/registry";
-import { TlsProxy, TlsProxyAppArgs } from "../components/tls-proxy";
+import { TlsProxy, TlsProxyAppArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
 import { ScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
 import { ageSeconds } from "./settings/maintenance";
 import { ACME_DIRECTORIES, Settings } from "./schema";
+
+/** `host` or `host:port` as clients write it (the port is left out when it is 443). */
+export function registryHost(hostname: string, httpsPort: number): string {
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    return httpsPort === 443 ? host : `${host}:${httpsPort}`;
+}
 
 /** certbot's name for the stack's certificate: /etc/letsencrypt/live/registry-kit/. */
 export const ACME_CERT_NAME = "registry-kit";
@@ -224,6 +230,7 @@ export function proxyFromSettings(
     certs: Certificates,
     app?: TlsProxyAppArgs,
     control?: docker.Volume,
+    mirrors?: { proxy: TlsProxyMirrorArgs[]; registries: Registry[] },
 ): TlsProxy {
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
     return new TlsProxy(
@@ -245,9 +252,10 @@ export function proxyFromSettings(
             maintenance: control && { controlVolumeName: control.name, retryAfterSeconds: settings.maintenance.gc.retryAfterSeconds },
             catalog: settings.catalog.enabled ? { path: settings.catalog.path, deleteEnabled: settings.catalog.delete } : undefined,
             corsOrigins: settings.catalog.allowedOrigins,
+            ...(mirrors && mirrors.proxy.length > 0 ? { mirrors: mirrors.proxy } : {}),
         },
-        // Only the registry is waited for (GitLab's first start takes minutes; its vhost follows when it is up).
-        pulumi.mergeOptions(target.childOpts, { dependsOn: [registry] }),
+        // Only the registries are waited for (GitLab's first start takes minutes; its vhost follows when it is up).
+        pulumi.mergeOptions(target.childOpts, { dependsOn: [registry, ...(mirrors?.registries ?? [])] }),
     );
 }
 

@@ -74,6 +74,7 @@ const SECRET_PATHS = [
     "harbor.ssh.privateKey",
     "harbor.ssh.password",
     "maintenance.replication[*].password",
+    "mirrors[*].password",
 ];
 
 /** Whether a secret path holds a value in `raw`. */
@@ -106,7 +107,7 @@ export function parseSettings(raw: Record<string, unknown>, secretKeys: string[]
     if (problems.length > 0 || !result.success) {
         throw new ConfigError(`invalid stack configuration:\n${problems.join("\n")}`);
     }
-    const plain = SECRET_PATHS.filter((p) => !secretKeys.includes(p.split(".")[0]) && hasValue(raw, p)).map((p) => `${NAMESPACE}:${p}`);
+    const plain = SECRET_PATHS.filter((p) => !secretKeys.includes(p.split(/[.[]/)[0]) && hasValue(raw, p)).map((p) => `${NAMESPACE}:${p}`);
     if (plain.length > 0) {
         throw new ConfigError(
             "invalid stack configuration:\n" +

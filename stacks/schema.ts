@@ -24,6 +24,7 @@ import { proxySchema } from "./settings/proxy";
 import { registrySchema } from "./settings/registry";
 import { minioEndpointPort } from "./settings/storage";
 import { maintenanceSchema } from "./settings/maintenance";
+import { mirrorsSchema } from "./settings/mirrors";
 import { tlsSchema } from "./settings/tls";
 
 // What this module exported before the split, for the modules and tests that import it from here.
@@ -74,6 +75,8 @@ const sections = {
     /** Retention rules and scheduled garbage collection (small-team, gitlab). */
     maintenance: maintenanceSchema,
     catalog: catalogSchema,
+    /** Pull-through mirrors of other registries (small-team). */
+    mirrors: mirrorsSchema,
 };
 
 export const settingsSchema = z
@@ -249,6 +252,64 @@ function checkCatalog(settings: Settings, ctx: z.core.$RefinementCtx): void {
         issue(["delete"], true, "false while registry.deleteEnabled is false (the registry refuses deletes)");
 }
 
+/** Mirrors against each other, the registry's name and port, and the topology. */
+function checkMirrors(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const mirrors = settings.mirrors;
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["mirrors", ...path], input, message });
+    if (mirrors.length === 0) return;
+    if (settings.topology !== "small-team") {
+        const why =
+            settings.topology === "gitlab"
+                ? "GitLab issues the registry's tokens for its projects' paths, and a mirror serves the upstream's paths"
+                : "Harbor has its own proxy-cache projects: configure them in Harbor";
+        issue([], undefined, `[] with topology ${settings.topology} (${why}); mirrors run with topology small-team`);
+        return;
+    }
+    const registryPort = settings.proxy.httpsPort;
+    const registryHost = settings.hostname.toLowerCase();
+    const dialect = settings.registry.dialect ?? inferDialect(settings.registry.image);
+    mirrors.forEach((m, i) => {
+        const first = mirrors.findIndex((o) => o.name === m.name);
+        if (first < i) issue([i, "name"], m.name, `a name not used by another mirror (mirrors[${first}] is ${m.name})`);
+        const port = m.httpsPort ?? registryPort;
+        const host = (m.hostname ?? settings.hostname).toLowerCase();
+        if (m.httpsPort === registryPort && m.hostname === undefined) {
+            issue(
+                [i, "httpsPort"],
+                m.httpsPort,
+                `a port other than proxy.httpsPort (${registryPort}), which serves the registry; or a hostname of the mirror's own`,
+            );
+        } else if (m.httpsPort === registryPort) {
+            issue([i, "httpsPort"], m.httpsPort, `nothing (a mirror with a hostname is served on proxy.httpsPort, ${registryPort}, by name), or another port`);
+        } else if (host === registryHost && port === registryPort && m.hostname !== undefined) {
+            issue(
+                [i, "hostname"],
+                m.hostname,
+                `a host name other than the registry's (${settings.hostname}) on port ${registryPort}, or httpsPort: a port of the mirror's own`,
+            );
+        }
+        const clash = mirrors.slice(0, i).findIndex((o) => (o.hostname ?? settings.hostname).toLowerCase() === host && (o.httpsPort ?? registryPort) === port);
+        if (clash >= 0 && m.httpsPort !== registryPort) {
+            const key = m.httpsPort !== undefined ? "httpsPort" : "hostname";
+            issue(
+                [i, key],
+                m[key],
+                `a host name and port not used by another mirror (mirrors[${clash}], ${mirrors[clash].name}, is served at ${host}:${port})`,
+            );
+        } else if (m.httpsPort !== undefined && m.httpsPort !== registryPort) {
+            const samePort = mirrors.slice(0, i).findIndex((o) => o.httpsPort === m.httpsPort);
+            if (samePort >= 0) issue([i, "httpsPort"], m.httpsPort, `a port not used by another mirror (mirrors[${samePort}], ${mirrors[samePort].name})`);
+        }
+        if (dialect === "v2" && m.ttl !== "168h") {
+            issue(
+                [i, "ttl"],
+                m.ttl,
+                `168h with ${settings.registry.image}: Distribution 2.8 has no proxy.ttl (it keeps cached content 168h and ignores the setting); use a registry:3 image for another TTL`,
+            );
+        }
+    });
+}
+
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
@@ -263,6 +324,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     }
     checkMaintenance(settings, ctx);
     checkCatalog(settings, ctx);
+    checkMirrors(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
@@ -274,6 +336,12 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     if (settings.topology !== "harbor" && settings.registry.storage.type === "minio" && minio.hostPort !== undefined) {
         published.push({ path: ["registry", "storage", "minio", "hostPort"], ip: minio.hostIp, port: minio.hostPort });
     }
+    settings.mirrors.forEach((m, i) => {
+        // A port equal to the registry's is refused in checkMirrors; two mirrors' equal ports there too.
+        if (m.httpsPort !== undefined && m.httpsPort !== settings.proxy.httpsPort && settings.mirrors.findIndex((o) => o.httpsPort === m.httpsPort) === i) {
+            published.push({ path: ["mirrors", i, "httpsPort"], ip: settings.proxy.hostIp, port: m.httpsPort });
+        }
+    });
     const gitlab = settings.topology === "gitlab" ? checkGitlab(settings, ctx) : undefined;
     if (gitlab && gitlab.port !== settings.proxy.httpsPort) {
         published.push({ path: ["gitlab", "externalUrl"], ip: settings.proxy.hostIp, port: gitlab.port });
@@ -317,6 +385,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             [settings.hostname, ["hostname"]],
             ...(gitlab ? [[gitlab.hostname, ["gitlab", "externalUrl"]] as [string, (string | number)[]]] : []),
             ...settings.tls.extraSans.map((n, i): [string, (string | number)[]] => [n, ["tls", "extraSans", i]]),
+            ...settings.mirrors.flatMap((m, i): [string, (string | number)[]][] => (m.hostname ? [[m.hostname, ["mirrors", i, "hostname"]]] : [])),
         ];
         for (const [name, path] of names) {
             const problem = publicNameProblem(name);
@@ -552,6 +621,9 @@ function checkProvidedCertificates(settings: Settings, gitlabHost: string | unde
     if (!certificate || !privateKey) return;
     const registry = checkCertificatePair(["tls"], certificate, privateKey, ctx);
     if (registry) requireName(registry, ["tls", "certificate"], settings.hostname, "", ctx);
+    for (const m of settings.mirrors) {
+        if (registry && m.hostname) requireName(registry, ["tls", "certificate"], m.hostname, `mirror ${m.name} is served on it`, ctx);
+    }
     if (gitlabHost === undefined) return;
     const g = settings.gitlab;
     if (g.certificate && g.privateKey) {

@@ -15,8 +15,10 @@ import {
     monitoringFromSettings,
     proxyFromSettings,
     registryFromSettings,
+    registryHost,
     stackTarget,
 } from "./common";
+import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
 
 export interface SmallTeamOutputs {
@@ -35,13 +37,15 @@ export interface SmallTeamOutputs {
     certificateNotAfter: pulumi.Output<string> | undefined;
     maintenanceRunCommand: pulumi.Output<string> | undefined;
     backupVolume: pulumi.Output<string> | undefined;
+    /** Per mirror: its URL, host, upstream and `docker pull` form. */
+    mirrors: pulumi.Output<Record<string, unknown>>;
+    /** daemon.json's `registry-mirrors` (Docker Hub mirrors only); empty without one. */
+    mirrorDockerDaemonJson: pulumi.Output<string>;
+    /** containerd's hosts.toml per upstream (and the CA, self-signed), path → content. */
+    mirrorContainerdHosts: pulumi.Output<Record<string, string>>;
 }
 
-/** `host` or `host:port` as clients write it (the port is left out when it is 443). */
-export function registryHost(hostname: string, httpsPort: number): string {
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    return httpsPort === 443 ? host : `${host}:${httpsPort}`;
-}
+export { registryHost };
 
 /** Copy-paste steps for a Docker client to trust the CA and log in. */
 export function clientSetupText(host: string, selfSigned: boolean): string {
@@ -57,7 +61,11 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const target = stackTarget(settings, opts);
     const { prefix } = target;
 
-    const certs = certificatesFromSettings(settings, prefix, opts);
+    const mirrorNames = settings.mirrors.flatMap((m) => (m.hostname ? [m.hostname] : []));
+    const certs = certificatesFromSettings(settings, prefix, opts, [
+        ...settings.tls.extraSans,
+        ...mirrorNames.filter((n) => !settings.tls.extraSans.includes(n)),
+    ]);
 
     const auth = settings.auth;
     const htpasswd = new Htpasswd(
@@ -75,13 +83,15 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
     const registry = deployment.registry;
 
-    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control);
+    const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.content);
+    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors);
 
-    const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans]);
+    const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
 
     const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
     const watch = maintenanceMonitoring(maintenance);
-    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, watch.jobs, undefined, watch.alertRules);
+    const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
+    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
@@ -101,5 +111,6 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         certificateNotAfter: certbot?.notAfter,
         maintenanceRunCommand: maintenance?.runCommand,
         backupVolume: deployment.backupVolumeName,
+        ...mirrorOutputs(mirrors, certs.caCertificatePem, selfSigned),
     };
 }

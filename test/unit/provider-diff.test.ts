@@ -69,9 +69,18 @@ const catalogFile = variant(path.join(ROOT, "stacks", "Pulumi.local.yaml"), "cat
     c["registry-kit:catalog"] = { enabled: true, delete: true, allowedOrigins: ["https://pages.example.com"] };
 });
 
+/** The example small-team stack with two pull-through mirrors: one on its own name, one on its own port. */
+const mirrorsFile = variant(path.join(ROOT, "stacks", "Pulumi.local.yaml"), "mirrors", (c) => {
+    c["registry-kit:mirrors"] = [
+        { name: "hub", upstream: "https://registry-1.docker.io", hostname: "hub.registry.localhost", anonymous: true },
+        { name: "ghcr", upstream: "https://ghcr.io", httpsPort: 8444, ttl: "24h" },
+    ];
+});
+
 const STACKS = [
     { stack: "catalog", file: catalogFile },
     { stack: "acme", file: acmeFile },
+    { stack: "mirrors", file: mirrorsFile },
     { stack: "local", file: path.join(ROOT, "stacks", "Pulumi.local.yaml") },
     { stack: "gitlab", file: path.join(ROOT, "stacks", "Pulumi.gitlab.yaml") },
     { stack: "harbor", file: harborFile },

@@ -126,7 +126,9 @@ describe("nginx.conf", () => {
 describe("templates", () => {
     it("write values as given, without HTML escaping", () => {
         // nginx.conf's values are validated; the template mechanism itself must never escape.
-        const text = renderTemplate("nginx.conf", { hostname: `a&b<c>"d'e`, upstream: "x:1", httpsPortSuffix: "", allowCidrs: [], acmeWebroot: "/w" });
+        const name = `a&b<c>"d'e`;
+        const site = { listen: "443 ssl default_server", serverName: name, upstream: "x:1" };
+        const text = renderTemplate("nginx.conf", { hostname: name, sites: [site], upstream: "x:1", httpsPortSuffix: "", allowCidrs: [], acmeWebroot: "/w" });
         expect(text).toContain(`server_name a&b<c>"d'e;`);
         expect(text).not.toContain("&amp;");
     });
