@@ -73,6 +73,8 @@ const SECRET_PATHS = [
     "harbor.databasePassword",
     "harbor.ssh.privateKey",
     "harbor.ssh.password",
+    "notifications.endpoints[*].secret",
+    "notifications.endpoints[*].headers",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

@@ -23,6 +23,7 @@ import { proxySchema } from "./settings/proxy";
 import { registrySchema } from "./settings/registry";
 import { minioEndpointPort } from "./settings/storage";
 import { maintenanceSchema } from "./settings/maintenance";
+import { notificationsSchema } from "./settings/notifications";
 import { tlsSchema } from "./settings/tls";
 
 // What this module exported before the split, for the modules and tests that import it from here.
@@ -72,6 +73,8 @@ const sections = {
     harbor: harborSchema,
     /** Retention rules and scheduled garbage collection (small-team, gitlab). */
     maintenance: maintenanceSchema,
+    /** Webhooks: the registry's notification endpoints (small-team, gitlab). */
+    notifications: notificationsSchema,
 };
 
 export const settingsSchema = z
@@ -216,6 +219,36 @@ function checkMaintenance(settings: Settings, ctx: z.core.$RefinementCtx): void 
 }
 
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
+/** Webhooks and log drivers apply to containers registry-kit runs (not Harbor's); GitLab's endpoint keeps its name. */
+function checkNotifications(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    if (settings.topology === "harbor" && settings.docker.logging !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["docker", "logging"],
+            input: settings.docker.logging.driver ?? "json-file",
+            message: "nothing with topology harbor (Harbor's installer runs its own containers, whose logging harbor.yml sets)",
+        });
+    }
+    settings.notifications.endpoints.forEach((e, i) => {
+        if (settings.topology === "harbor" && i === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["notifications", "endpoints"],
+                input: `${settings.notifications.endpoints.length} endpoint(s)`,
+                message: "none with topology harbor (Harbor runs its own registry; use Harbor's webhooks)",
+            });
+        }
+        if (settings.topology === "gitlab" && settings.gitlab.notifications && e.name === "gitlab") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["notifications", "endpoints", i, "name"],
+                input: e.name,
+                message: 'a name other than "gitlab", which names GitLab\'s own endpoint (gitlab.notifications)',
+            });
+        }
+    });
+}
+
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
     if (settings.topology === "harbor") checkHarbor(settings, ctx);
@@ -228,6 +261,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
         });
     }
     checkMaintenance(settings, ctx);
+    checkNotifications(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
