@@ -238,6 +238,19 @@ function checkNotifications(settings: Settings, ctx: z.core.$RefinementCtx): voi
                 message: "none with topology harbor (Harbor runs its own registry; use Harbor's webhooks)",
             });
         }
+        // Distribution 2.8 parses `ignore` but its app never hands it to the endpoint (measured with 2.8.2:
+        // pull events reached an endpoint whose ignore.actions listed pull); 3.x applies it.
+        if ((settings.registry.dialect ?? inferDialect(settings.registry.image)) === "v2") {
+            for (const key of ["events", "ignore"] as const) {
+                if (e[key] === undefined) continue;
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["notifications", "endpoints", i, key],
+                    input: key === "events" ? e.events!.join(", ") : e.ignore,
+                    message: `nothing with a Distribution 2 registry (${settings.registry.image}), which reads ignore.actions and ignore.mediatypes but never applies them; ignoredMediaTypes works on 2 and 3, action filters need a registry 3 image (or a receiver that filters on the event's action)`,
+                });
+            }
+        }
         if (settings.topology === "gitlab" && settings.gitlab.notifications && e.name === "gitlab") {
             ctx.addIssue({
                 code: "custom",

@@ -61,6 +61,15 @@ describe("notification endpoints that fail at preview", () => {
         expect(failure([hook({ events: ["push"], ignore: { actions: ["push"] } })])).toBe(
             line("notifications.endpoints[0].ignore.actions", 'got "push"; allowed: no action that events lists (events sends it, ignore.actions drops it)'),
         );
+        expect(failure([hook({ events: ["push"] })], { registry: { image: "registry:2.8.3" } })).toBe(
+            line(
+                "notifications.endpoints[0].events",
+                'got "push"; allowed: nothing with a Distribution 2 registry (registry:2.8.3), which reads ignore.actions and ignore.mediatypes but never applies them; ignoredMediaTypes works on 2 and 3, action filters need a registry 3 image (or a receiver that filters on the event\'s action)',
+            ),
+        );
+        expect(failure([hook({ ignore: { mediaTypes: ["x/y"] } })], { registry: { image: "registry:2" } })).toContain(
+            "notifications.endpoints[0].ignore: got an object; allowed: nothing with a Distribution 2 registry",
+        );
         expect(failure([hook(), hook()])).toBe(line("notifications.endpoints[1].name", 'got "ci"; allowed: a name no other endpoint has'));
         expect(failure([hook({ filter: "team/*" })])).toContain("notifications.endpoints[0].filter: unknown setting; allowed here: name, url, secret, headers");
     });
