@@ -168,7 +168,7 @@ export const containerLogging = z
     });
 
 /** The `logDriver` and `logOpts` of a container: json-file and local rotate by default (DEFAULT_ROTATION under the options given). */
-export function logConfig(l: { driver?: LogDriver; options?: Record<string, string> } = {}): { logDriver: LogDriver; logOpts: Record<string, string> } {
+export function logConfig(l: { driver?: LogDriver; options?: Record<string, string> } = {}): { logDriver: string; logOpts: Record<string, string> } {
     const driver = l.driver ?? "json-file";
     const rotates = driver === "json-file" || driver === "local";
     return { logDriver: driver, logOpts: rotates ? { ...DEFAULT_ROTATION, ...(l.options ?? {}) } : { ...(l.options ?? {}) } };
