@@ -7,6 +7,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import { ACME_WEBROOT, LETSENCRYPT_DIR } from "../renderers/nginx-conf";
 import { templateText } from "../renderers/template";
@@ -14,13 +15,15 @@ import { image as imageRef } from "../primitives/images";
 import { dockerName } from "../primitives/names";
 import { hostname, isHttpsUrl } from "../primitives/network";
 import { acmeCurves, acmeKeyTypes } from "../primitives/tls";
-import { serviceContainerArgs } from "./docker-common";
+import { serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export const ACME_SCRIPT_PATH = "/usr/local/bin/registry-kit-acme";
 const CA_BUNDLE_PATH = "/etc/registry-kit/acme-ca.pem";
 
 export interface AcmeCertbotArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the proxy. Required. */
     networkName: pulumi.Input<string>;
     /** Volume the proxy serves `/.well-known/acme-challenge/` from. Required. */
@@ -82,6 +85,7 @@ export class AcmeCertbot extends pulumi.ComponentResource {
     constructor(name: string, args: AcmeCertbotArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:certificates:AcmeCertbot", name, {}, opts);
         validateArgs("AcmeCertbot", name, args, {
+            logging: containerLogging,
             domains: z.array(hostname).min(1, { message: "at least one DNS name" }),
             directoryUrl: z.string().refine(isHttpsUrl, { message: "an https:// URL of an ACME directory" }),
             certName: dockerName,
@@ -128,6 +132,7 @@ export class AcmeCertbot extends pulumi.ComponentResource {
                 ],
                 networksAdvanced: [{ name: args.networkName, aliases: ["certbot"] }],
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "certbot",
                     configText: script,
                     healthTest: ["sh", "-c", `test -s ${LETSENCRYPT_DIR}/live/${certName}/fullchain.pem`],

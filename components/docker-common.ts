@@ -4,9 +4,18 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { goDurationSeconds } from "../primitives/durations";
+import { DEFAULT_ROTATION, logConfig, LogDriver } from "../primitives/logging";
 
 /** json-file logs rotated at 10 MB × 3, so a busy registry never fills the host's disk. */
-export const LOG_OPTS = { "max-size": "10m", "max-file": "3" };
+export const LOG_OPTS: Record<string, string> = { ...DEFAULT_ROTATION };
+
+/** Where a container's output goes: Docker's log driver and its options (`--log-driver`, `--log-opt`). */
+export interface ContainerLoggingArgs {
+    /** json-file, local, syslog, journald, gelf or fluentd. Default: json-file. */
+    driver?: string;
+    /** The driver's options, e.g. `syslog-address: udp://127.0.0.1:514`. Default: max-size 10m and max-file 3 for json-file and local (under the options given), none otherwise. */
+    options?: Record<string, string>;
+}
 
 /** Docker labels from a plain record, sorted so the order never causes a diff. */
 export function labels(record: Record<string, string>): { label: string; value: string }[] {
@@ -46,6 +55,8 @@ export interface ServiceContainerOptions extends HealthTimings {
      * Required: unset, the provider stops with timeout 0, a kill.
      */
     stopGraceSeconds: number;
+    /** The container's log driver and options. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
 }
 
 /**
@@ -67,8 +78,7 @@ export function serviceContainerArgs(o: ServiceContainerOptions) {
     return {
         healthcheck,
         restart: "unless-stopped",
-        logDriver: "json-file",
-        logOpts: LOG_OPTS,
+        ...logConfig(o.logging as { driver?: LogDriver; options?: Record<string, string> } | undefined),
         destroyGraceSeconds: o.stopGraceSeconds,
         labels: pulumi.all([o.configText, healthcheck]).apply(([text, hc]) =>
             labels({

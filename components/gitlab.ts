@@ -4,16 +4,19 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import { GITLAB_ENV, GITLAB_HTTP_PORT, renderGitlabRb } from "../renderers/gitlab-rb";
 import { goDurationSeconds } from "../primitives/durations";
 import { GITLAB_IMAGE, image } from "../primitives/images";
 import { dockerName } from "../primitives/names";
 import { cidr, hostname, ipAddress, port } from "../primitives/network";
-import { labels, serviceContainerArgs } from "./docker-common";
+import { labels, serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface GitlabArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the proxy, the registry and Prometheus. Required. */
     networkName: pulumi.Input<string>;
     /** GitLab's URL, `https://<host>[:port]`, served by the proxy. Required. */
@@ -83,6 +86,7 @@ export class Gitlab extends pulumi.ComponentResource {
     constructor(name: string, args: GitlabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:gitlab:Gitlab", name, {}, opts);
         validateArgs("Gitlab", name, args, {
+            logging: containerLogging,
             registryHost: hostname,
             registryPort: port,
             trustedCidrs: z.array(cidr).min(1, { message: "at least one address: the proxy's network" }),
@@ -145,6 +149,7 @@ export class Gitlab extends pulumi.ComponentResource {
 
         // The image's own health check timings; the first start seeds the database for minutes.
         const service = serviceContainerArgs({
+            logging: args.logging,
             role: "gitlab",
             configText: this.gitlabRb,
             healthTest: ["/opt/gitlab/bin/gitlab-healthcheck", "--fail", "--max-time", "10"],

@@ -6,6 +6,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import { image as imageRef } from "../primitives/images";
 import { dockerName } from "../primitives/names";
@@ -22,10 +23,12 @@ import {
     SYNC_WORKER_SCRIPT_PATH,
 } from "../renderers/maintenance-config";
 import { templateText } from "../renderers/template";
-import { serviceContainerArgs } from "./docker-common";
+import { serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface MaintenanceArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
     /** Node.js image (18 or later) the job runs in. Default: node:22-alpine. */
@@ -121,6 +124,7 @@ export class Maintenance extends pulumi.ComponentResource {
     constructor(name: string, args: MaintenanceArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:maintenance:Maintenance", name, {}, opts);
         validateArgs("Maintenance", name, args, {
+            logging: containerLogging,
             image: imageRef,
             containerName: dockerName,
             drainTimeoutSeconds: z.number().int().min(1, { message: "a whole number of seconds, 1 or more" }),
@@ -203,6 +207,7 @@ export class Maintenance extends pulumi.ComponentResource {
                 ],
                 networksAdvanced: [{ name: args.networkName, aliases: ["maintenance"] }],
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "maintenance",
                     configText: pulumi.all([this.configJson]).apply(([c]) => c + script),
                     healthTest: [

@@ -4,17 +4,20 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { registryS3Policy } from "../renderers/s3-policy";
 import { image as imageRef } from "../primitives/images";
 import { bucketName, dockerName } from "../primitives/names";
-import { labels, serviceContainerArgs } from "./docker-common";
+import { labels, serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export const MINIO_PORT = 9000;
 
 export interface MinioArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
     /** MinIO image. Default: minio/minio:RELEASE.2025-04-22T22-12-26Z. */
@@ -65,6 +68,7 @@ export class Minio extends pulumi.ComponentResource {
     constructor(name: string, args: MinioArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:storage:Minio", name, {}, opts);
         validateArgs("Minio", name, args, {
+            logging: containerLogging,
             image: imageRef,
             mcImage: imageRef,
             bucket: bucketName,
@@ -104,6 +108,7 @@ export class Minio extends pulumi.ComponentResource {
                 ports: args.publishPort === undefined ? undefined : [{ internal: MINIO_PORT, external: args.publishPort, ip: args.publishHostIp ?? "0.0.0.0" }],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n, "minio"]) }],
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "minio",
                     configText: "minio",
                     healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${MINIO_PORT}/minio/health/live`],

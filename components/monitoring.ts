@@ -4,6 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import {
     PROMETHEUS_CONFIG_PATH,
@@ -17,10 +18,12 @@ import { prometheusDuration } from "../primitives/durations";
 import { image } from "../primitives/images";
 import { dockerName } from "../primitives/names";
 import { ipAddress, port as portNumber } from "../primitives/network";
-import { serviceContainerArgs } from "./docker-common";
+import { serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export interface MonitoringArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
     /** `host:port` addresses of registry debug servers to scrape; an empty list adds no registry job. Required. */
@@ -60,6 +63,7 @@ export class Monitoring extends pulumi.ComponentResource {
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:monitoring:Monitoring", name, {}, opts);
         validateArgs("Monitoring", name, args, {
+            logging: containerLogging,
             image,
             containerName: dockerName,
             hostIp: ipAddress,
@@ -120,6 +124,7 @@ export class Monitoring extends pulumi.ComponentResource {
                 networksAdvanced: [{ name: args.networkName, aliases: ["prometheus"] }],
                 ...(args.extraHosts ? { hosts: args.extraHosts } : {}),
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "prometheus",
                     configText: pulumi
                         .all([this.prometheusYaml, ruleFiles])

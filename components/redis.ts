@@ -4,15 +4,18 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import * as random from "@pulumi/random";
 import { image as imageRef } from "../primitives/images";
 import { dockerName } from "../primitives/names";
-import { serviceContainerArgs } from "./docker-common";
+import { serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 export const REDIS_PORT = 6379;
 
 export interface RedisArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
     /** Redis image. Default: redis:7.4. */
@@ -31,7 +34,11 @@ export class Redis extends pulumi.ComponentResource {
 
     constructor(name: string, args: RedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:registry:Redis", name, {}, opts);
-        validateArgs("Redis", name, args, { image: imageRef, containerName: dockerName });
+        validateArgs("Redis", name, args, {
+            logging: containerLogging,
+            image: imageRef,
+            containerName: dockerName,
+        });
         const containerName = pulumi.output(args.containerName ?? name);
         const password = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, { parent: this });
         this.password = pulumi.secret(password.result);
@@ -50,6 +57,7 @@ export class Redis extends pulumi.ComponentResource {
                 envs: [pulumi.secret(pulumi.interpolate`REDISCLI_AUTH=${password.result}`)],
                 networksAdvanced: [{ name: args.networkName, aliases: containerName.apply((n) => [n]) }],
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "redis",
                     configText: pulumi.output(args.maxMemory ?? "256mb"),
                     healthTest: ["redis-cli", "ping"],

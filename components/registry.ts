@@ -4,6 +4,7 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { goDuration } from "../primitives/durations";
@@ -15,17 +16,20 @@ import { GITLAB_REGISTRY_SERVICE, issuerJwks, TOKEN_CERT_PATH, TOKEN_JWKS_PATH }
 import {
     DIALECTS,
     HTPASSWD_PATH,
+    NOTIFICATION_ACTIONS,
+    NotificationAction,
+    NotificationEndpoint,
     notificationEndpointsYaml,
     NOTIFICATIONS_ENV,
     REGISTRY_DATA_DIR,
     REGISTRY_DEBUG_LOOPBACK_PORT,
     REGISTRY_DEBUG_PORT,
-    REDACTING_ENTRYPOINT,
+    redactingEntrypointFor,
     REGISTRY_PORT,
     renderRegistryConfig,
     StorageDriver,
 } from "../renderers/registry-config";
-import { labels, serviceContainerArgs } from "./docker-common";
+import { labels, serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { BACKUP_DIR, GC_WORKER_SCRIPT_PATH, MAINTENANCE_CONTROL_DIR } from "../renderers/maintenance-config";
 import { templateText } from "../renderers/template";
 import { METRICS_GATE_CONFIG_PATH, metricsGateEntrypoint, renderMetricsGateConf } from "../renderers/metrics-gate-conf";
@@ -77,17 +81,48 @@ export interface RegistryTokenAuthArgs {
     certificatePem: pulumi.Input<string>;
 }
 
-/** A notification endpoint; the registry posts its events there with `Authorization: <secret>`. */
+/**
+ * A notification endpoint; the registry posts its events there, with `Authorization: <secret>` when a
+ * secret is given. Fields are Distribution's per-endpoint settings (its configuration reference names
+ * them `headers`, `timeout`, `threshold`, `backoff`, `ignoredmediatypes`, `ignore`).
+ */
 export interface RegistryNotificationArgs {
     /** Endpoint name in the registry's logs and metrics. Required. */
     name: pulumi.Input<string>;
     /** URL of the endpoint. Required. */
     url: pulumi.Input<string>;
-    /** Value of the Authorization header, made secret here. Required. */
-    secret: pulumi.Input<string>;
+    /** Value of the Authorization header, made secret here. Default: none (no Authorization header). */
+    secret?: pulumi.Input<string>;
+    /**
+     * More headers sent with every event (name → value), made secret here; given (even empty), the
+     * registry's log line masks every header's value. Default: none.
+     */
+    headers?: pulumi.Input<Record<string, string>>;
+    /** HTTP timeout of one delivery, a Go duration. Default: 500ms. */
+    timeout?: pulumi.Input<string>;
+    /** Failed deliveries in a row before the endpoint backs off. Default: 5. */
+    threshold?: pulumi.Input<number>;
+    /** How long the endpoint backs off before it retries, a Go duration. Default: 1s. */
+    backoff?: pulumi.Input<string>;
+    /** Actions whose events are sent, of push, pull, mount, delete; the others go to `ignore.actions`. Default: all four. */
+    events?: pulumi.Input<string[]>;
+    /** Target media types whose events are not sent (`ignoredmediatypes`). Default: none. */
+    ignoredMediaTypes?: pulumi.Input<string[]>;
+    /** Events not sent, by target media type and by action (`ignore.mediatypes`, `ignore.actions`). Default: none. */
+    ignore?: pulumi.Input<RegistryNotificationIgnoreArgs>;
+}
+
+/** Events an endpoint is not sent, as Distribution's `ignore` names them. */
+export interface RegistryNotificationIgnoreArgs {
+    /** Target media types (`ignore.mediatypes`). Default: none. */
+    mediaTypes?: string[];
+    /** Actions (`ignore.actions`), of push, pull, mount, delete. Default: none. */
+    actions?: string[];
 }
 
 export interface RegistryArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network the registry joins. Required. */
     networkName: pulumi.Input<string>;
     /** Distribution image. Default: registry:3. */
@@ -188,6 +223,7 @@ export class Registry extends pulumi.ComponentResource {
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:registry:Registry", name, {}, opts);
         validateArgs("Registry", name, args, {
+            logging: containerLogging,
             image: imageRef,
             metricsGateImage: imageRef,
             dialect: z.enum(dialects),
@@ -340,8 +376,8 @@ export class Registry extends pulumi.ComponentResource {
         }
         if (notifications.length > 0) {
             const endpoints = pulumi
-                .all(notifications.map((n) => pulumi.all([n.name, n.url, n.secret])))
-                .apply((list) => notificationEndpointsYaml(list.map(([n, url, secret]) => ({ name: n, url, secret }))));
+                .all(notifications.map((n) => pulumi.output(n)))
+                .apply((list) => notificationEndpointsYaml(list.map((n) => notificationEndpoint(n as ResolvedNotification))));
             envs.push(pulumi.secret(pulumi.interpolate`${NOTIFICATIONS_ENV}=${endpoints}`));
         }
         if (pull?.username !== undefined) envs.push(pulumi.interpolate`REGISTRY_PROXY_USERNAME=${pull.username}`);
@@ -360,7 +396,7 @@ export class Registry extends pulumi.ComponentResource {
                     // `serve <path>` works with Docker Hub's image (its entrypoint script passes subcommands on)
                     // and with Distribution's own (entrypoint `registry`); a bare path works only with the former.
                     ...(notifications.length > 0
-                        ? { entrypoints: REDACTING_ENTRYPOINT, command: configPath.apply((p) => [p]) }
+                        ? { entrypoints: redactingEntrypointFor(notifications.some((n) => n.headers !== undefined)), command: configPath.apply((p) => [p]) }
                         : { command: configPath.apply((p) => ["serve", p]) }),
                     envs,
                     uploads,
@@ -369,6 +405,7 @@ export class Registry extends pulumi.ComponentResource {
                         { name: args.networkName, aliases: replicas === 1 ? [alias] : pulumi.all([alias]).apply(([a]) => [a, `${a}${suffix}`]) },
                     ],
                     ...serviceContainerArgs({
+                        logging: args.logging,
                         role: "registry",
                         configText: this.configYaml,
                         healthTest: ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}/debug/health`],
@@ -402,6 +439,7 @@ export class Registry extends pulumi.ComponentResource {
                         entrypoints: metricsGateEntrypoint(),
                         uploads: [{ file: METRICS_GATE_CONFIG_PATH, content: gateConf, permissions: "0644" }],
                         ...serviceContainerArgs({
+                            logging: args.logging,
                             role: "registry-metrics-gate",
                             configText: gateConf,
                             healthTest: ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`],
@@ -446,6 +484,7 @@ export class Registry extends pulumi.ComponentResource {
                       ],
                       networksAdvanced: [{ name: args.networkName }],
                       ...serviceContainerArgs({
+                          logging: args.logging,
                           role: "registry-gc-worker",
                           configText: pulumi.all([this.configYaml]).apply(([c]) => c + templateText("registry-gc.sh")),
                           healthTest: ["test", "-d", `${MAINTENANCE_CONTROL_DIR}/gc`],
@@ -466,4 +505,22 @@ export class Registry extends pulumi.ComponentResource {
             configYaml: this.configYaml,
         });
     }
+}
+
+/** A RegistryNotificationArgs resolved: the renderer's endpoint, with `events` and actions as plain strings. */
+type ResolvedNotification = Omit<NotificationEndpoint, "ignore"> & { events?: string[]; ignore?: { mediaTypes?: string[]; actions?: string[] } };
+
+/** An endpoint as the renderer takes it: `events` become the `ignore.actions` of the actions not listed. */
+export function notificationEndpoint(n: ResolvedNotification): NotificationEndpoint {
+    for (const a of [...(n.events ?? []), ...(n.ignore?.actions ?? [])]) {
+        if (!(NOTIFICATION_ACTIONS as readonly string[]).includes(a))
+            throw new Error(
+                `registry notifications: endpoint ${JSON.stringify(n.name)}: action ${JSON.stringify(a)} is not one of ${NOTIFICATION_ACTIONS.join(", ")}`,
+            );
+    }
+    const notSent = n.events === undefined ? [] : NOTIFICATION_ACTIONS.filter((a) => !n.events!.includes(a));
+    const ignored = (n.ignore?.actions ?? []) as NotificationAction[];
+    const actions = [...new Set([...ignored, ...notSent])].sort((a, b) => NOTIFICATION_ACTIONS.indexOf(a) - NOTIFICATION_ACTIONS.indexOf(b));
+    const { events: _events, ignore, ...endpoint } = n;
+    return { ...endpoint, ignore: { mediaTypes: ignore?.mediaTypes, actions } };
 }

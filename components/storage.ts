@@ -4,11 +4,14 @@
  * credentials you bring (AWS or any S3-compatible endpoint); `minio` is a MinIO container (Minio).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ContainerLoggingArgs } from "./docker-common";
 import { Minio } from "./minio";
 import { S3Bucket } from "./s3-bucket";
 import { S3StorageArgs } from "./registry";
 
 export interface StorageArgs {
+    /** Log driver and options of MinIO's containers (minio). Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** `filesystem`, `s3` or `minio`. Default: filesystem. Plain: it decides which resources exist. */
     kind?: "filesystem" | "s3" | "minio";
     /** Docker network (minio). */
@@ -112,6 +115,7 @@ export class Storage extends pulumi.ComponentResource {
                 `${name}-minio`,
                 {
                     networkName: args.networkName,
+                    logging: args.logging,
                     image: args.minioImage,
                     mcImage: args.mcImage,
                     bucket: args.bucket,

@@ -5,6 +5,7 @@
 import * as net from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import {
     ACME_WEBROOT,
@@ -28,7 +29,7 @@ import { CATALOG_UPLOAD_PATHS, catalogFiles } from "../renderers/catalog";
 import { templateText } from "../renderers/template";
 import { image } from "../primitives/images";
 import { cidr, hostname, ipAddress, port } from "../primitives/network";
-import { labels, serviceContainerArgs } from "./docker-common";
+import { labels, serviceContainerArgs, ContainerLoggingArgs } from "./docker-common";
 import { validateArgs } from "./validate";
 
 /** ACME mode: serve the certificate certbot keeps on the proxy's letsencrypt volume. */
@@ -56,6 +57,8 @@ export interface TlsProxyAppArgs {
 }
 
 export interface TlsProxyArgs {
+    /** Log driver and options of its containers. Default: json-file rotated at 10m × 3. */
+    logging?: ContainerLoggingArgs;
     /** Docker network shared with the registry. Required. */
     networkName: pulumi.Input<string>;
     /** Name clients use; the HTTPS server answers to it. Required. */
@@ -153,6 +156,7 @@ export class TlsProxy extends pulumi.ComponentResource {
     constructor(name: string, args: TlsProxyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:proxy:TlsProxy", name, {}, opts);
         validateArgs("TlsProxy", name, args, {
+            logging: containerLogging,
             hostname,
             image,
             hostIp: ipAddress,
@@ -303,6 +307,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 ports,
                 networksAdvanced: [{ name: args.networkName, aliases }],
                 ...serviceContainerArgs({
+                    logging: args.logging,
                     role: "tls-proxy",
                     // The page's files only when it is served: an unchanged stack keeps its hash.
                     configText: pulumi.concat(

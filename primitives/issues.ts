@@ -7,7 +7,9 @@ import { redactUrlCredentials } from "./network";
 import { looksLikePrivateKey } from "./tls";
 
 /** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword"];
+const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword", "secret"];
+/** Settings whose every value below is secret (a notification endpoint's headers). */
+const secretBranches = ["headers"];
 
 /**
  * One readable line per problem: the setting, the bad value (unless secret) and what is allowed. `root` is the
@@ -27,7 +29,8 @@ export function formatIssues(issues: z.core.$ZodIssue[], input: unknown, prefix:
             // Custom checks carry the value they judged (a default may not be in the raw input).
             const judged = (issue as { input?: unknown }).input;
             const value = issue.code === "custom" && judged !== undefined ? judged : lookup(input, issue.path as PropertyKey[]);
-            return `${setting}: got ${describeValue(value, secretLeaves.includes(leaf))}; allowed: ${describeAllowed(issue)}`;
+            const secret = secretLeaves.includes(leaf) || issue.path.some((p) => secretBranches.includes(String(p)));
+            return `${setting}: got ${describeValue(value, secret)}; allowed: ${describeAllowed(issue)}`;
         })
         .join("\n");
 }

@@ -59,3 +59,20 @@ export function s3RegionProblem(region: string, line: "2.8" | "3"): string | und
     const endpoint = `https://s3.${region}.amazonaws.com${region.startsWith("cn-") ? ".cn" : ""}`;
     return `a region the s3 driver of Distribution ${line} knows (${known.join(", ")}), or this region with registry.storage.s3.regionEndpoint set (such as ${endpoint})`;
 }
+
+/** The actions Distribution sends notification events for (`ignore.actions` names them), 2.8 and 3.x alike. */
+export const NOTIFICATION_ACTIONS = ["push", "pull", "mount", "delete"] as const;
+export type NotificationAction = (typeof NOTIFICATION_ACTIONS)[number];
+
+/**
+ * A header value the registry's redacting entrypoint can mask (it masks `Name:[...]` up to the first
+ * `]` in Go's form of a header map): one line without "]".
+ */
+export function maskableHeaderValue(value: string): boolean {
+    return !/[\]\r\n]/.test(value);
+}
+
+/** An HTTP header name (RFC 9110 token). */
+export function isHeaderName(name: string): boolean {
+    return /^[!#$%&'*+.^_\x60|~0-9A-Za-z-]+$/.test(name);
+}

@@ -3,7 +3,9 @@
  * Pure: no Pulumi, no I/O.
  */
 import { stringify } from "yaml";
-import { RegistryDialect } from "../primitives/registry";
+import { isHeaderName, maskableHeaderValue, NotificationAction, RegistryDialect } from "../primitives/registry";
+
+export { NOTIFICATION_ACTIONS, NotificationAction } from "../primitives/registry";
 import { tokenAuthSection } from "./token-auth";
 
 /** Everything that differs between registry:2 and registry:3 lives here. */
@@ -189,11 +191,28 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
     return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-/** A registry notification endpoint; `secret` is sent verbatim as the Authorization header. */
+/**
+ * A registry notification endpoint, with Distribution's per-endpoint settings (2.8 and 3.x read the
+ * same keys: `headers`, `timeout`, `threshold`, `backoff`, `ignoredmediatypes`, `ignore.mediatypes`,
+ * `ignore.actions`). `secret`, sent verbatim as the Authorization header, and `headers` are secret.
+ */
 export interface NotificationEndpoint {
     name: string;
     url: string;
-    secret: string;
+    /** Value of the Authorization header. Default: none (no Authorization header). */
+    secret?: string;
+    /** More headers sent with every event, values secret. Default: none. */
+    headers?: Record<string, string>;
+    /** HTTP timeout of one delivery (Go duration). Default: 500ms. */
+    timeout?: string;
+    /** Failures in a row before the endpoint backs off. Default: 5. */
+    threshold?: number;
+    /** How long it backs off before it retries (Go duration). Default: 1s. */
+    backoff?: string;
+    /** Target media types whose events are not sent (`ignoredmediatypes`). Default: none. */
+    ignoredMediaTypes?: string[];
+    /** Events not sent: by target media type (`ignore.mediatypes`) and by action (`ignore.actions`). Default: none. */
+    ignore?: { mediaTypes?: string[]; actions?: NotificationAction[] };
 }
 
 /**
@@ -208,41 +227,92 @@ export const NOTIFICATIONS_ENV = "REGISTRY_NOTIFICATIONS_ENDPOINTS";
  * script: its output passes through awk, which masks every Authorization header value, and `exec`
  * keeps the registry the container's main process (signals, exit code). Arguments: the config path.
  */
-export const REDACTING_ENTRYPOINT = [
-    "/bin/sh",
-    "-c",
+export const REDACTING_ENTRYPOINT = redactingEntrypoint(
+    String.raw`{ gsub(/Authorization:\[[^]]*\]/, "Authorization:[redacted]"); print > "/dev/stderr"; fflush() }`,
+);
+
+/**
+ * REDACTING_ENTRYPOINT for endpoints with more headers than Authorization: every `Name:[value]` in a
+ * line (Go's form of a header, `map[Name:[value] ...]`) keeps its name and loses its value. It masks
+ * the same pattern elsewhere in a line too, which costs nothing secret.
+ */
+export const REDACTING_ENTRYPOINT_ALL_HEADERS = redactingEntrypoint(
     [
-        "set -e",
-        "fifo=/tmp/registry-kit-log.fifo",
-        'rm -f "$fifo" && mkfifo "$fifo"',
-        String.raw`awk '{ gsub(/Authorization:\[[^]]*\]/, "Authorization:[redacted]"); print > "/dev/stderr"; fflush() }' < "$fifo" &`,
-        'exec registry serve "$0" > "$fifo" 2>&1',
+        '{ out = ""; s = $0',
+        String.raw`  while (match(s, /[A-Za-z0-9_-]+:\[[^]]*\]/)) { m = substr(s, RSTART, RLENGTH); out = out substr(s, 1, RSTART - 1) substr(m, 1, index(m, ":")) "[redacted]"; s = substr(s, RSTART + RLENGTH) }`,
+        '  print out s > "/dev/stderr"; fflush() }',
     ].join("\n"),
-];
+);
+
+function redactingEntrypoint(awkProgram: string): string[] {
+    return [
+        "/bin/sh",
+        "-c",
+        [
+            "set -e",
+            "fifo=/tmp/registry-kit-log.fifo",
+            'rm -f "$fifo" && mkfifo "$fifo"',
+            `awk '${awkProgram}' < "$fifo" &`,
+            'exec registry serve "$0" > "$fifo" 2>&1',
+        ].join("\n"),
+    ];
+}
+
+/** The entrypoint that masks what the endpoints' log line would show: all headers' values when any endpoint has more than Authorization. */
+export function redactingEntrypointFor(extraHeaders: boolean): string[] {
+    return extraHeaders ? REDACTING_ENTRYPOINT_ALL_HEADERS : REDACTING_ENTRYPOINT;
+}
 
 /** The value of NOTIFICATIONS_ENV: the endpoints list as one line of YAML. */
 export function notificationEndpointsYaml(endpoints: NotificationEndpoint[]): string {
+    const names = new Set<string>();
     for (const e of endpoints) {
-        // The registry logs each endpoint's URL and headers at start; the entrypoint masks the header only.
+        // The registry logs each endpoint's URL and headers at start; the entrypoint masks the headers only.
         if (/^https?:\/\/[^/@\s]*@/.test(e.url))
             throw new Error(
                 `registry notifications: the URL of endpoint ${JSON.stringify(e.name)} carries credentials, which the registry would log; put them in the secret`,
             );
         if (!/^https?:\/\/[^\s]+$/.test(e.url)) throw new Error(`registry notifications: ${JSON.stringify(e.url)} is not an http(s) URL`);
-        // REDACTING_ENTRYPOINT masks `Authorization:[...]` up to the first `]`: a secret must not hold one.
-        if (/[\]\r\n]/.test(e.secret))
+        // The redacting entrypoint masks `Name:[...]` up to the first `]`: a secret must not hold one.
+        if (e.secret !== undefined && !maskableHeaderValue(e.secret))
             throw new Error(
                 `registry notifications: the secret of endpoint ${JSON.stringify(e.name)} holds a "]" or a line break; allowed: one line without "]"`,
             );
+        for (const [h, v] of Object.entries(e.headers ?? {})) {
+            if (!isHeaderName(h) || h.toLowerCase() === "authorization")
+                throw new Error(`registry notifications: endpoint ${JSON.stringify(e.name)}: ${JSON.stringify(h)} is not a header name allowed here`);
+            if (!maskableHeaderValue(v))
+                throw new Error(
+                    `registry notifications: header ${h} of endpoint ${JSON.stringify(e.name)} holds a "]" or a line break; allowed: one line without "]"`,
+                );
+        }
         if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(e.name)) throw new Error(`registry notifications: ${JSON.stringify(e.name)} is not a simple name`);
+        if (names.has(e.name)) throw new Error(`registry notifications: two endpoints are named ${JSON.stringify(e.name)}`);
+        names.add(e.name);
     }
-    const list = endpoints.map((e) => ({
-        name: e.name,
-        url: e.url,
-        headers: { Authorization: [e.secret] },
-        timeout: "500ms",
-        threshold: 5,
-        backoff: "1s",
-    }));
+    const list = endpoints.map((e) => {
+        const headers: Record<string, string[]> = {};
+        if (e.secret !== undefined) headers.Authorization = [e.secret];
+        for (const h of Object.keys(e.headers ?? {}).sort()) headers[h] = [e.headers![h]];
+        const ignoreMediaTypes = e.ignore?.mediaTypes ?? [];
+        const ignoreActions = e.ignore?.actions ?? [];
+        return {
+            name: e.name,
+            url: e.url,
+            headers,
+            timeout: e.timeout ?? "500ms",
+            threshold: e.threshold ?? 5,
+            backoff: e.backoff ?? "1s",
+            ...(e.ignoredMediaTypes?.length ? { ignoredmediatypes: e.ignoredMediaTypes } : {}),
+            ...(ignoreMediaTypes.length || ignoreActions.length
+                ? {
+                      ignore: {
+                          ...(ignoreMediaTypes.length ? { mediatypes: ignoreMediaTypes } : {}),
+                          ...(ignoreActions.length ? { actions: ignoreActions } : {}),
+                      },
+                  }
+                : {}),
+        };
+    });
     return stringify(list, { collectionStyle: "flow", lineWidth: 0 }).trim();
 }

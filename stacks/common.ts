@@ -10,7 +10,7 @@ import { Certificates } from "../components/certificates";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
-import { Registry, RegistryArgs } from "../components/registry";
+import { Registry, RegistryArgs, RegistryNotificationArgs } from "../components/registry";
 import { TlsProxy, TlsProxyAppArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
 import { ScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
@@ -66,14 +66,34 @@ export function networkSubnets(network: docker.Network): pulumi.Output<string[]>
 /** The registry's storage (volume, S3 or MinIO) and, for replicas, the shared Redis. */
 function registryStorage(settings: Settings, { prefix, network, childOpts }: StackTarget) {
     const reg = settings.registry;
-    const storage = new Storage(`${prefix}-storage`, { kind: reg.storage.type, networkName: network.name, ...storageArgs(settings, prefix) }, childOpts);
+    const storage = new Storage(
+        `${prefix}-storage`,
+        { kind: reg.storage.type, networkName: network.name, ...storageArgs(settings, prefix), logging: settings.docker.logging },
+        childOpts,
+    );
     // Replicas share a blob-descriptor cache: your Redis, or a container of ours.
     const redis = reg.redis.address
         ? { address: pulumi.output(reg.redis.address), password: reg.redis.password === undefined ? undefined : pulumi.secret(reg.redis.password) }
         : reg.replicas > 1
-          ? new Redis(`${prefix}-redis`, { networkName: network.name, image: reg.redis.image }, childOpts)
+          ? new Redis(`${prefix}-redis`, { networkName: network.name, image: reg.redis.image, logging: settings.docker.logging }, childOpts)
           : undefined;
     return { storage, redis };
+}
+
+/** A `notifications.endpoints` entry as the Registry takes it, its secret and headers made secret. */
+function notificationArgs(e: Settings["notifications"]["endpoints"][number]): RegistryNotificationArgs {
+    return {
+        name: e.name,
+        url: e.url,
+        secret: e.secret === undefined ? undefined : pulumi.secret(e.secret),
+        headers: e.headers === undefined ? undefined : pulumi.secret(e.headers),
+        timeout: e.timeout,
+        threshold: e.threshold,
+        backoff: e.backoff,
+        events: e.events,
+        ignoredMediaTypes: e.ignoredMediaTypes,
+        ignore: e.ignore,
+    };
 }
 
 /** The registry, the storage it is on and the Redis it caches in (if any). */
@@ -102,7 +122,10 @@ export function registryFromSettings(
         `${target.prefix}-registry`,
         {
             networkName: target.network.name,
+            logging: settings.docker.logging,
             ...auth,
+            // The topology's own endpoint (GitLab's) first, then the user's webhooks.
+            notifications: [...(auth.notifications ?? []), ...settings.notifications.endpoints.map(notificationArgs)],
             image: reg.image,
             // The gate is an nginx like the proxy: one image to pull and trust.
             metricsGateImage: settings.proxy.image,
@@ -162,6 +185,7 @@ export function maintenanceFromSettings(
         `${target.prefix}-maintenance`,
         {
             networkName: target.network.name,
+            logging: settings.docker.logging,
             image: m.image,
             registryAddress: registry.address,
             username: credentials?.username,
@@ -237,6 +261,7 @@ export function proxyFromSettings(
         `${target.prefix}-proxy`,
         {
             networkName: target.network.name,
+            logging: settings.docker.logging,
             hostname: settings.hostname,
             upstream: registry.address,
             certificatePem: certs.certificatePem,
@@ -274,6 +299,7 @@ export function monitoringFromSettings(
         `${target.prefix}-prometheus`,
         {
             networkName: target.network.name,
+            logging: settings.docker.logging,
             registryTargets,
             extraJobs,
             extraHosts,
@@ -311,6 +337,7 @@ export function acmeCertbot(settings: Settings, { prefix, network, childOpts }: 
               `${prefix}-certbot`,
               {
                   networkName: network.name,
+                  logging: settings.docker.logging,
                   webrootVolume: proxy.acmeWebrootVolume,
                   letsencryptVolume: proxy.letsencryptVolume!,
                   domains,

@@ -75,6 +75,8 @@ const SECRET_PATHS = [
     "harbor.ssh.password",
     "maintenance.replication[*].password",
     "mirrors[*].password",
+    "notifications.endpoints[*].secret",
+    "notifications.endpoints[*].headers",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

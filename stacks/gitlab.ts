@@ -103,6 +103,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
         `${prefix}-gitlab`,
         {
             networkName: network.name,
+            logging: settings.docker.logging,
             alias: GITLAB_ALIAS,
             externalUrl: endpoint.url,
             registryHost: settings.hostname,

@@ -25,6 +25,7 @@ import { registrySchema } from "./settings/registry";
 import { minioEndpointPort } from "./settings/storage";
 import { maintenanceSchema } from "./settings/maintenance";
 import { mirrorsSchema } from "./settings/mirrors";
+import { notificationsSchema } from "./settings/notifications";
 import { tlsSchema } from "./settings/tls";
 
 // What this module exported before the split, for the modules and tests that import it from here.
@@ -77,6 +78,8 @@ const sections = {
     catalog: catalogSchema,
     /** Pull-through mirrors of other registries (small-team). */
     mirrors: mirrorsSchema,
+    /** Webhooks: the registry's notification endpoints (small-team, gitlab). */
+    notifications: notificationsSchema,
 };
 
 export const settingsSchema = z
@@ -311,6 +314,49 @@ function checkMirrors(settings: Settings, ctx: z.core.$RefinementCtx): void {
 }
 
 /** Checks that span several settings: published ports, mode-dependent requirements, unique users. */
+/** Webhooks and log drivers apply to containers registry-kit runs (not Harbor's); GitLab's endpoint keeps its name. */
+function checkNotifications(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    if (settings.topology === "harbor" && settings.docker.logging !== undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["docker", "logging"],
+            input: settings.docker.logging.driver ?? "json-file",
+            message: "nothing with topology harbor (Harbor's installer runs its own containers, whose logging harbor.yml sets)",
+        });
+    }
+    settings.notifications.endpoints.forEach((e, i) => {
+        if (settings.topology === "harbor" && i === 0) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["notifications", "endpoints"],
+                input: `${settings.notifications.endpoints.length} endpoint(s)`,
+                message: "none with topology harbor (Harbor runs its own registry; use Harbor's webhooks)",
+            });
+        }
+        // Distribution 2.8 parses `ignore` but its app never hands it to the endpoint (measured with 2.8.2:
+        // pull events reached an endpoint whose ignore.actions listed pull); 3.x applies it.
+        if ((settings.registry.dialect ?? inferDialect(settings.registry.image)) === "v2") {
+            for (const key of ["events", "ignore"] as const) {
+                if (e[key] === undefined) continue;
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["notifications", "endpoints", i, key],
+                    input: key === "events" ? e.events!.join(", ") : e.ignore,
+                    message: `nothing with a Distribution 2 registry (${settings.registry.image}), which reads ignore.actions and ignore.mediatypes but never applies them; ignoredMediaTypes works on 2 and 3, action filters need a registry 3 image (or a receiver that filters on the event's action)`,
+                });
+            }
+        }
+        if (settings.topology === "gitlab" && settings.gitlab.notifications && e.name === "gitlab") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["notifications", "endpoints", i, "name"],
+                input: e.name,
+                message: 'a name other than "gitlab", which names GitLab\'s own endpoint (gitlab.notifications)',
+            });
+        }
+    });
+}
+
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
     if (settings.topology === "harbor") checkHarbor(settings, ctx);
@@ -325,6 +371,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     checkMaintenance(settings, ctx);
     checkCatalog(settings, ctx);
     checkMirrors(settings, ctx);
+    checkNotifications(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },

@@ -4,6 +4,7 @@
  * other sections.
  */
 import { z } from "zod";
+import { containerLogging } from "../../primitives/logging";
 import { dockerName } from "../../primitives/names";
 import { cidr, dockerHostProblem } from "../../primitives/network";
 
@@ -21,5 +22,11 @@ export const dockerSchema = z
         namePrefix: dockerName.optional(),
         /** Subnet of the stack's network, e.g. 172.30.0.0/24. Default: one Docker picks. */
         subnet: cidr.refine((v) => v.includes("/"), { message: "a CIDR block such as 172.30.0.0/24" }).optional(),
+        /**
+         * Log driver and options of every container of the stack (`--log-driver`, `--log-opt`): json-file or
+         * local (rotated), or syslog, journald, gelf, fluentd (shipped by dockerd). Changing it replaces the
+         * containers (the provider's log options force a new container). Default: json-file, max-size 10m, max-file 3.
+         */
+        logging: containerLogging.optional(),
     })
     .prefault({});

@@ -227,9 +227,18 @@ describe("pull-through mirrors on a real Docker engine", () => {
             expect(pull.stdout).toContain(`Digest: ${pushedDigest}`);
             expect(pull.stdout).toContain("docker.io/team/app:v1");
             const proxyLog = run("docker", ["logs", `${PREFIX}-proxy`], { allowFail: true }).stdout;
-            expect(proxyLog).toMatch(
-                /"request":"HEAD \/v2\/team\/app\/manifests\/v1 HTTP\/1.1","status":200,[^\n]*"user_agent":"docker\/[^\n]*\n[^\n]*"request":"GET \/v2\/team\/app\/manifests\/sha256:[0-9a-f]{64} HTTP\/1.1","status":200/,
+            // The proxy's JSON access lines (one object a line): Docker's HEAD by tag, then its GET by digest.
+            const lines = proxyLog
+                .split("\n")
+                .filter((l) => l.startsWith("{"))
+                .map((l) => JSON.parse(l));
+            const head = lines.findIndex(
+                (e) => e.method === "HEAD" && e.uri === "/v2/team/app/manifests/v1" && e.status === 200 && /^docker\//.test(e.user_agent),
             );
+            expect(head, "Docker's HEAD through the mirror").toBeGreaterThanOrEqual(0);
+            expect(
+                lines.slice(head + 1).some((e) => e.method === "GET" && /^\/v2\/team\/app\/manifests\/sha256:[0-9a-f]{64}$/.test(e.uri) && e.status === 200),
+            ).toBe(true);
         } finally {
             const pid = fs.existsSync(path.join(dir, "dockerd.pid")) ? Number(fs.readFileSync(path.join(dir, "dockerd.pid"), "utf8")) : daemon.pid;
             if (pid) process.kill(pid, "SIGTERM");

@@ -19,7 +19,7 @@ it("refuses bad config before registering any resource", async () => {
     );
     await expect(import("../../program")).rejects.toThrow(
         "invalid stack configuration:\n" +
-            "registry-kit:regsitry: unknown setting; allowed here: topology, hostname, docker, registry, proxy, tls, auth, monitoring, gitlab, harbor, maintenance, catalog, mirrors (a typo?)",
+            "registry-kit:regsitry: unknown setting; allowed here: topology, hostname, docker, registry, proxy, tls, auth, monitoring, gitlab, harbor, maintenance, catalog, mirrors, notifications (a typo?)",
     );
     await engine.settle(2000);
     expect(engine.resources).toHaveLength(0);

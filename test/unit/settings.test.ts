@@ -118,7 +118,7 @@ describe("bad input fails with the setting, the value and what is allowed", () =
 
     it("an unknown key (a typo), at the top and nested, without echoing its value", () => {
         expect(failure({ ...base, hostnme: "x" })).toContain(
-            "registry-kit:hostnme: unknown setting; allowed here: topology, hostname, docker, registry, proxy, tls, auth, monitoring, gitlab, harbor, maintenance, catalog, mirrors (a typo?)",
+            "registry-kit:hostnme: unknown setting; allowed here: topology, hostname, docker, registry, proxy, tls, auth, monitoring, gitlab, harbor, maintenance, catalog, mirrors, notifications (a typo?)",
         );
         const nested = failure({ ...base, auth: { adminPasword: "hunter2-secret" } });
         expect(nested).toContain("registry-kit:auth.adminPasword: unknown setting; allowed here: adminUser, adminPassword, users, bcryptCost (a typo?)");

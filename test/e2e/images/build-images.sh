@@ -21,7 +21,7 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis node)
+all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis node rsyslog)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [registry3]="registry-kit-test/registry:3"
@@ -33,6 +33,7 @@ declare -A image_of=(
   [s3]="registry-kit-test/s3:1"
   [redis]="registry-kit-test/redis:7"
   [node]="registry-kit-test/node:22"
+  [rsyslog]="registry-kit-test/rsyslog:8"
 )
 
 log() { printf '%s\n' "$*"; }
