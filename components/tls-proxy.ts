@@ -5,6 +5,8 @@
 import * as net from "node:net";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { X509Certificate } from "node:crypto";
+import { proxyMetricsText } from "../renderers/registry-alerts";
 import { containerLogging } from "../primitives/logging";
 import { z } from "zod";
 import {
@@ -110,6 +112,12 @@ export interface TlsProxyArgs {
      * Plain list: it decides the ports.
      */
     mirrors?: TlsProxyMirrorArgs[];
+    /**
+     * Serve metrics for Prometheus on port 9113 of the Docker network (never published): that the proxy
+     * is up, and the served certificate's expiry (not in ACME mode, where certbot replaces it). Default: false.
+     * Plain value: it decides the config.
+     */
+    metrics?: boolean;
 }
 
 export interface TlsProxyCatalogArgs {
@@ -210,23 +218,29 @@ export class TlsProxy extends pulumi.ComponentResource {
                 args.allowCidrs ?? [],
                 args.hstsMaxAge ?? 31536000,
                 appSite,
-                args.maintenance ? (args.maintenance.retryAfterSeconds ?? 300) : undefined,
+                pulumi
+                    .all([args.maintenance ? (args.maintenance.retryAfterSeconds ?? 300) : undefined, args.metrics ? args.certificatePem : undefined])
+                    .apply(([retry, pem]) => ({ retry, pem })),
                 pulumi.all([args.corsOrigins ?? [], mirrorSites]),
             ])
-            .apply(([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, readOnlyRetryAfterSeconds, [corsOrigins, mirrorList]]) =>
-                renderNginxConf({
-                    hostname,
-                    upstream,
-                    publicHttpsPort,
-                    allowCidrs,
-                    hstsMaxAge,
-                    ...certFiles,
-                    app: site,
-                    readOnlyRetryAfterSeconds,
-                    catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
-                    corsOrigins,
-                    mirrors: mirrorList.length > 0 ? mirrorList : undefined,
-                }),
+            .apply(
+                ([hostname, upstream, publicHttpsPort, allowCidrs, hstsMaxAge, site, { retry: readOnlyRetryAfterSeconds, pem }, [corsOrigins, mirrorList]]) =>
+                    renderNginxConf({
+                        hostname,
+                        upstream,
+                        publicHttpsPort,
+                        allowCidrs,
+                        hstsMaxAge,
+                        ...certFiles,
+                        app: site,
+                        readOnlyRetryAfterSeconds,
+                        catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
+                        corsOrigins,
+                        mirrors: mirrorList.length > 0 ? mirrorList : undefined,
+                        metricsText: args.metrics
+                            ? proxyMetricsText(args.acme || pem === undefined ? undefined : Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000))
+                            : undefined,
+                    }),
             );
         const catalog = args.catalog;
         const pageFiles = catalog

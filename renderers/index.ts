@@ -32,3 +32,12 @@ export {
     renderMaintenanceAlertRules,
 } from "./maintenance-config";
 export { issuerJwks, libtrustKeyId, tokenAuthSection } from "./token-auth";
+export {
+    registryAlertRules,
+    renderRegistryAlertRules,
+    RegistryAlertInput,
+    grafanaDashboard,
+    renderGrafanaDashboard,
+    proxyMetricsText,
+    PROXY_METRICS_PORT,
+} from "./registry-alerts";

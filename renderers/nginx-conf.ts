@@ -3,6 +3,7 @@
  * Pure: no Pulumi; the template is read once from the package.
  */
 import { isCidr, isHostname } from "../primitives/network";
+import { PROXY_METRICS_PORT } from "./registry-alerts";
 import { renderTemplate } from "./template";
 
 export const NGINX_CONFIG_PATH = "/etc/nginx/nginx.conf";
@@ -39,6 +40,11 @@ export interface NginxConfInput {
      * Retry-After (seconds); reads pass. Default: none (no window).
      */
     readOnlyRetryAfterSeconds?: number;
+    /**
+     * A metrics server for Prometheus on PROXY_METRICS_PORT (the Docker network only, never published):
+     * this text (registry-alerts.ts, proxyMetricsText) at `/metrics`. Default: none.
+     */
+    metricsText?: string;
     /** The catalog page: static files under CATALOG_ROOT served at this path (`/ui/`). Default: none (no page). */
     catalogPath?: string;
     /**
@@ -163,7 +169,10 @@ export function renderNginxConf(input: NginxConfInput): string {
         page: false,
         cors: false,
     }));
+    if (input.metricsText !== undefined && !/^[A-Za-z0-9_ #.\n-]+$/.test(input.metricsText))
+        throw new Error("nginx: metricsText holds characters nginx would read as syntax");
     const view = {
+        metrics: input.metricsText !== undefined && { port: String(PROXY_METRICS_PORT), text: input.metricsText.replace(/\n/g, "\\n") },
         ui,
         cors,
         readOnly,

@@ -15,6 +15,7 @@ import { TlsProxy, TlsProxyAppArgs, TlsProxyMirrorArgs } from "../components/tls
 import { ScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
+import { PROXY_METRICS_PORT, renderRegistryAlertRules } from "../renderers/registry-alerts";
 import { ageSeconds } from "./settings/maintenance";
 import { ACME_DIRECTORIES, Settings } from "./schema";
 
@@ -231,6 +232,18 @@ export function maintenanceFromSettings(
     );
 }
 
+/**
+ * What Prometheus watches besides the registry in the topologies with registry-kit's proxy: the proxy's
+ * metrics, the registry alert rules, and the maintenance job's job and rules when there is one.
+ */
+export function registryMonitoring(maintenance: Maintenance | undefined): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
+    const own = maintenanceMonitoring(maintenance);
+    return {
+        jobs: [{ job_name: "proxy", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: [`proxy:${PROXY_METRICS_PORT}`] }] }, ...own.jobs],
+        alertRules: { "registry.yml": renderRegistryAlertRules(), ...own.alertRules },
+    };
+}
+
 /** Prometheus's job for the maintenance job, and its alert rules. */
 export function maintenanceMonitoring(maintenance: Maintenance | undefined): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
     if (!maintenance) return { jobs: [], alertRules: {} };
@@ -275,6 +288,7 @@ export function proxyFromSettings(
             acme: acme && { certName: ACME_CERT_NAME, reloadCheckSeconds: acme.reloadCheckSeconds },
             app,
             maintenance: control && { controlVolumeName: control.name, retryAfterSeconds: settings.maintenance.gc.retryAfterSeconds },
+            metrics: settings.monitoring.enabled,
             catalog: settings.catalog.enabled ? { path: settings.catalog.path, deleteEnabled: settings.catalog.delete } : undefined,
             corsOrigins: settings.catalog.allowedOrigins,
             ...(mirrors && mirrors.proxy.length > 0 ? { mirrors: mirrors.proxy } : {}),

@@ -5,13 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Htpasswd } from "../components/htpasswd";
 import { registryScrapeJob } from "../renderers/prometheus-config";
+import { renderGrafanaDashboard } from "../renderers/registry-alerts";
 import {
     acmeCertbot,
     certificateNote,
     certificatesFromSettings,
     maintenanceControlVolume,
     maintenanceFromSettings,
-    maintenanceMonitoring,
+    registryMonitoring,
     monitoringFromSettings,
     proxyFromSettings,
     registryFromSettings,
@@ -37,6 +38,8 @@ export interface SmallTeamOutputs {
     certificateNotAfter: pulumi.Output<string> | undefined;
     maintenanceRunCommand: pulumi.Output<string> | undefined;
     backupVolume: pulumi.Output<string> | undefined;
+    /** A Grafana dashboard (JSON) of the registry's, the proxy's and the maintenance job's metrics. */
+    grafanaDashboard: pulumi.Output<string>;
     /** Per mirror: its URL, host, upstream and `docker pull` form. */
     mirrors: pulumi.Output<Record<string, unknown>>;
     /** daemon.json's `registry-mirrors` (Docker Hub mirrors only); empty without one. */
@@ -89,7 +92,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
 
     const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
-    const watch = maintenanceMonitoring(maintenance);
+    const watch = registryMonitoring(maintenance);
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
     const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);
 
@@ -111,6 +114,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         certificateNotAfter: certbot?.notAfter,
         maintenanceRunCommand: maintenance?.runCommand,
         backupVolume: deployment.backupVolumeName,
+        grafanaDashboard: pulumi.output(renderGrafanaDashboard()),
         ...mirrorOutputs(mirrors, certs.caCertificatePem, selfSigned),
     };
 }

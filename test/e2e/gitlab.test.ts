@@ -242,6 +242,7 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
                 "gitlab-sidekiq",
                 "gitlab-workhorse",
                 "prometheus",
+                "proxy",
                 "registry",
             ].sort(),
         );

@@ -221,7 +221,7 @@ describe("small-team on a real Docker engine", () => {
             const registry = body.data.activeTargets.filter((t) => t.labels.job === "registry");
             return registry.length && registry.every((t) => t.health === "up") ? body.data.activeTargets : undefined;
         });
-        expect(targets.map((t: any) => t.labels.job).sort()).toEqual(["prometheus", "registry"]);
+        expect(targets.map((t: any) => t.labels.job).sort()).toEqual(["prometheus", "proxy", "registry"]);
         // Three layers, a config blob and a manifest: at least five PUTs once a scrape after the push lands.
         const puts = await eventually("PUT request metrics from the push", async () => {
             const r = await prometheusQuery('sum(registry_http_requests_total{method="put"})');
@@ -230,6 +230,25 @@ describe("small-team on a real Docker engine", () => {
         expect(puts).toBeGreaterThanOrEqual(5);
         const handlers = await prometheusQuery('sum by (handler) (registry_http_requests_total{method="put"})');
         expect(handlers.map((h) => h.metric.handler).sort()).toEqual(["blob_upload_chunk", "manifest"]);
+    });
+
+    it("has Prometheus scraping the proxy's metrics server (up, and the served certificate's expiry) and loading the registry alert rules", async () => {
+        const served = run("openssl", ["x509", "-noout", "-enddate"], { input: rendered.outputs.caCertificate }).stdout;
+        expect(served).toMatch(/notAfter=/);
+        const expiry = await eventually("the proxy's metrics in Prometheus", async () => {
+            const up = await prometheusQuery('up{job="proxy"}');
+            const cert = await prometheusQuery("registry_kit_certificate_not_after_timestamp_seconds");
+            return up[0]?.value[1] === "1" && cert[0] ? Number(cert[0].value[1]) : undefined;
+        });
+        const leaf = run("sh", [
+            "-c",
+            `echo | openssl s_client -connect 127.0.0.1:${HTTPS} -servername ${HOST} 2>/dev/null | openssl x509 -noout -enddate`,
+        ]).stdout;
+        expect(expiry).toBe(Math.floor(Date.parse(leaf.trim().replace(/^notAfter=/, "")) / 1000));
+        const rules = (await (await fetch(`${PROMETHEUS}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string }[] }[] } };
+        const names = rules.data.groups.find((g) => g.name === "registry-kit-registry")!.rules.map((r) => r.name);
+        expect(names).toContain("RegistryErrors");
+        expect(names).toContain("RegistryProxyDown");
     });
 
     it("keeps images when a config change replaces the registry container", async () => {
