@@ -151,6 +151,16 @@ export interface TlsProxyMaintenanceArgs {
     retryAfterSeconds?: pulumi.Input<number>;
 }
 
+/** The first certificate's notAfter in seconds, or undefined when the text is not a certificate (unknown at preview, a mock). */
+function certificateExpiry(pem: string | undefined): number | undefined {
+    if (pem === undefined) return undefined;
+    try {
+        return Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000);
+    } catch {
+        return undefined;
+    }
+}
+
 export class TlsProxy extends pulumi.ComponentResource {
     /** The container. */
     public readonly container: docker.Container;
@@ -237,9 +247,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                         catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
                         corsOrigins,
                         mirrors: mirrorList.length > 0 ? mirrorList : undefined,
-                        metricsText: args.metrics
-                            ? proxyMetricsText(args.acme || pem === undefined ? undefined : Math.floor(Date.parse(new X509Certificate(pem).validTo) / 1000))
-                            : undefined,
+                        metricsText: args.metrics ? proxyMetricsText(args.acme ? undefined : certificateExpiry(pem)) : undefined,
                     }),
             );
         const catalog = args.catalog;

@@ -93,7 +93,9 @@ describe("maintenance in the small-team program", () => {
     it("loads the alert rules and scrapes the job; the registry keeps no in-memory cache", () => {
         const prometheus = container("rk-unit-prometheus");
         const files = Object.fromEntries(prometheus.uploads.map((u: any) => [u.file, u.content]));
-        expect(files["/etc/prometheus/prometheus.yml"]).toContain("rule_files:\n  - /etc/prometheus/rules/maintenance.yml");
+        expect(files["/etc/prometheus/prometheus.yml"]).toContain(
+            "rule_files:\n  - /etc/prometheus/rules/registry.yml\n  - /etc/prometheus/rules/maintenance.yml",
+        );
         expect(files["/etc/prometheus/prometheus.yml"]).toContain("job_name: registry-maintenance");
         expect(files["/etc/prometheus/rules/maintenance.yml"]).toContain("alert: RegistryMaintenanceOverdue");
         const registry = container("rk-unit-registry");

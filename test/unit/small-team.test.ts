@@ -159,6 +159,7 @@ describe("small-team resources", () => {
         expect(prom.scrape_configs.map((j: any) => `${j.job_name} ${j.static_configs[0].targets}`)).toEqual([
             "prometheus localhost:9090",
             "registry registry:5001",
+            "proxy proxy:9113",
         ]);
     });
 
