@@ -25,6 +25,16 @@ afterAll(() => {
     fs.rmSync(work, { recursive: true, force: true });
 });
 
+/** promtool's expectation that `alertname` fires at `eval_time` with exactly these labels and annotations. */
+const fires = (eval_time: string, alertname: string, exp_labels: Record<string, string>, exp_annotations: Record<string, string>) => ({
+    eval_time,
+    alertname,
+    exp_alerts: [{ exp_labels, exp_annotations }],
+});
+/** promtool's expectation that `alertname` does not fire at `eval_time`. */
+const quiet = (eval_time: string, alertname: string) => ({ eval_time, alertname, exp_alerts: [] });
+const MAINTENANCE_LABELS = { severity: "warning", job: "registry-maintenance", instance: "maintenance:9400" };
+
 const promtool = (...args: string[]) =>
     run("docker", ["run", "--rm", "--network", "none", "-v", `${work}:/w:ro`, "--entrypoint", "promtool", "registry-kit-test/prometheus:2", ...args], {
         allowFail: true,
@@ -77,77 +87,47 @@ describe("alert rules under promtool", () => {
                         { series: 'registry_kit_maintenance_readonly{job="registry-maintenance", instance="maintenance:9400"}', values: "0x200" },
                     ],
                     alert_rule_test: [
-                        { eval_time: "1m", alertname: "RegistryDown", exp_alerts: [] },
-                        {
-                            eval_time: "4m",
-                            alertname: "RegistryDown",
-                            exp_alerts: [
-                                {
-                                    exp_labels: { severity: "critical", job: "registry", instance: "registry-0:5001" },
-                                    exp_annotations: {
-                                        summary: "A registry (or mirror) replica does not answer Prometheus",
-                                        description: "registry-0:5001 of job registry is down.",
-                                    },
-                                },
-                            ],
-                        },
-                        { eval_time: "4m", alertname: "RegistryProxyDown", exp_alerts: [] },
-                        { eval_time: "5m", alertname: "RegistryErrors", exp_alerts: [] },
-                        {
-                            eval_time: "16m",
-                            alertname: "RegistryErrors",
-                            exp_alerts: [
-                                {
-                                    exp_labels: { severity: "warning", job: "registry", instance: "registry-0:5001" },
-                                    exp_annotations: {
-                                        summary: "More than 5% of the registry's responses are 5xx",
-                                        description: "registry-0:5001: 10% server errors.",
-                                    },
-                                },
-                            ],
-                        },
-                        {
-                            eval_time: "1m",
-                            alertname: "RegistryCertificateExpiring",
-                            exp_alerts: [
-                                {
-                                    exp_labels: { severity: "warning", job: "proxy", instance: "proxy:9113" },
-                                    exp_annotations: {
-                                        summary: "The proxy's certificate expires in less than 21 days",
-                                        description: "Renew it (tls.mode provided) or run pulumi up (self-signed: a new one is issued before expiry).",
-                                    },
-                                },
-                            ],
-                        },
-                        { eval_time: "1m", alertname: "RegistryMaintenanceFailed", exp_alerts: [] },
-                        {
-                            eval_time: "2m",
-                            alertname: "RegistryMaintenanceFailed",
-                            exp_alerts: [
-                                {
-                                    exp_labels: { severity: "warning", job: "registry-maintenance", instance: "maintenance:9400" },
-                                    exp_annotations: {
-                                        summary: "The last registry maintenance run failed",
-                                        description: "Retention or garbage collection failed; the job's JSON log (event run.end) says why.",
-                                    },
-                                },
-                            ],
-                        },
-                        { eval_time: "60m", alertname: "RegistryMaintenanceOverdue", exp_alerts: [] },
-                        {
-                            eval_time: "95m",
-                            alertname: "RegistryMaintenanceOverdue",
-                            exp_alerts: [
-                                {
-                                    exp_labels: { severity: "warning", job: "registry-maintenance", instance: "maintenance:9400" },
-                                    exp_annotations: {
-                                        summary: "No successful registry maintenance run when one was due",
-                                        description: "The scheduled run did not happen or did not succeed; storage is not being reclaimed.",
-                                    },
-                                },
-                            ],
-                        },
-                        { eval_time: "95m", alertname: "RegistryReadOnlyTooLong", exp_alerts: [] },
+                        quiet("1m", "RegistryDown"),
+                        fires(
+                            "4m",
+                            "RegistryDown",
+                            { severity: "critical", job: "registry", instance: "registry-0:5001" },
+                            {
+                                summary: "A registry (or mirror) replica does not answer Prometheus",
+                                description: "registry-0:5001 of job registry is down.",
+                            },
+                        ),
+                        quiet("4m", "RegistryProxyDown"),
+                        quiet("5m", "RegistryErrors"),
+                        fires(
+                            "16m",
+                            "RegistryErrors",
+                            { severity: "warning", job: "registry", instance: "registry-0:5001" },
+                            {
+                                summary: "More than 5% of the registry's responses are 5xx",
+                                description: "registry-0:5001: 10% server errors.",
+                            },
+                        ),
+                        fires(
+                            "1m",
+                            "RegistryCertificateExpiring",
+                            { severity: "warning", job: "proxy", instance: "proxy:9113" },
+                            {
+                                summary: "The proxy's certificate expires in less than 21 days",
+                                description: "Renew it (tls.mode provided) or run pulumi up (self-signed: a new one is issued before expiry).",
+                            },
+                        ),
+                        quiet("1m", "RegistryMaintenanceFailed"),
+                        fires("2m", "RegistryMaintenanceFailed", MAINTENANCE_LABELS, {
+                            summary: "The last registry maintenance run failed",
+                            description: "Retention or garbage collection failed; the job's JSON log (event run.end) says why.",
+                        }),
+                        quiet("60m", "RegistryMaintenanceOverdue"),
+                        fires("95m", "RegistryMaintenanceOverdue", MAINTENANCE_LABELS, {
+                            summary: "No successful registry maintenance run when one was due",
+                            description: "The scheduled run did not happen or did not succeed; storage is not being reclaimed.",
+                        }),
+                        quiet("95m", "RegistryReadOnlyTooLong"),
                     ],
                 },
             ],
