@@ -13,6 +13,7 @@ export * from "./components/monitoring";
 export * from "./components/redis";
 export * from "./components/registry";
 export * from "./components/tls-proxy";
+export * from "./components/volume-exporter";
 export * from "./components/gitlab";
 export * from "./components/token-signing-key";
 export * from "./renderers";

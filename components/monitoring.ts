@@ -48,6 +48,8 @@ export interface MonitoringArgs {
     extraHosts?: pulumi.Input<pulumi.Input<docker.types.input.ContainerHost>[]>;
     /** Alert rule files (Prometheus rule-file YAML) by file name, e.g. `{ "maintenance.yml": ... }`. Default: none. */
     alertRules?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** `host:port` of Alertmanagers Prometheus sends firing alerts to, e.g. `alertmanager:9093`. Default: none. */
+    alertmanagers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -72,6 +74,7 @@ export class Monitoring extends pulumi.ComponentResource {
             retentionSize: z.string().regex(/^\d+(B|KB|MB|GB|TB|PB)$/, { message: "a size such as 512MB or 10GB" }),
             scrapeInterval: prometheusDuration,
             registryTargets: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/i, { message: "host:port" })),
+            alertmanagers: z.array(z.string().regex(/^[a-z0-9.-]+:\d+$/i, { message: "host:port" })),
         });
         const port = pulumi.output(args.port ?? PROMETHEUS_PORT);
         const hostIp = pulumi.output(args.hostIp ?? "127.0.0.1");
@@ -86,12 +89,13 @@ export class Monitoring extends pulumi.ComponentResource {
         });
         this.registryScrapeJob = pulumi.output(args.registryTargets).apply((targets) => registryScrapeJob(targets));
         this.prometheusYaml = pulumi
-            .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s", ruleFiles])
-            .apply(([job, extra, scrapeInterval, rules]) =>
+            .all([this.registryScrapeJob, args.extraJobs ?? [], args.scrapeInterval ?? "30s", ruleFiles, args.alertmanagers ?? []])
+            .apply(([job, extra, scrapeInterval, rules, alertmanagers]) =>
                 renderPrometheusConfig({
                     scrapeInterval,
                     jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
                     ruleFiles: Object.keys(rules).map((f) => `${PROMETHEUS_RULES_DIR}/${f}`),
+                    alertmanagers,
                 }),
             );
 

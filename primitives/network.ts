@@ -118,7 +118,20 @@ export function firstHostAddress(cidr: string): string {
     return [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join(".");
 }
 
+/** `user@example.com`: a plain mail address (dot-atom local part, a DNS name or [IP] after the @), as Go's net/mail takes it. */
+export function isEmailAddress(value: string): boolean {
+    const at = value.lastIndexOf("@");
+    if (at <= 0 || value.length > 254) return false;
+    const local = value.slice(0, at);
+    const domain = value.slice(at + 1);
+    const atom = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
+    if (local.length > 64 || !local.split(".").every((p) => atom.test(p))) return false;
+    const literal = /^\[(.*)\]$/.exec(domain);
+    return literal ? net.isIP(literal[1]) !== 0 : domain.includes(".") && net.isIP(domain) === 0 && isHostname(domain);
+}
+
 export const hostname = z.string().refine(isHostname, { message: "a DNS name such as registry.example.com, or an IP address" });
 export const port = z.number().int().min(1, { message: "an integer port from 1 to 65535" }).max(65535, { message: "an integer port from 1 to 65535" });
 export const ipAddress = z.string().refine((v) => net.isIP(v) !== 0, { message: "an IP address such as 0.0.0.0 or 127.0.0.1" });
+export const emailAddress = z.string().refine(isEmailAddress, { message: "a mail address such as alerts@example.com (no display name)" });
 export const cidr = z.string().refine(isCidr, { message: "an IP address or CIDR block such as 10.0.0.0/8" });

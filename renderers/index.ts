@@ -9,7 +9,15 @@ export { harborCommand, harborPaths, harborStdin } from "./harbor-scripts";
 export { renderHtpasswd, bcryptSalt } from "./htpasswd";
 export { renderCatalogConfig, catalogFiles, CatalogConfigInput, CATALOG_FILES } from "./catalog";
 export { renderNginxConf, NginxConfInput, NginxMirrorSite } from "./nginx-conf";
-export { prometheusConfig, renderPrometheusConfig, registryScrapeJob, harborScrapeJobs, mirrorScrapeJob, ScrapeJob } from "./prometheus-config";
+export {
+    prometheusConfig,
+    renderPrometheusConfig,
+    registryScrapeJob,
+    harborScrapeJobs,
+    mirrorScrapeJob,
+    volumeScrapeJob,
+    ScrapeJob,
+} from "./prometheus-config";
 export { containerdHostsFiles, dockerDaemonJson, mirrorPullExample, MirrorClientInput, upstreamNamespace } from "./mirror-clients";
 export {
     registryConfig,
@@ -40,4 +48,9 @@ export {
     renderGrafanaDashboard,
     proxyMetricsText,
     PROXY_METRICS_PORT,
+    volumeAlertRules,
+    renderVolumeAlertRules,
+    VolumeAlertInput,
+    VOLUME_JOB,
+    VOLUME_MOUNT_ROOT,
 } from "./registry-alerts";

@@ -2,6 +2,7 @@
  * prometheus.yml as a typed object. Pure: no Pulumi, no I/O.
  */
 import { stringify } from "yaml";
+import { VOLUME_JOB } from "./registry-alerts";
 
 export const PROMETHEUS_CONFIG_PATH = "/etc/prometheus/prometheus.yml";
 export const PROMETHEUS_PORT = 9090;
@@ -50,6 +51,8 @@ export interface PrometheusConfigInput {
     externalLabels?: Record<string, string>;
     /** Alert rule files to load. Default: none. */
     ruleFiles?: string[];
+    /** `host:port` of Alertmanagers that firing alerts are sent to. Default: none. */
+    alertmanagers?: string[];
 }
 
 export function prometheusConfig(input: PrometheusConfigInput): Record<string, unknown> {
@@ -65,6 +68,9 @@ export function prometheusConfig(input: PrometheusConfigInput): Record<string, u
             evaluation_interval: input.scrapeInterval,
             ...(input.externalLabels && Object.keys(input.externalLabels).length ? { external_labels: input.externalLabels } : {}),
         },
+        ...(input.alertmanagers && input.alertmanagers.length
+            ? { alerting: { alertmanagers: [{ scheme: "http", static_configs: [{ targets: [...input.alertmanagers] }] }] } }
+            : {}),
         ...(input.ruleFiles && input.ruleFiles.length ? { rule_files: input.ruleFiles } : {}),
         scrape_configs: [self, ...input.jobs],
     };
@@ -82,4 +88,9 @@ export function mirrorScrapeJob(mirrors: { name: string; targets: string[] }[]):
         scheme: "http",
         static_configs: mirrors.map((m) => ({ targets: [...m.targets], labels: { mirror: m.name } })),
     };
+}
+
+/** The job for the volume exporter (node exporter, filesystem collector only), which the volume alert rules select. */
+export function volumeScrapeJob(target: string): ScrapeJob {
+    return { job_name: VOLUME_JOB, metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: [target] }] };
 }

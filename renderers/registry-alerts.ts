@@ -25,11 +25,14 @@ export function proxyMetricsText(certificateNotAfterSeconds?: number): string {
 export interface RegistryAlertInput {
     /** Days before the served certificate's expiry that an alert fires. Default: 21. */
     certificateDays?: number;
+    /** How long a registry or the proxy must fail its scrapes before it counts as down (Prometheus duration). Default: 2m. */
+    downFor?: string;
 }
 
 /** Alert rules: registry, mirror or proxy down; 5xx rate; slow API requests; slow storage; certificate expiring. */
 export function registryAlertRules(input: RegistryAlertInput = {}): Record<string, unknown> {
     const days = input.certificateDays ?? 21;
+    const downFor = input.downFor ?? "2m";
     const api = `handler=~"base|manifest|tags|catalog"`;
     return {
         groups: [
@@ -39,7 +42,7 @@ export function registryAlertRules(input: RegistryAlertInput = {}): Record<strin
                     {
                         alert: "RegistryDown",
                         expr: `up{job=~"registry|registry-mirror"} == 0`,
-                        for: "2m",
+                        for: downFor,
                         labels: { severity: "critical" },
                         annotations: {
                             summary: "A registry (or mirror) replica does not answer Prometheus",
@@ -49,7 +52,7 @@ export function registryAlertRules(input: RegistryAlertInput = {}): Record<strin
                     {
                         alert: "RegistryProxyDown",
                         expr: `up{job="proxy"} == 0 or absent(up{job="proxy"})`,
-                        for: "2m",
+                        for: downFor,
                         labels: { severity: "critical" },
                         annotations: { summary: "The TLS proxy in front of the registry does not answer" },
                     },
@@ -94,6 +97,64 @@ export function registryAlertRules(input: RegistryAlertInput = {}): Record<strin
 
 export function renderRegistryAlertRules(input: RegistryAlertInput = {}): string {
     return stringify(registryAlertRules(input), { lineWidth: 0 });
+}
+
+/** Prometheus's job name for the volume exporter (node exporter, filesystem collector only). */
+export const VOLUME_JOB = "registry-volumes";
+/** Where the volume exporter mounts the volumes it watches: `<root>/<name>`, e.g. /volumes/registry. */
+export const VOLUME_MOUNT_ROOT = "/volumes";
+
+export interface VolumeAlertInput {
+    /** The nearly-full alert fires when less than this share of a volume's filesystem is available, in percent. Default: 10. */
+    nearlyFullPercent?: number;
+    /** The filling-up alert fires when the last 6 hours' trend fills the filesystem within this many hours. Default: 24. */
+    fullWithinHours?: number;
+}
+
+/**
+ * Alert rules on the filesystems backing the registry's volumes, from the node exporter's filesystem
+ * collector (`node_filesystem_avail_bytes`, `node_filesystem_size_bytes`) scraped as job VOLUME_JOB.
+ */
+export function volumeAlertRules(input: VolumeAlertInput = {}): Record<string, unknown> {
+    const percent = input.nearlyFullPercent ?? 10;
+    const hours = input.fullWithinHours ?? 24;
+    if (!(percent > 0 && percent < 100)) throw new Error(`volume alerts: nearlyFullPercent ${percent} is not between 0 and 100`);
+    if (!(Number.isInteger(hours) && hours > 0)) throw new Error(`volume alerts: fullWithinHours ${hours} is not a whole number of hours above 0`);
+    const sel = `{job="${VOLUME_JOB}", mountpoint=~"${VOLUME_MOUNT_ROOT}/.+"}`;
+    return {
+        groups: [
+            {
+                name: "registry-kit-volumes",
+                rules: [
+                    {
+                        alert: "RegistryVolumeNearlyFull",
+                        expr: `node_filesystem_avail_bytes${sel} / node_filesystem_size_bytes${sel} < ${percent / 100}`,
+                        for: "10m",
+                        labels: { severity: "critical" },
+                        annotations: {
+                            summary: `Less than ${percent}% of a registry volume's filesystem is available`,
+                            description:
+                                "{{ $labels.mountpoint }} ({{ $labels.device }}): {{ $value | humanizePercentage }} available. Free space (garbage collection, retention) or grow the disk.",
+                        },
+                    },
+                    {
+                        alert: "RegistryVolumeFillingUp",
+                        expr: `predict_linear(node_filesystem_avail_bytes${sel}[6h], ${hours * 3600}) < 0`,
+                        for: "1h",
+                        labels: { severity: "warning" },
+                        annotations: {
+                            summary: `A registry volume's filesystem fills up within ${hours} hours at the rate of the last 6 hours`,
+                            description: "{{ $labels.mountpoint }} ({{ $labels.device }}) is filling up.",
+                        },
+                    },
+                ],
+            },
+        ],
+    };
+}
+
+export function renderVolumeAlertRules(input: VolumeAlertInput = {}): string {
+    return stringify(volumeAlertRules(input), { lineWidth: 0 });
 }
 
 /** A Grafana dashboard (JSON model) of the registry's, the mirrors' and the maintenance job's metrics, on a Prometheus data source. */
@@ -184,6 +245,22 @@ export function grafanaDashboard(): Record<string, unknown> {
                 "short",
                 12,
                 24,
+            ),
+            panel(
+                9,
+                "Volumes: space available",
+                [[`node_filesystem_avail_bytes{job="${VOLUME_JOB}"} / node_filesystem_size_bytes{job="${VOLUME_JOB}"}`, "{{mountpoint}}"]],
+                "percentunit",
+                0,
+                32,
+            ),
+            panel(
+                10,
+                "Volumes: bytes used",
+                [[`node_filesystem_size_bytes{job="${VOLUME_JOB}"} - node_filesystem_avail_bytes{job="${VOLUME_JOB}"}`, "{{mountpoint}}"]],
+                "bytes",
+                12,
+                32,
             ),
         ],
     };

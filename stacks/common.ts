@@ -12,12 +12,13 @@ import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs, RegistryNotificationArgs } from "../components/registry";
 import { TlsProxy, TlsProxyAppArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
-import { ScrapeJob } from "../renderers/prometheus-config";
+import { ScrapeJob, volumeScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
-import { PROXY_METRICS_PORT, renderRegistryAlertRules } from "../renderers/registry-alerts";
+import { PROXY_METRICS_PORT, renderRegistryAlertRules, renderVolumeAlertRules } from "../renderers/registry-alerts";
+import { VolumeExporter } from "../components/volume-exporter";
 import { ageSeconds } from "./settings/maintenance";
-import { ACME_DIRECTORIES, Settings } from "./schema";
+import { ACME_DIRECTORIES, Settings, volumeExporterEnabled } from "./schema";
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
 export function registryHost(hostname: string, httpsPort: number): string {
@@ -236,11 +237,49 @@ export function maintenanceFromSettings(
  * What Prometheus watches besides the registry in the topologies with registry-kit's proxy: the proxy's
  * metrics, the registry alert rules, and the maintenance job's job and rules when there is one.
  */
-export function registryMonitoring(maintenance: Maintenance | undefined): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
+export function registryMonitoring(
+    settings: Settings,
+    target: StackTarget,
+    deployment: RegistryDeployment,
+    maintenance: Maintenance | undefined,
+): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
     const own = maintenanceMonitoring(maintenance);
+    const volumes = volumeMonitoring(settings, target, deployment);
     return {
-        jobs: [{ job_name: "proxy", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: [`proxy:${PROXY_METRICS_PORT}`] }] }, ...own.jobs],
-        alertRules: { "registry.yml": renderRegistryAlertRules(), ...own.alertRules },
+        jobs: [
+            { job_name: "proxy", metrics_path: "/metrics", scheme: "http", static_configs: [{ targets: [`proxy:${PROXY_METRICS_PORT}`] }] },
+            ...volumes.jobs,
+            ...own.jobs,
+        ],
+        alertRules: { "registry.yml": renderRegistryAlertRules({ downFor: settings.monitoring.downFor }), ...volumes.alertRules, ...own.alertRules },
+    };
+}
+
+/** The volume exporter on the registry's data volume (and the backup volume), its job and rules; nothing when it is off. */
+export function volumeMonitoring(
+    settings: Settings,
+    target: StackTarget,
+    deployment: RegistryDeployment,
+): { jobs: ScrapeJob[]; alertRules: Record<string, string> } {
+    const data = deployment.registry.volumeName;
+    if (!volumeExporterEnabled(settings) || data === undefined) return { jobs: [], alertRules: {} };
+    const v = settings.monitoring.volumes;
+    const exporter = new VolumeExporter(
+        `${target.prefix}-volume-exporter`,
+        {
+            networkName: target.network.name,
+            logging: settings.docker.logging,
+            image: v.image,
+            volumes: [
+                { name: "registry", volumeName: data },
+                ...(deployment.backupVolumeName ? [{ name: "backup", volumeName: deployment.backupVolumeName }] : []),
+            ],
+        },
+        target.childOpts,
+    );
+    return {
+        jobs: [volumeScrapeJob(exporter.scrapeTarget)],
+        alertRules: { "volumes.yml": renderVolumeAlertRules({ nearlyFullPercent: v.nearlyFullPercent, fullWithinHours: v.fullWithinHours }) },
     };
 }
 

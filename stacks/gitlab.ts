@@ -144,7 +144,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
 
     // GitLab's cleanup policies delete tags; this job collects the garbage they leave.
     const maintenance = maintenanceFromSettings(settings, target, deployment, control);
-    const watch = registryMonitoring(maintenance);
+    const watch = registryMonitoring(settings, target, deployment, maintenance);
     const monitoring = monitoringFromSettings(
         settings,
         target,

@@ -357,6 +357,40 @@ function checkNotifications(settings: Settings, ctx: z.core.$RefinementCtx): voi
     });
 }
 
+/** The volume exporter needs a volume and a Prometheus; Alertmanager a Prometheus with the kit's rules. */
+function checkMonitoring(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const m = settings.monitoring;
+    const issue = (path: (string | number)[], input: unknown, message: string) =>
+        ctx.addIssue({ code: "custom", path: ["monitoring", ...path], input, message });
+    if (m.volumes.enabled) {
+        if (settings.topology === "harbor") issue(["volumes", "enabled"], true, "false with topology harbor (Harbor keeps its own volumes)");
+        else if (settings.registry.storage.type !== "filesystem")
+            issue(
+                ["volumes", "enabled"],
+                true,
+                `false with registry.storage.type ${settings.registry.storage.type} (no registry volume to watch; the object store reports its own usage)`,
+            );
+        else if (!m.enabled) issue(["volumes", "enabled"], true, "false with monitoring.enabled false (Prometheus scrapes the exporter)");
+    }
+    if (m.alertmanager.enabled) {
+        if (!m.enabled) issue(["alertmanager", "enabled"], true, "false with monitoring.enabled false (Prometheus sends the alerts)");
+        else if (settings.topology === "harbor")
+            issue(
+                ["alertmanager", "enabled"],
+                true,
+                "false with topology harbor (the kit's alert rules watch its own proxy and registry, which Harbor replaces)",
+            );
+    }
+}
+
+/** Whether the volume exporter runs: `monitoring.volumes.enabled`, by default with filesystem storage outside Harbor. */
+export function volumeExporterEnabled(settings: Settings): boolean {
+    return (
+        settings.monitoring.volumes.enabled ??
+        (settings.monitoring.enabled && settings.topology !== "harbor" && settings.registry.storage.type === "filesystem")
+    );
+}
+
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
     if (settings.topology === "harbor") checkHarbor(settings, ctx);
@@ -372,12 +406,15 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     checkCatalog(settings, ctx);
     checkMirrors(settings, ctx);
     checkNotifications(settings, ctx);
+    checkMonitoring(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
     ];
     if (settings.monitoring.enabled) {
         published.push({ path: ["monitoring", "port"], ip: settings.monitoring.hostIp, port: settings.monitoring.port });
+        const am = settings.monitoring.alertmanager;
+        if (am.enabled) published.push({ path: ["monitoring", "alertmanager", "port"], ip: am.hostIp, port: am.port });
     }
     const minio = settings.registry.storage.minio;
     if (settings.topology !== "harbor" && settings.registry.storage.type === "minio" && minio.hostPort !== undefined) {

@@ -92,7 +92,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
 
     const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
-    const watch = registryMonitoring(maintenance);
+    const watch = registryMonitoring(settings, target, deployment, maintenance);
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
     const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);
 

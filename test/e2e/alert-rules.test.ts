@@ -9,8 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { grafanaDashboard, proxyMetricsText, renderRegistryAlertRules } from "../../renderers/registry-alerts";
+import { grafanaDashboard, proxyMetricsText, renderRegistryAlertRules, renderVolumeAlertRules } from "../../renderers/registry-alerts";
 import { renderMaintenanceAlertRules } from "../../renderers/maintenance-config";
+import { volumeExporterCommand } from "../../components/volume-exporter";
 import { docker, prepare, removeByPrefix, run } from "./harness";
 
 const PREFIX = "rk-alerts";
@@ -18,7 +19,7 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-alerts-"));
 fs.chmodSync(work, 0o755);
 
 beforeAll(() => {
-    prepare(PREFIX, ["registry", "prometheus"]);
+    prepare(PREFIX, ["registry", "prometheus", "node-exporter"]);
 }, 900_000);
 afterAll(() => {
     removeByPrefix(`${PREFIX}-`);
@@ -148,6 +149,86 @@ describe("alert rules under promtool", () => {
     });
 });
 
+describe("volume alert rules under promtool", () => {
+    const GB = 1024 ** 3;
+    const VOLUME_LABELS = { severity: "critical", job: "registry-volumes", instance: "volume-exporter:9100", device: "/dev/vda", fstype: "ext4" };
+    const series = (metric: string, mount: string, values: string) =>
+        `${metric}{job="registry-volumes", instance="volume-exporter:9100", device="/dev/vda", fstype="ext4", mountpoint="${mount}"}`;
+    const tests = () => ({
+        rule_files: ["volumes.yml"],
+        evaluation_interval: "1m",
+        tests: [
+            {
+                // Nearly full: /volumes/registry has 9 GB of 100 available from minute 5 on, /volumes/backup 50 GB throughout.
+                interval: "1m",
+                input_series: [
+                    { series: series("node_filesystem_size_bytes", "/volumes/registry", ""), values: `${100 * GB}x30` },
+                    { series: series("node_filesystem_avail_bytes", "/volumes/registry", ""), values: `${20 * GB}x4 ${9 * GB}x25` },
+                    { series: series("node_filesystem_size_bytes", "/volumes/backup", ""), values: `${100 * GB}x30` },
+                    { series: series("node_filesystem_avail_bytes", "/volumes/backup", ""), values: `${50 * GB}x30` },
+                ],
+                alert_rule_test: [
+                    quiet("4m", "RegistryVolumeNearlyFull"),
+                    // below 10% from 5m, firing once that held for 10m
+                    quiet("14m", "RegistryVolumeNearlyFull"),
+                    fires(
+                        "16m",
+                        "RegistryVolumeNearlyFull",
+                        { ...VOLUME_LABELS, mountpoint: "/volumes/registry" },
+                        {
+                            summary: "Less than 10% of a registry volume's filesystem is available",
+                            description: "/volumes/registry (/dev/vda): 9% available. Free space (garbage collection, retention) or grow the disk.",
+                        },
+                    ),
+                    quiet("16m", "RegistryVolumeFillingUp"),
+                ],
+            },
+            {
+                // Filling up: the registry volume loses 1 GB every 10 minutes from 60 GB (full in 10 h); the backup volume is steady.
+                interval: "10m",
+                input_series: [
+                    { series: series("node_filesystem_size_bytes", "/volumes/registry", ""), values: `${100 * GB}x60` },
+                    { series: series("node_filesystem_avail_bytes", "/volumes/registry", ""), values: `${60 * GB}-${GB}x50` },
+                    { series: series("node_filesystem_size_bytes", "/volumes/backup", ""), values: `${100 * GB}x60` },
+                    { series: series("node_filesystem_avail_bytes", "/volumes/backup", ""), values: `${50 * GB}x60` },
+                ],
+                alert_rule_test: [
+                    // the trend says full within 24 h from the start; `for: 1h`
+                    quiet("50m", "RegistryVolumeFillingUp"),
+                    fires(
+                        "3h",
+                        "RegistryVolumeFillingUp",
+                        { ...VOLUME_LABELS, severity: "warning", mountpoint: "/volumes/registry" },
+                        {
+                            summary: "A registry volume's filesystem fills up within 24 hours at the rate of the last 6 hours",
+                            description: "/volumes/registry (/dev/vda) is filling up.",
+                        },
+                    ),
+                    quiet("3h", "RegistryVolumeNearlyFull"),
+                ],
+            },
+        ],
+    });
+
+    it("are a valid rule file that fires when a volume is nearly full or filling up, only for that volume, and keeps quiet otherwise", () => {
+        fs.writeFileSync(path.join(work, "volumes.yml"), renderVolumeAlertRules());
+        const check = promtool("check", "rules", "/w/volumes.yml");
+        expect(check.code, check.stdout + check.stderr).toBe(0);
+        fs.writeFileSync(path.join(work, "volume-tests.yml"), stringify(tests()));
+        const r = promtool("test", "rules", "/w/volume-tests.yml");
+        expect(r.code, r.stdout + r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/SUCCESS/);
+        // The check can fail: the same series do not make a volume nearly full at 20% with the threshold at 10%.
+        const wrong = tests();
+        (wrong.tests[0].alert_rule_test as any[])[0] = fires("4m", "RegistryVolumeNearlyFull", { ...VOLUME_LABELS, mountpoint: "/volumes/registry" }, {});
+        fs.writeFileSync(path.join(work, "volume-wrong.yml"), stringify(wrong));
+        expect(promtool("test", "rules", "/w/volume-wrong.yml").code).not.toBe(0);
+        // A lower threshold keeps the nearly-full alert quiet on the same data.
+        fs.writeFileSync(path.join(work, "volumes.yml"), renderVolumeAlertRules({ nearlyFullPercent: 5 }));
+        expect(promtool("test", "rules", "/w/volume-tests.yml").code).not.toBe(0);
+    });
+});
+
 describe("metric names against a real registry", () => {
     it("every metric the rules and the dashboard use is one the registry, the proxy, the job or Prometheus exposes", () => {
         const config = [
@@ -193,6 +274,28 @@ describe("metric names against a real registry", () => {
                 .map((l) => l.replace(/[{ ].*/, "")),
         );
         for (const l of proxyMetricsText(1).split("\n")) if (/^[a-z]/.test(l)) exposed.add(l.replace(/[{ ].*/, ""));
+        // The node exporter as the stack runs it (the volume exporter's flags), with a volume at /volumes/registry.
+        docker(
+            "run",
+            "-d",
+            "--name",
+            `${PREFIX}-volume-exporter`,
+            "--network",
+            "none",
+            "-v",
+            `${PREFIX}-volume:/volumes/registry:ro`,
+            "registry-kit-test/node-exporter:1",
+            ...volumeExporterCommand(),
+        );
+        const nodeMetrics = run("docker", [
+            "exec",
+            `${PREFIX}-volume-exporter`,
+            "sh",
+            "-c",
+            "for i in $(seq 1 50); do wget -q -O - http://127.0.0.1:9100/metrics && break; sleep 0.2; done",
+        ]).stdout;
+        expect(nodeMetrics).toContain('mountpoint="/volumes/registry"');
+        for (const l of nodeMetrics.split("\n")) if (/^node_filesystem/.test(l)) exposed.add(l.replace(/[{ ].*/, ""));
         // The job's own (templates/maintenance.mjs) and Prometheus's `up`.
         const jobMetrics = fs.readFileSync(path.join(__dirname, "..", "..", "templates", "maintenance.mjs"), "utf8").match(/gauge\("([a-z_]+)"/g)!;
         for (const g of jobMetrics) exposed.add(`registry_kit_maintenance_${g.slice(7, -1)}`);
@@ -200,7 +303,7 @@ describe("metric names against a real registry", () => {
 
         const exprs = [
             ...(JSON.parse(JSON.stringify(grafanaDashboard())).panels as { targets: { expr: string }[] }[]).flatMap((p) => p.targets.map((t) => t.expr)),
-            ...renderRegistryAlertRules()
+            ...(renderRegistryAlertRules() + renderVolumeAlertRules())
                 .split("\n")
                 .filter((l) => l.trim().startsWith("expr:"))
                 .map((l) => l.slice(l.indexOf("expr:") + 5)),
@@ -221,6 +324,8 @@ describe("metric names against a real registry", () => {
             "code",
             "action",
             "driver",
+            "predict_linear",
+            "mountpoint",
         ]);
         const used = new Set<string>();
         for (const e of exprs) {
@@ -240,6 +345,8 @@ describe("metric names against a real registry", () => {
             "registry_storage_action_seconds_bucket",
             "registry_kit_certificate_not_after_timestamp_seconds",
             "registry_kit_maintenance_gc_bytes_freed",
+            "node_filesystem_avail_bytes",
+            "node_filesystem_size_bytes",
             "up",
         ])
             expect(used.has(n), n).toBe(true);

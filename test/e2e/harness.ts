@@ -535,7 +535,9 @@ export function proxyRequest(
 /** Checks the engine, builds (or finds cached) the stand-in images a test needs, and removes what an earlier run of it left. */
 export function prepare(prefix: string, roles: string[]): void {
     run("docker", ["info"], { timeoutMs: 20_000 });
-    run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), ...roles], { timeoutMs: 900_000 });
+    // Prometheus comes with the volume exporter (monitoring.volumes, on by default with filesystem storage).
+    const all = roles.includes("prometheus") && !roles.includes("node-exporter") ? [...roles, "node-exporter"] : roles;
+    run("bash", [path.join(ROOT, "test", "e2e", "images", "build-images.sh"), ...all], { timeoutMs: 900_000 });
     removeByPrefix(`${prefix}-`);
 }
 

@@ -52,7 +52,13 @@ function stackFile(maintenance: Record<string, unknown> = {}): string {
             "registry-kit:docker": { namePrefix: PREFIX },
             "registry-kit:registry": { image: "registry-kit-test/registry:3" },
             "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 28080 },
-            "registry-kit:monitoring": { image: "registry-kit-test/prometheus:2", hostIp: "127.0.0.1", port: 29090, scrapeInterval: "2s" },
+            "registry-kit:monitoring": {
+                image: "registry-kit-test/prometheus:2",
+                hostIp: "127.0.0.1",
+                port: 29090,
+                scrapeInterval: "2s",
+                volumes: { image: "registry-kit-test/node-exporter:1" },
+            },
             "registry-kit:maintenance": {
                 enabled: true,
                 image: "registry-kit-test/node:22",

@@ -71,7 +71,13 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
                 ...registryExtra,
             },
             "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 48080 },
-            "registry-kit:monitoring": { image: "registry-kit-test/prometheus:2", hostIp: "127.0.0.1", port: 49090, scrapeInterval: "2s" },
+            "registry-kit:monitoring": {
+                image: "registry-kit-test/prometheus:2",
+                hostIp: "127.0.0.1",
+                port: 49090,
+                scrapeInterval: "2s",
+                volumes: { image: "registry-kit-test/node-exporter:1" },
+            },
             "registry-kit:maintenance": {
                 enabled: true,
                 image: "registry-kit-test/node:22",

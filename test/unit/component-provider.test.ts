@@ -119,7 +119,17 @@ describe("registry-kit's own args", () => {
         const all = getPulumiComponents(kit);
         const refused = ["Certificates", "HarborInstaller", "Monitoring", "Registry"];
         const rest = all.filter((c) => !refused.includes(c.name));
-        expect(rest.map((c) => c.name).sort()).toEqual(["AcmeCertbot", "Gitlab", "Htpasswd", "Maintenance", "Minio", "Redis", "TlsProxy", "TokenSigningKey"]);
+        expect(rest.map((c) => c.name).sort()).toEqual([
+            "AcmeCertbot",
+            "Gitlab",
+            "Htpasswd",
+            "Maintenance",
+            "Minio",
+            "Redis",
+            "TlsProxy",
+            "TokenSigningKey",
+            "VolumeExporter",
+        ]);
         expect(Object.keys((await inferSchema(ROOT, rest)).resources)).toHaveLength(rest.length);
         const refusals: Record<string, string> = {};
         for (const c of all.filter((x) => refused.includes(x.name))) {

@@ -54,7 +54,14 @@ beforeAll(async () => {
 describe("gitlab topology under mocks", () => {
     it("declares GitLab, the registry, the proxy and Prometheus, with GitLab's volumes retained", () => {
         const containers = ev.resources.filter((r) => r.type === "docker:index/container:Container").map((r) => r.name);
-        expect(containers.sort()).toEqual(["rk-gu-gitlab", "rk-gu-prometheus", "rk-gu-proxy", "rk-gu-registry", "rk-gu-registry-metrics-gate"]);
+        expect(containers.sort()).toEqual([
+            "rk-gu-gitlab",
+            "rk-gu-prometheus",
+            "rk-gu-proxy",
+            "rk-gu-registry",
+            "rk-gu-registry-metrics-gate",
+            "rk-gu-volume-exporter",
+        ]);
         for (const v of ["config", "logs", "data"]) {
             expect(find("docker:index/volume:Volume", `rk-gu-gitlab-${v}`).options.retainOnDelete).toBe(true);
         }

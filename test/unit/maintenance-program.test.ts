@@ -94,7 +94,7 @@ describe("maintenance in the small-team program", () => {
         const prometheus = container("rk-unit-prometheus");
         const files = Object.fromEntries(prometheus.uploads.map((u: any) => [u.file, u.content]));
         expect(files["/etc/prometheus/prometheus.yml"]).toContain(
-            "rule_files:\n  - /etc/prometheus/rules/registry.yml\n  - /etc/prometheus/rules/maintenance.yml",
+            "rule_files:\n  - /etc/prometheus/rules/registry.yml\n  - /etc/prometheus/rules/volumes.yml\n  - /etc/prometheus/rules/maintenance.yml",
         );
         expect(files["/etc/prometheus/prometheus.yml"]).toContain("job_name: registry-maintenance");
         expect(files["/etc/prometheus/rules/maintenance.yml"]).toContain("alert: RegistryMaintenanceOverdue");

@@ -48,6 +48,7 @@ describe("render", () => {
             "files/rk-local-prometheus/etc/prometheus/prometheus.yml",
             "files/rk-local-prometheus/etc/prometheus/rules/maintenance.yml",
             "files/rk-local-prometheus/etc/prometheus/rules/registry.yml",
+            "files/rk-local-prometheus/etc/prometheus/rules/volumes.yml",
             "files/rk-local-proxy/etc/nginx/nginx.conf",
             "files/rk-local-proxy/etc/nginx/tls/server.crt",
             "files/rk-local-proxy/etc/nginx/tls/server.key",

@@ -32,7 +32,7 @@ beforeAll(async () => {
 }, 60_000);
 
 describe("small-team resources", () => {
-    it("declares one network, four containers (the registry, its metrics gate, the proxy, Prometheus), their images and volumes, and the TLS and random resources", () => {
+    it("declares one network, five containers (the registry, its metrics gate, the proxy, Prometheus, the volume exporter), their images and volumes, and the TLS and random resources", () => {
         const custom = ev.resources
             .filter((r) => r.custom)
             .map((r) => `${r.type.split(":")[2]} ${r.name}`)
@@ -44,6 +44,7 @@ describe("small-team resources", () => {
                 "Container rk-unit-proxy",
                 "Container rk-unit-registry",
                 "Container rk-unit-registry-metrics-gate",
+                "Container rk-unit-volume-exporter",
                 "LocallySignedCert rk-unit-tls-server",
                 "Network rk-unit-net",
                 "PrivateKey rk-unit-tls-ca-key",
@@ -55,6 +56,7 @@ describe("small-team resources", () => {
                 "RemoteImage rk-unit-proxy-image",
                 "RemoteImage rk-unit-registry-image",
                 "RemoteImage rk-unit-registry-metrics-gate-image",
+                "RemoteImage rk-unit-volume-exporter-image",
                 "SelfSignedCert rk-unit-tls-ca",
                 "Volume rk-unit-prometheus-data",
                 "Volume rk-unit-proxy-acme-webroot",
@@ -160,6 +162,7 @@ describe("small-team resources", () => {
             "prometheus localhost:9090",
             "registry registry:5001",
             "proxy proxy:9113",
+            "registry-volumes volume-exporter:9100",
         ]);
     });
 

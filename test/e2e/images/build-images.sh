@@ -21,7 +21,7 @@ suite=bookworm
 
 base_image="registry-kit-test/base:bookworm"
 hash_label="registry-kit.build-hash"
-all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis node rsyslog)
+all_roles=(registry registry3 nginx prometheus client certbot pebble s3 redis node rsyslog node-exporter alertmanager)
 declare -A image_of=(
   [registry]="registry-kit-test/registry:2"
   [registry3]="registry-kit-test/registry:3"
@@ -34,6 +34,8 @@ declare -A image_of=(
   [redis]="registry-kit-test/redis:7"
   [node]="registry-kit-test/node:22"
   [rsyslog]="registry-kit-test/rsyslog:8"
+  [node-exporter]="registry-kit-test/node-exporter:1"
+  [alertmanager]="registry-kit-test/alertmanager:0"
 )
 
 log() { printf '%s\n' "$*"; }
