@@ -4,6 +4,7 @@
  * the topologies and settings behind the Pulumi program.
  */
 export * from "./components/acme-certbot";
+export * from "./components/alertmanager";
 export * from "./components/certificates";
 export * from "./components/harbor-installer";
 export * from "./components/htpasswd";

@@ -7,9 +7,9 @@ import { redactUrlCredentials } from "./network";
 import { looksLikePrivateKey } from "./tls";
 
 /** Setting paths whose values are secrets: never echoed in an error message. */
-const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword", "secret"];
-/** Settings whose every value below is secret (a notification endpoint's headers). */
-const secretBranches = ["headers"];
+const secretLeaves = ["password", "adminPassword", "privateKey", "secretKey", "rootPassword", "databasePassword", "secret", "bearerToken", "authPassword"];
+/** Settings whose every value below is secret (a notification endpoint's headers, an alert webhook: its URL often holds a token). */
+const secretBranches = ["headers", "webhook"];
 
 /**
  * One readable line per problem: the setting, the bad value (unless secret) and what is allowed. `root` is the

@@ -10,6 +10,14 @@ export { renderHtpasswd, bcryptSalt } from "./htpasswd";
 export { renderCatalogConfig, catalogFiles, CatalogConfigInput, CATALOG_FILES } from "./catalog";
 export { renderNginxConf, NginxConfInput, NginxMirrorSite } from "./nginx-conf";
 export {
+    alertmanagerConfig,
+    renderAlertmanagerConfig,
+    AlertmanagerConfigInput,
+    AlertReceiverInput,
+    ALERTMANAGER_CONFIG_PATH,
+    ALERTMANAGER_PORT,
+} from "./alertmanager-config";
+export {
     prometheusConfig,
     renderPrometheusConfig,
     registryScrapeJob,

@@ -17,6 +17,7 @@ import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
 import { PROXY_METRICS_PORT, renderRegistryAlertRules, renderVolumeAlertRules } from "../renderers/registry-alerts";
 import { VolumeExporter } from "../components/volume-exporter";
+import { Alertmanager } from "../components/alertmanager";
 import { ageSeconds } from "./settings/maintenance";
 import { ACME_DIRECTORIES, Settings, volumeExporterEnabled } from "./schema";
 
@@ -345,6 +346,7 @@ export function monitoringFromSettings(
     extraJobs: pulumi.Input<ScrapeJob[]> = [],
     extraHosts?: MonitoringArgs["extraHosts"],
     alertRules?: MonitoringArgs["alertRules"],
+    alertmanagers?: string[],
 ): Monitoring | undefined {
     const mon = settings.monitoring;
     if (!mon.enabled) return undefined;
@@ -357,12 +359,35 @@ export function monitoringFromSettings(
             extraJobs,
             extraHosts,
             alertRules,
+            alertmanagers,
             image: mon.image,
             hostIp: mon.hostIp,
             port: mon.port,
             retentionTime: mon.retentionTime,
             retentionSize: mon.retentionSize,
             scrapeInterval: mon.scrapeInterval,
+        },
+        target.childOpts,
+    );
+}
+
+/** Alertmanager from `monitoring.alertmanager.*`, its receivers kept secret; undefined when it is off. */
+export function alertmanagerFromSettings(settings: Settings, target: StackTarget): Alertmanager | undefined {
+    const am = settings.monitoring.alertmanager;
+    if (!settings.monitoring.enabled || !am.enabled) return undefined;
+    return new Alertmanager(
+        `${target.prefix}-alertmanager`,
+        {
+            networkName: target.network.name,
+            logging: settings.docker.logging,
+            receivers: pulumi.secret(am.receivers),
+            groupBy: am.groupBy,
+            groupWait: am.groupWait,
+            groupInterval: am.groupInterval,
+            repeatInterval: am.repeatInterval,
+            image: am.image,
+            hostIp: am.hostIp,
+            port: am.port,
         },
         target.childOpts,
     );

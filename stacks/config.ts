@@ -77,6 +77,10 @@ const SECRET_PATHS = [
     "mirrors[*].password",
     "notifications.endpoints[*].secret",
     "notifications.endpoints[*].headers",
+    "monitoring.alertmanager.receivers[*].webhook.url",
+    "monitoring.alertmanager.receivers[*].webhook.bearerToken",
+    "monitoring.alertmanager.receivers[*].webhook.basicAuth.password",
+    "monitoring.alertmanager.receivers[*].email.authPassword",
 ];
 
 /** Whether a secret path holds a value in `raw`. */

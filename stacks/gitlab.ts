@@ -17,6 +17,7 @@ import {
     maintenanceControlVolume,
     maintenanceFromSettings,
     registryMonitoring,
+    alertmanagerFromSettings,
     monitoringFromSettings,
     networkSubnets,
     proxyFromSettings,
@@ -44,6 +45,8 @@ export interface GitlabOutputs {
     gitlabVolumes: pulumi.Output<string[]>;
     dataVolume: pulumi.Output<string> | undefined;
     prometheusUrl: pulumi.Output<string> | undefined;
+    /** Alertmanager's UI and API (`monitoring.alertmanager.enabled`). */
+    alertmanagerUrl: pulumi.Output<string> | undefined;
     certificate: pulumi.Output<string>;
     certificateIssuer: pulumi.Output<string> | undefined;
     certificateNotAfter: pulumi.Output<string> | undefined;
@@ -145,6 +148,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
     // GitLab's cleanup policies delete tags; this job collects the garbage they leave.
     const maintenance = maintenanceFromSettings(settings, target, deployment, control);
     const watch = registryMonitoring(settings, target, deployment, maintenance);
+    const alertmanager = alertmanagerFromSettings(settings, target);
     const monitoring = monitoringFromSettings(
         settings,
         target,
@@ -152,6 +156,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
         [...gitlabScrapeJobs(GITLAB_ALIAS), ...watch.jobs],
         undefined,
         watch.alertRules,
+        alertmanager && [alertmanager.address],
     );
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
@@ -169,6 +174,7 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
         gitlabVolumes: pulumi.all(gitlab.volumeNames),
         dataVolume: registry.volumeName,
         prometheusUrl: monitoring?.url,
+        alertmanagerUrl: alertmanager?.url,
         certificate: pulumi.output(certificateNote(settings)),
         certificateIssuer: certbot?.issuer,
         certificateNotAfter: certbot?.notAfter,

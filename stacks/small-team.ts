@@ -13,6 +13,7 @@ import {
     maintenanceControlVolume,
     maintenanceFromSettings,
     registryMonitoring,
+    alertmanagerFromSettings,
     monitoringFromSettings,
     proxyFromSettings,
     registryFromSettings,
@@ -29,6 +30,8 @@ export interface SmallTeamOutputs {
     dockerLogin: pulumi.Output<string>;
     clientSetup: pulumi.Output<string>;
     prometheusUrl: pulumi.Output<string> | undefined;
+    /** Alertmanager's UI and API (`monitoring.alertmanager.enabled`). */
+    alertmanagerUrl: pulumi.Output<string> | undefined;
     registryScrapeJob: pulumi.Output<unknown>;
     adminUser: pulumi.Output<string>;
     adminPassword: pulumi.Output<string>;
@@ -94,7 +97,16 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
     const watch = registryMonitoring(settings, target, deployment, maintenance);
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
-    const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);
+    const alertmanager = alertmanagerFromSettings(settings, target);
+    const monitoring = monitoringFromSettings(
+        settings,
+        target,
+        registry.metricsAddresses,
+        scrapeJobs,
+        undefined,
+        watch.alertRules,
+        alertmanager && [alertmanager.address],
+    );
 
     const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
@@ -105,6 +117,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
         clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
         prometheusUrl: monitoring?.url,
+        alertmanagerUrl: alertmanager?.url,
         registryScrapeJob: registry.metricsAddresses.apply((targets) => registryScrapeJob(targets)),
         adminUser: htpasswd.adminUser,
         adminPassword: htpasswd.adminPassword,

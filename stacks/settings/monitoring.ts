@@ -31,7 +31,10 @@ const webhook = z
         /** Also notify when the alert is resolved. Default: true. */
         sendResolved: z.boolean().default(true),
     })
-    .refine((w) => !(w.bearerToken && w.basicAuth), { message: "either bearerToken or basicAuth, not both", path: ["bearerToken"] });
+    .superRefine((w, ctx) => {
+        if (w.bearerToken && w.basicAuth)
+            ctx.addIssue({ code: "custom", path: ["bearerToken"], input: undefined, message: "either bearerToken or basicAuth, not both" });
+    });
 
 const email = z.strictObject({
     /** The SMTP server, `host:port`. Required. */
@@ -64,8 +67,12 @@ const receiver = z
             .min(1)
             .optional(),
     })
-    .refine((r) => r.webhook || r.email, { message: "a webhook or an email (or both)", path: ["webhook"] })
-    .refine((r) => !(r.email?.authPassword && !r.email.authUsername), { message: "authUsername with authPassword", path: ["email", "authUsername"] });
+    .superRefine((r, ctx) => {
+        // The value is looked up at the path (none here): the receiver itself may hold secrets.
+        if (!r.webhook && !r.email) ctx.addIssue({ code: "custom", path: ["webhook"], input: undefined, message: "a webhook or an email (or both)" });
+        if (r.email?.authPassword && !r.email.authUsername)
+            ctx.addIssue({ code: "custom", path: ["email", "authUsername"], input: undefined, message: "authUsername with authPassword" });
+    });
 
 export const alertmanagerSchema = z
     .strictObject({

@@ -16,6 +16,8 @@ import {
     docker,
     eventually,
     prepare,
+    receivedRequests,
+    ReceivedRequest,
     RegistryClient,
     removeByPrefix,
     render,
@@ -82,17 +84,8 @@ function stackFile(): string {
     return file;
 }
 
-interface Received {
-    path: string;
-    headers: Record<string, string>;
-    body: string;
-    answered: number;
-}
-const received = (): Received[] =>
-    run("docker", ["exec", HOOK, "cat", "/tmp/received.jsonl"], { allowFail: true })
-        .stdout.split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l));
+type Received = ReceivedRequest;
+const received = (): Received[] => receivedRequests(HOOK);
 const eventsOf = (r: Received) => JSON.parse(r.body).events as any[];
 const eventsAt = (p: string) =>
     received()

@@ -532,6 +532,43 @@ export function proxyRequest(
     });
 }
 
+/** A request test/e2e/receiver.js recorded. */
+export interface ReceivedRequest {
+    path: string;
+    headers: Record<string, string>;
+    body: string;
+    answered: number;
+}
+
+/** Every request the receiver container `name` (test/e2e/receiver.js) recorded so far. */
+export function receivedRequests(name: string): ReceivedRequest[] {
+    return run("docker", ["exec", name, "cat", "/tmp/received.jsonl"], { allowFail: true })
+        .stdout.split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+}
+
+/** `df -B1` of a Docker volume as a container mounting it sees it: [size, available] bytes. */
+export function volumeDf(volume: string): [number, number] {
+    const line = run("docker", [
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "-v",
+        `${volume}:/data:ro`,
+        "registry-kit-test/base:bookworm",
+        "df",
+        "-B1",
+        "--output=size,avail",
+        "/data",
+    ])
+        .stdout.trim()
+        .split("\n")[1];
+    const [size, avail] = line.trim().split(/\s+/).map(Number);
+    return [size, avail];
+}
+
 /** Checks the engine, builds (or finds cached) the stand-in images a test needs, and removes what an earlier run of it left. */
 export function prepare(prefix: string, roles: string[]): void {
     run("docker", ["info"], { timeoutMs: 20_000 });

@@ -85,7 +85,13 @@ describe("small-team on a real Docker engine", () => {
     it("plans no change on a second pulumi up, judged by what the provider reads back from Docker", async () => {
         const second = render(stackFile(), path.join(work, "render-again"), stateFile);
         const result = await deploy(second, rendered);
-        expect(Object.keys(result.plans).sort()).toEqual([`${PREFIX}-prometheus`, `${PREFIX}-proxy`, `${PREFIX}-registry`, `${PREFIX}-registry-metrics-gate`]);
+        expect(Object.keys(result.plans).sort()).toEqual([
+            `${PREFIX}-prometheus`,
+            `${PREFIX}-proxy`,
+            `${PREFIX}-registry`,
+            `${PREFIX}-registry-metrics-gate`,
+            `${PREFIX}-volume-exporter`,
+        ]);
         for (const [name, plan] of Object.entries(result.plans)) expect(plan, name).toMatchObject({ action: "same", changed: [] });
         expect(result.replaced).toEqual([]);
         expect(result.updated).toEqual([]);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { volumeExporterCommand } from "../../components/volume-exporter";
-import { docker, eventually, prepare, removeByPrefix, run } from "./harness";
+import { docker, eventually, prepare, removeByPrefix, run, volumeDf } from "./harness";
 
 const PREFIX = "rk-am-vx";
 const EXPORTER = `${PREFIX}-exporter`;
@@ -61,24 +61,7 @@ describe("the volume exporter on a real engine", () => {
         expect(metrics).not.toMatch(/^node_(cpu|memory|network)_/m);
 
         // df of the same volume from a container that mounts it (1-byte blocks).
-        const df = run("docker", [
-            "run",
-            "--rm",
-            "--network",
-            "none",
-            "-v",
-            `${PREFIX}-data:/data`,
-            "registry-kit-test/base:bookworm",
-            "df",
-            "-B1",
-            "--output=size,avail",
-            "/data",
-        ])
-            .stdout.trim()
-            .split("\n")[1]
-            .trim()
-            .split(/\s+/)
-            .map(Number);
+        const df = volumeDf(`${PREFIX}-data`);
         const [dfSize, dfAvail] = df;
         const size = series.get("node_filesystem_size_bytes /volumes/registry")!;
         const avail = series.get("node_filesystem_avail_bytes /volumes/registry")!;

@@ -121,6 +121,7 @@ describe("registry-kit's own args", () => {
         const rest = all.filter((c) => !refused.includes(c.name));
         expect(rest.map((c) => c.name).sort()).toEqual([
             "AcmeCertbot",
+            "Alertmanager",
             "Gitlab",
             "Htpasswd",
             "Maintenance",
