@@ -127,6 +127,12 @@ export interface TlsProxyCatalogArgs {
     deleteEnabled?: pulumi.Input<boolean>;
     /** `host[:port]` in the page's `docker pull` commands. Default: hostname, with `:httpsPort` unless 443. */
     pullHost?: pulumi.Input<string>;
+    /**
+     * Serve the page on this host name of its own (port 443 inside, `httpsPort` outside; the certificate
+     * must name it), at `/`, instead of at `path`; it calls the registry's host with CORS, so `corsOrigins`
+     * must list its origin. Default: none (the page at `path` on `hostname`). Plain value: it decides the config.
+     */
+    hostname?: string;
 }
 
 export interface TlsProxyMirrorArgs {
@@ -159,6 +165,12 @@ function certificateExpiry(pem: string | undefined): number | undefined {
     } catch {
         return undefined;
     }
+}
+
+/** `host` or `host:port` as a URL writes it (IPv6 in brackets; no port when it is 443). */
+function hostPortText(host: string, port: number): string {
+    const h = host.includes(":") ? `[${host}]` : host;
+    return port === 443 ? h : `${h}:${port}`;
 }
 
 export class TlsProxy extends pulumi.ComponentResource {
@@ -200,6 +212,7 @@ export class TlsProxy extends pulumi.ComponentResource {
         );
         const app = args.app;
         if (app) validateArgs("TlsProxy", name, app, { hostname, httpsPort: port });
+        if (args.catalog) validateArgs("TlsProxy", name, args.catalog, { hostname });
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
         const appPort = app ? pulumi.all([app.httpsPort, httpsPort]).apply(([a, r]) => a ?? r) : undefined;
         // The application listens on 443 beside the registry when it shares the public port, else on a port of its own.
@@ -244,7 +257,9 @@ export class TlsProxy extends pulumi.ComponentResource {
                         ...certFiles,
                         app: site,
                         readOnlyRetryAfterSeconds,
-                        catalogPath: args.catalog ? (args.catalog.path ?? "/ui/") : undefined,
+                        catalogPath: args.catalog && !args.catalog.hostname ? (args.catalog.path ?? "/ui/") : undefined,
+                        catalogHostname: args.catalog?.hostname,
+                        catalogRegistryOrigin: args.catalog?.hostname ? `https://${hostPortText(hostname, publicHttpsPort)}` : undefined,
                         corsOrigins,
                         mirrors: mirrorList.length > 0 ? mirrorList : undefined,
                         metricsText: args.metrics ? proxyMetricsText(args.acme ? undefined : certificateExpiry(pem)) : undefined,
@@ -252,11 +267,14 @@ export class TlsProxy extends pulumi.ComponentResource {
             );
         const catalog = args.catalog;
         const pageFiles = catalog
-            ? pulumi
-                  .all([catalog.pullHost, args.hostname, httpsPort, catalog.deleteEnabled ?? false])
-                  .apply(([pullHost, host, https, deleteEnabled]) =>
-                      catalogFiles({ pullHost: pullHost ?? (https === 443 ? host : `${host.includes(":") ? `[${host}]` : host}:${https}`), deleteEnabled }),
-                  )
+            ? pulumi.all([catalog.pullHost, args.hostname, httpsPort, catalog.deleteEnabled ?? false]).apply(([pullHost, host, https, deleteEnabled]) =>
+                  catalogFiles({
+                      pullHost: pullHost ?? hostPortText(host, https),
+                      deleteEnabled,
+                      // On a name of its own the page calls the registry's origin; on a path, its own.
+                      registry: catalog.hostname ? `https://${hostPortText(host, https)}` : "",
+                  }),
+              )
             : undefined;
 
         const webroot = new docker.Volume(`${name}-acme-webroot`, { name: `${name}-acme-webroot` }, { parent: this });
@@ -309,7 +327,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                 ...mirrors.flatMap((m, i) => (m.httpsPort === undefined ? [] : [{ internal: MIRROR_HTTPS_PORT_BASE + i, external: m.httpsPort, ip }])),
             ]);
         // The public names as aliases too: containers on the network reach the proxy by them.
-        const aliases = pulumi.all([args.hostname, app?.hostname]).apply((names) => {
+        const aliases = pulumi.all([args.hostname, app?.hostname, args.catalog?.hostname]).apply((names) => {
             const own = names.filter((h): h is string => h !== undefined && net.isIP(h) === 0);
             const mirrorNames = mirrors.map((m) => m.hostname).filter((h): h is string => h !== undefined && net.isIP(h) === 0 && !own.includes(h));
             return ["proxy", ...own, ...mirrorNames];

@@ -48,6 +48,14 @@ export interface NginxConfInput {
     /** The catalog page: static files under CATALOG_ROOT served at this path (`/ui/`). Default: none (no page). */
     catalogPath?: string;
     /**
+     * The catalog page on a host name of its own instead: a server for this name (same certificate, TLS
+     * settings and allowlist) with the page at `/` and no Registry API; the page calls `catalogRegistryOrigin`,
+     * which must then be in corsOrigins. Default: none (the page at catalogPath on the registry's name).
+     */
+    catalogHostname?: string;
+    /** The registry's origin as the page on catalogHostname calls it (`https://host[:port]`). Required with catalogHostname. */
+    catalogRegistryOrigin?: string;
+    /**
      * Origins (`scheme://host[:port]`) whose pages may call the Registry API: CORS headers for them, and
      * preflights answered by the proxy (from allowed addresses). Default: [] (no CORS header at all).
      */
@@ -130,8 +138,17 @@ export function renderNginxConf(input: NginxConfInput): string {
     for (const o of origins) {
         if (!/^https?:\/\/[a-z0-9.\-[\]:]+$/.test(o)) throw new Error(`nginx: corsOrigins entry ${JSON.stringify(o)} is not an origin (scheme://host[:port])`);
     }
+    const pageHost = input.catalogHostname;
+    if (pageHost !== undefined) {
+        if (!isHostname(pageHost)) throw new Error(`nginx: catalogHostname ${JSON.stringify(pageHost)} is not a DNS name or IP address`);
+        if (catalogPath !== undefined) throw new Error("nginx: the catalog page at a path or on a host name of its own, not both");
+        if (pageHost.toLowerCase() === input.hostname.toLowerCase()) throw new Error(`nginx: the catalog page and the registry both answer to ${pageHost}`);
+        const registryOrigin = input.catalogRegistryOrigin;
+        if (registryOrigin === undefined || !/^https:\/\/[a-z0-9.\-[\]:]+$/.test(registryOrigin))
+            throw new Error(`nginx: catalogRegistryOrigin ${JSON.stringify(registryOrigin)} is not an https origin`);
+    }
     const mirrors = input.mirrors ?? [];
-    const served = new Set([`${input.hostname.toLowerCase()}:443`]);
+    const served = new Set([`${input.hostname.toLowerCase()}:443`, ...(pageHost ? [`${pageHost.toLowerCase()}:443`] : [])]);
     for (const m of mirrors) {
         if (m.hostname !== undefined && !isHostname(m.hostname))
             throw new Error(`nginx: mirror hostname ${JSON.stringify(m.hostname)} is not a DNS name or IP address`);
@@ -144,7 +161,7 @@ export function renderNginxConf(input: NginxConfInput): string {
     }
     const readOnly = retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) };
     const ui = catalogPath !== undefined || origins.length > 0;
-    const page = catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT };
+    const page = catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT, connectSrc: "'self'" };
     const cors = origins.length > 0 && { origins, sourceDefault: input.allowCidrs.length > 0 ? "0" : "1" };
     // The catalog page and CORS belong to the registry's server only (a site's false stops mustache's lookup).
     const registrySite = {
@@ -157,7 +174,25 @@ export function renderNginxConf(input: NginxConfInput): string {
         ui,
         page,
         cors,
+        pageOnly: false,
     };
+    // The page on its own name: a server with the page at / and nothing else; it calls the registry's origin.
+    const pageSites = pageHost
+        ? [
+              {
+                  listen: "443 ssl",
+                  serverName: pageHost,
+                  upstream: input.upstream,
+                  readOnly: false,
+                  refuseWrites: false,
+                  mirror: false,
+                  ui: false,
+                  page: { path: "/", root: CATALOG_ROOT, connectSrc: `'self' ${input.catalogRegistryOrigin}` },
+                  cors: false,
+                  pageOnly: true,
+              },
+          ]
+        : [];
     const mirrorSites = mirrors.map((m) => ({
         listen: m.listenPort === 443 ? "443 ssl" : `${m.listenPort} ssl default_server`,
         serverName: m.hostname ?? input.hostname,
@@ -168,6 +203,7 @@ export function renderNginxConf(input: NginxConfInput): string {
         ui: false,
         page: false,
         cors: false,
+        pageOnly: false,
     }));
     if (input.metricsText !== undefined && !/^[A-Za-z0-9_ #.\n-]+$/.test(input.metricsText))
         throw new Error("nginx: metricsText holds characters nginx would read as syntax");
@@ -176,7 +212,7 @@ export function renderNginxConf(input: NginxConfInput): string {
         ui,
         cors,
         readOnly,
-        sites: [registrySite, ...mirrorSites],
+        sites: [registrySite, ...pageSites, ...mirrorSites],
         anonymousMirrors: mirrors.some((m) => m.refuseWrites),
         hostname: input.hostname,
         upstream: input.upstream,

@@ -329,13 +329,28 @@ export function proxyFromSettings(
             app,
             maintenance: control && { controlVolumeName: control.name, retryAfterSeconds: settings.maintenance.gc.retryAfterSeconds },
             metrics: settings.monitoring.enabled,
-            catalog: settings.catalog.enabled ? { path: settings.catalog.path, deleteEnabled: settings.catalog.delete } : undefined,
-            corsOrigins: settings.catalog.allowedOrigins,
+            catalog: settings.catalog.enabled
+                ? { path: settings.catalog.path, deleteEnabled: settings.catalog.delete, hostname: settings.catalog.hostName }
+                : undefined,
+            corsOrigins: catalogCorsOrigins(settings),
             ...(mirrors && mirrors.proxy.length > 0 ? { mirrors: mirrors.proxy } : {}),
         },
         // Only the registries are waited for (GitLab's first start takes minutes; its vhost follows when it is up).
         pulumi.mergeOptions(target.childOpts, { dependsOn: [registry, ...(mirrors?.registries ?? [])] }),
     );
+}
+
+/** The page's origin on its own host name (`catalog.hostName`), or undefined when it lives at a path. */
+export function catalogPageOrigin(settings: Settings): string | undefined {
+    const c = settings.catalog;
+    return c.enabled && c.hostName ? `https://${registryHost(c.hostName.toLowerCase(), settings.proxy.httpsPort)}` : undefined;
+}
+
+/** The origins the registry's host allows by CORS: the listed ones and the page's own on its host name. */
+export function catalogCorsOrigins(settings: Settings): string[] {
+    const page = catalogPageOrigin(settings);
+    const listed = settings.catalog.allowedOrigins;
+    return page && !listed.includes(page) ? [...listed, page] : listed;
 }
 
 /** Prometheus from `monitoring.*` settings, scraping `registryTargets` and `extraJobs`; undefined when disabled. */

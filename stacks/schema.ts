@@ -245,10 +245,19 @@ function checkCatalog(settings: Settings, ctx: z.core.$RefinementCtx): void {
     const c = settings.catalog;
     const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path: ["catalog", ...path], input, message });
     if (settings.topology !== "small-team") {
-        const why = `with topology ${settings.topology} (the page signs in with htpasswd users, which only small-team has)`;
+        const own = settings.topology === "gitlab" ? "GitLab's own registry UI (Deploy > Container Registry)" : "Harbor's own web portal";
+        const why = `with topology ${settings.topology} (the page signs in with htpasswd users, which only small-team has; use ${own})`;
         if (c.enabled) issue(["enabled"], true, `false ${why}`);
         if (c.allowedOrigins.length > 0) issue(["allowedOrigins"], undefined, `[] ${why}`);
+        if (c.hostName !== undefined) issue(["hostName"], c.hostName, `none ${why}`);
         return;
+    }
+    if (c.hostName !== undefined) {
+        const name = c.hostName.toLowerCase();
+        if (!c.enabled) issue(["hostName"], c.hostName, "none while catalog.enabled is false (it is where the page is served)");
+        else if (name === settings.hostname.toLowerCase())
+            issue(["hostName"], c.hostName, "a name other than hostname (to serve the page on the registry's host, leave hostName out and set path)");
+        else if (settings.mirrors.some((m) => m.hostname?.toLowerCase() === name)) issue(["hostName"], c.hostName, "a name no mirror has");
     }
     if (c.delete && !c.enabled) issue(["delete"], true, "false while catalog.enabled is false (it shows the page's delete buttons)");
     else if (c.delete && !settings.registry.deleteEnabled)

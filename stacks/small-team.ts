@@ -67,11 +67,12 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const target = stackTarget(settings, opts);
     const { prefix } = target;
 
-    const mirrorNames = settings.mirrors.flatMap((m) => (m.hostname ? [m.hostname] : []));
-    const certs = certificatesFromSettings(settings, prefix, opts, [
-        ...settings.tls.extraSans,
-        ...mirrorNames.filter((n) => !settings.tls.extraSans.includes(n)),
-    ]);
+    // Names the proxy answers to besides hostname: mirrors' and the catalog page's own.
+    const ownNames = [
+        ...settings.mirrors.flatMap((m) => (m.hostname ? [m.hostname] : [])),
+        ...(settings.catalog.enabled && settings.catalog.hostName ? [settings.catalog.hostName] : []),
+    ];
+    const certs = certificatesFromSettings(settings, prefix, opts, [...settings.tls.extraSans, ...ownNames.filter((n) => !settings.tls.extraSans.includes(n))]);
 
     const auth = settings.auth;
     const htpasswd = new Htpasswd(
@@ -92,7 +93,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.content);
     const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors);
 
-    const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
+    const certbot = acmeCertbot(settings, target, proxy, [...new Set([settings.hostname, ...settings.tls.extraSans, ...ownNames])]);
 
     const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
     const watch = registryMonitoring(settings, target, deployment, maintenance);

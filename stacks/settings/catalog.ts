@@ -5,6 +5,7 @@
  * other sections.
  */
 import { z } from "zod";
+import { hostname } from "../../primitives/network";
 
 /** Paths the proxy already serves itself: the page cannot live under them. */
 const RESERVED_PATHS = ["/v2/", "/.well-known/", "/healthz/"];
@@ -53,6 +54,12 @@ export const catalogSchema = z
          * browser: CORS headers and preflight answers for exactly these. Default: [] (no CORS headers).
          */
         allowedOrigins: z.array(origin).default([]),
+        /**
+         * Serve the page on a host name of its own (same proxy, certificate, TLS settings and allowlist),
+         * at `/`, instead of at `path` on the registry's host; the registry's host then allows its origin
+         * by CORS. The self-signed certificate names it; ACME requests it too. Default: none.
+         */
+        hostName: hostname.optional(),
         /**
          * Show delete buttons on the page (the registry must allow deletes: registry.deleteEnabled).
          * htpasswd has no permissions: any signed-in user may then delete. Default: false.

@@ -13,7 +13,8 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { buildImageTar, deploy, prepare, proxyRequest, RegistryClient, removeByPrefix, render, Rendered, servedCertificate, waitHealthy } from "./harness";
-import { Chromium, CHROMIUM, Page } from "./chromium";
+import { Chromium, CHROMIUM } from "./chromium";
+import { signIn, spkiHash, table, visible } from "./catalog-page";
 
 const PREFIX = "rk-ui";
 const HOST = "registry.ui.test";
@@ -72,39 +73,6 @@ function serveOrigin(port: number): Promise<void> {
     servers.push(server);
     return new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
 }
-
-/** base64 SHA-256 of a certificate's SubjectPublicKeyInfo, as --ignore-certificate-errors-spki-list takes it. */
-const spkiHash = (pem: string) =>
-    crypto
-        .createHash("sha256")
-        .update(new crypto.X509Certificate(pem).publicKey.export({ type: "spki", format: "der" }))
-        .digest("base64");
-
-async function signIn(page: Page, user: string, pass: string): Promise<void> {
-    await page.eval(`(() => {
-        document.getElementById("user").value = ${JSON.stringify(user)};
-        document.getElementById("password").value = ${JSON.stringify(pass)};
-        document.getElementById("sign-in").requestSubmit();
-    })()`);
-}
-
-/** Whether the sign-in form and the catalog are rendered (hidden, display: none and the like count as not). */
-const visible = `({ signIn: document.getElementById("sign-in").checkVisibility(), catalog: document.getElementById("catalog").checkVisibility() })`;
-
-/** What the page shows: per repository, per tag the cells' text. */
-const table = (page: Page) =>
-    page.eval<Record<string, Record<string, Record<string, string>>>>(`(() => {
-        const out = {};
-        for (const repo of document.querySelectorAll("#repositories [data-repository]")) {
-            const tags = (out[repo.dataset.repository] = {});
-            for (const row of repo.querySelectorAll("tr[data-tag]")) {
-                const cell = (c) => row.querySelector("td." + c).textContent;
-                tags[row.dataset.tag] = { digest: cell("digest"), platforms: [...row.querySelectorAll("td.platforms span")].map((s) => s.textContent).join(" "),
-                    size: cell("size"), created: cell("created"), pull: cell("pull") };
-            }
-        }
-        return out;
-    })()`);
 
 describe("the catalog page in headless Chromium", () => {
     beforeAll(async () => {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { volumeExporterCommand } from "../../components/volume-exporter";
 import { docker, eventually, prepare, removeByPrefix, run, volumeDf } from "./harness";
 
-const PREFIX = "rk-am-vx";
+// Not `rk-am-`: alertmanager.test.ts clears that prefix when it starts, and test files run in parallel.
+const PREFIX = "rk-amvx";
 const EXPORTER = `${PREFIX}-exporter`;
 
 beforeAll(() => {

@@ -85,10 +85,16 @@ describe("catalog settings", () => {
             { topology: "gitlab", gitlab: { externalUrl: "https://gitlab.example.com" } },
         );
         expect(gitlab).toContain(
-            line("enabled", "got true; allowed: false with topology gitlab (the page signs in with htpasswd users, which only small-team has)"),
+            line(
+                "enabled",
+                "got true; allowed: false with topology gitlab (the page signs in with htpasswd users, which only small-team has; use GitLab's own registry UI (Deploy > Container Registry))",
+            ),
         );
         expect(gitlab).toContain(
-            line("allowedOrigins", "got a list; allowed: [] with topology gitlab (the page signs in with htpasswd users, which only small-team has)"),
+            line(
+                "allowedOrigins",
+                "got a list; allowed: [] with topology gitlab (the page signs in with htpasswd users, which only small-team has; use GitLab's own registry UI (Deploy > Container Registry))",
+            ),
         );
         expect(
             failure({ enabled: "yes", path: "ui", allowedOrigins: ["x"], dleete: true })
@@ -98,7 +104,7 @@ describe("catalog settings", () => {
         ).toEqual(
             [
                 line("allowedOrigins[0]", `got "x"; allowed: ${ORIGIN_FORM}`),
-                line("dleete", "unknown setting; allowed here: enabled, path, allowedOrigins, delete (a typo?)"),
+                line("dleete", "unknown setting; allowed here: enabled, path, allowedOrigins, hostName, delete (a typo?)"),
                 line("enabled", 'got "yes"; allowed: a value of type boolean'),
                 line(
                     "path",
