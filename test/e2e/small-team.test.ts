@@ -227,7 +227,8 @@ describe("small-team on a real Docker engine", () => {
             const registry = body.data.activeTargets.filter((t) => t.labels.job === "registry");
             return registry.length && registry.every((t) => t.health === "up") ? body.data.activeTargets : undefined;
         });
-        expect(targets.map((t: any) => t.labels.job).sort()).toEqual(["prometheus", "proxy", "registry"]);
+        // The volume exporter is on by default with filesystem storage (the disk-full alerts read it).
+        expect(targets.map((t: any) => t.labels.job).sort()).toEqual(["prometheus", "proxy", "registry", "registry-volumes"]);
         // Three layers, a config blob and a manifest: at least five PUTs once a scrape after the push lands.
         const puts = await eventually("PUT request metrics from the push", async () => {
             const r = await prometheusQuery('sum(registry_http_requests_total{method="put"})');
