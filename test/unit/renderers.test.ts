@@ -86,6 +86,11 @@ describe("nginx.conf", () => {
         expect(conf).toContain("proxy_buffers 4 64k;");
     });
 
+    it("serves the registry over HTTP/1.1 only (HTTP/2 uploads are slower, docs/performance.md)", () => {
+        expect(conf).toContain("listen 443 ssl default_server;");
+        expect(conf).not.toMatch(/http2/);
+    });
+
     it("speaks TLS 1.2/1.3 only, with HSTS and security headers", () => {
         expect(conf).toContain("ssl_protocols TLSv1.2 TLSv1.3;");
         expect(conf).not.toMatch(/TLSv1(\.1)?[ ;]/);
