@@ -5,8 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { renderHtpasswd } from "../renderers/htpasswd";
+import { renderHtpasswd, verdictCacheKey } from "../renderers/htpasswd";
 import { password, userName } from "../primitives/names";
+import { REGISTRY_PROXY_USER } from "../primitives/registry";
 import { validateArgs } from "./validate";
 
 export interface HtpasswdUserArgs {
@@ -23,9 +24,18 @@ export interface HtpasswdArgs {
     adminPassword?: pulumi.Input<string>;
     /** More users. Default: []. */
     users?: pulumi.Input<pulumi.Input<HtpasswdUserArgs>[]>;
-    /** bcrypt cost. Default: 10. */
+    /** bcrypt cost of the users' entries. Default: 10. */
     bcryptCost?: pulumi.Input<number>;
+    /**
+     * Add the TLS proxy's own user toward the registry (`registry-kit-proxy`, a generated 48-character
+     * password, bcrypt cost 4) and the key of the proxy's verdict cache. Default: false. Plain value:
+     * it decides which resources exist.
+     */
+    proxyUser?: boolean;
 }
+
+/** bcrypt's minimum cost, for the proxy's generated password: 48 random letters and digits (285 bits) need no stretching. */
+export const PROXY_USER_BCRYPT_COST = 4;
 
 export class Htpasswd extends pulumi.ComponentResource {
     /** Name of the admin user. */
@@ -34,6 +44,10 @@ export class Htpasswd extends pulumi.ComponentResource {
     public readonly adminPassword: pulumi.Output<string>;
     /** The htpasswd file content (secret). */
     public readonly content: pulumi.Output<string>;
+    /** With `proxyUser`: the proxy's `Authorization` value toward the registry, `Basic <base64>` (secret). */
+    public readonly proxyAuthorization: pulumi.Output<string> | undefined;
+    /** With `proxyUser`: the verdict cache's HMAC key, which changes with the content (secret). */
+    public readonly verdictKey: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: HtpasswdArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:auth:Htpasswd", name, {}, opts);
@@ -52,13 +66,35 @@ export class Htpasswd extends pulumi.ComponentResource {
         }
         const seed = new random.RandomPassword(`${name}-salt-seed`, { length: 32, special: false }, { parent: this });
         const users = pulumi.output(args.users ?? []);
+        const proxyPassword = args.proxyUser
+            ? new random.RandomPassword(`${name}-proxy-password`, { length: 48, special: false }, { parent: this }).result
+            : undefined;
         this.content = pulumi.secret(
             pulumi
-                .all([this.adminUser, this.adminPassword, users, seed.result, args.bcryptCost ?? 10])
-                .apply(([adminUser, adminPassword, more, seedValue, cost]) =>
-                    renderHtpasswd([{ name: adminUser, password: adminPassword }, ...more], seedValue, cost),
+                .all([this.adminUser, this.adminPassword, users, seed.result, args.bcryptCost ?? 10, proxyPassword])
+                .apply(([adminUser, adminPassword, more, seedValue, cost, proxy]) =>
+                    renderHtpasswd(
+                        [
+                            { name: adminUser, password: adminPassword },
+                            ...more,
+                            ...(proxy === undefined ? [] : [{ name: REGISTRY_PROXY_USER, password: proxy, cost: PROXY_USER_BCRYPT_COST }]),
+                        ],
+                        seedValue,
+                        cost,
+                    ),
                 ),
         );
-        this.registerOutputs({ adminUser: this.adminUser, adminPassword: this.adminPassword, content: this.content });
+        if (proxyPassword !== undefined) {
+            const keySecret = new random.RandomPassword(`${name}-verdict-key`, { length: 43, special: false }, { parent: this });
+            this.proxyAuthorization = pulumi.secret(proxyPassword.apply((p) => `Basic ${Buffer.from(`${REGISTRY_PROXY_USER}:${p}`).toString("base64")}`));
+            this.verdictKey = pulumi.secret(pulumi.all([keySecret.result, this.content]).apply(([k, c]) => verdictCacheKey(k, c)));
+        }
+        this.registerOutputs({
+            adminUser: this.adminUser,
+            adminPassword: this.adminPassword,
+            content: this.content,
+            proxyAuthorization: this.proxyAuthorization,
+            verdictKey: this.verdictKey,
+        });
     }
 }

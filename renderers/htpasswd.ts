@@ -8,6 +8,8 @@ import * as bcrypt from "bcryptjs";
 export interface HtpasswdUser {
     name: string;
     password: string;
+    /** This entry's bcrypt cost. Default: the file's. */
+    cost?: number;
 }
 
 /**
@@ -29,7 +31,15 @@ export function renderHtpasswd(users: HtpasswdUser[], seed: string, cost = 10): 
             if (!u.name || u.name.includes(":")) throw new Error(`htpasswd: user name ${JSON.stringify(u.name)} must be non-empty and contain no ':'`);
             if (!u.password) throw new Error(`htpasswd: the password of user ${JSON.stringify(u.name)} is empty`);
             // $2y$ as htpasswd writes it; the registry (Go x/crypto/bcrypt) reads $2a$, $2b$ and $2y$.
-            return `${u.name}:${bcrypt.hashSync(u.password, bcryptSalt(seed, u.name, cost))}\n`;
+            return `${u.name}:${bcrypt.hashSync(u.password, bcryptSalt(seed, u.name, u.cost ?? cost))}\n`;
         })
         .join("");
+}
+
+/**
+ * The proxy's verdict-cache key: HMAC-SHA256(secret, htpasswd content), hex. Any change of a user or
+ * password changes the content and so the key, which makes every cached verdict unreachable.
+ */
+export function verdictCacheKey(secret: string, content: string): string {
+    return createHmac("sha256", secret).update(content).digest("hex");
 }

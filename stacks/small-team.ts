@@ -21,6 +21,8 @@ import {
 } from "./common";
 import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
+import { FULL_ACCESS } from "./settings/auth";
+import { AccessRule } from "../renderers/nginx-auth";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -50,6 +52,13 @@ export interface SmallTeamOutputs {
 
 export { registryHost };
 
+/** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
+export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
+    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS as AccessRule[] };
+    for (const u of auth.users) access[u.name] = (u.access ?? FULL_ACCESS) as AccessRule[];
+    return access;
+}
+
 /** Copy-paste steps for a Docker client to trust the CA and log in. */
 export function clientSetupText(host: string, selfSigned: boolean): string {
     const lines = [`# On each machine that pushes or pulls:`];
@@ -78,6 +87,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
             adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
             users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
             bcryptCost: auth.bcryptCost,
+            proxyUser: true,
         },
         opts,
     );
@@ -87,7 +97,14 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const registry = deployment.registry;
 
     const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.content);
-    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors);
+    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors, {
+        basicAuth: {
+            proxyAuthorization: htpasswd.proxyAuthorization!,
+            verdictKey: htpasswd.verdictKey!,
+            verdictCacheSeconds: auth.verdictCacheSeconds,
+            access: userAccess(auth),
+        },
+    });
 
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
 

@@ -49,7 +49,9 @@ describe("small-team resources", () => {
                 "PrivateKey rk-unit-tls-ca-key",
                 "PrivateKey rk-unit-tls-server-key",
                 "RandomPassword rk-unit-htpasswd-admin-password",
+                "RandomPassword rk-unit-htpasswd-proxy-password",
                 "RandomPassword rk-unit-htpasswd-salt-seed",
+                "RandomPassword rk-unit-htpasswd-verdict-key",
                 "RandomPassword rk-unit-registry-http-secret",
                 "RemoteImage rk-unit-prometheus-image",
                 "RemoteImage rk-unit-proxy-image",
@@ -122,8 +124,21 @@ describe("small-team resources", () => {
             { internal: 80, external: 8080, ip: "0.0.0.0" },
         ]);
         const files = Object.fromEntries(c.uploads.map((u: any) => [u.file, u]));
-        expect(Object.keys(files)).toEqual(["/etc/nginx/nginx.conf", "/etc/nginx/tls/server.crt", "/etc/nginx/tls/server.key"]);
+        expect(Object.keys(files)).toEqual([
+            "/etc/nginx/nginx.conf",
+            "/etc/nginx/registry-kit/auth.js",
+            "/etc/nginx/registry-kit/auth-secrets.conf",
+            "/etc/nginx/tls/server.crt",
+            "/etc/nginx/tls/server.key",
+        ]);
         expect(files["/etc/nginx/tls/server.key"].permissions).toBe("0600");
+        expect(files["/etc/nginx/registry-kit/auth-secrets.conf"].permissions).toBe("0600");
+        // The verdict cache in front of the registry, with the admin's and ci's permissions (both everything by default).
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("auth_request /_registry_kit_auth;");
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("proxy_cache_valid 200 60s;");
+        expect(files["/etc/nginx/registry-kit/auth.js"].content).toContain(
+            'var ACCESS = {"admin":[{"repositories":["**"],"actions":["pull","push","delete","catalog"]}],"ci":[{"repositories":["**"],"actions":["pull","push","delete","catalog"]}]};',
+        );
         expect(files["/etc/nginx/nginx.conf"].content).toContain("server_name registry.example.com;");
         expect(files["/etc/nginx/nginx.conf"].content).toContain("set $registry_upstream http://registry:5000;");
         expect(files["/etc/nginx/nginx.conf"].content).toMatch(/allow 10\.0\.0\.0\/8;\s+deny all;/);
@@ -190,6 +205,8 @@ describe("secrets", () => {
         expect(isSecretWrapper(reg.uploads.find((u: any) => plain(u).file === "/etc/distribution/config.yml").content)).toBe(false);
         const key = (container("rk-unit-proxy").inputs as any).uploads.find((u: any) => plain(u).file === "/etc/nginx/tls/server.key");
         expect(isSecretWrapper(key.content)).toBe(true);
+        const authSecrets = (container("rk-unit-proxy").inputs as any).uploads.find((u: any) => plain(u).file === "/etc/nginx/registry-kit/auth-secrets.conf");
+        expect(isSecretWrapper(authSecrets.content)).toBe(true);
         expect(isSecretWrapper(ev.outputs.adminPassword)).toBe(true);
         expect(isSecretWrapper(ev.outputs.caCertificate)).toBe(false);
     });
@@ -197,10 +214,15 @@ describe("secrets", () => {
     it("never appear in plain text once secrets are masked", () => {
         const adminPassword = plain(ev.outputs.adminPassword) as string;
         const httpSecret = plain((container("rk-unit-registry").inputs as any).envs[0]).split("=")[1];
-        const privateKey = plain((container("rk-unit-proxy").inputs as any).uploads[2].content) as string;
+        const proxyUploads = (container("rk-unit-proxy").inputs as any).uploads.map(plain);
+        const privateKey = proxyUploads.find((u: any) => u.file === "/etc/nginx/tls/server.key").content as string;
+        const authSecrets = proxyUploads.find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf").content as string;
+        const [proxyAuthorization, verdictKey] = [...authSecrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
+        const proxyPassword = Buffer.from(proxyAuthorization.replace("Basic ", ""), "base64").toString().split(":")[1];
         const htpasswd = plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string;
         const visible = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), maskSecrets(ev.outputs)]);
-        for (const secret of [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"]) {
+        const secrets = [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"];
+        for (const secret of [...secrets, proxyAuthorization.slice(6), proxyPassword, verdictKey]) {
             expect(secret.length).toBeGreaterThan(8);
             expect(visible).not.toContain(secret);
         }
@@ -209,8 +231,17 @@ describe("secrets", () => {
     it("give htpasswd entries that verify for the admin and the configured user", async () => {
         const bcrypt = await import("bcryptjs");
         const lines = (plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string).trim().split("\n");
-        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "ci"]);
+        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "ci", "registry-kit-proxy"]);
         expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), lines[0].split(":")[1])).toBe(true);
         expect(bcrypt.compareSync("ci-password-value", lines[1].split(":")[1])).toBe(true);
+        // Users at the configured cost; the proxy's generated 48-character password at bcrypt's minimum.
+        expect(bcrypt.getRounds(lines[1].split(":")[1])).toBe(10);
+        expect(bcrypt.getRounds(lines[2].split(":")[1])).toBe(4);
+        const secrets = (container("rk-unit-proxy").inputs as any).uploads.map(plain).find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf");
+        const basic = /default "Basic ([^"]+)";/.exec(secrets.content)![1];
+        const [user, password] = Buffer.from(basic, "base64").toString().split(":");
+        expect(user).toBe("registry-kit-proxy");
+        expect(password).toMatch(/^[A-Za-z0-9]{48}$/);
+        expect(bcrypt.compareSync(password, lines[2].split(":")[1])).toBe(true);
     });
 });
