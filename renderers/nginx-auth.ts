@@ -3,7 +3,7 @@
  * permissions) and the secret include with the proxy's credential toward the registry and the key of
  * the verdict cache. Pure: no Pulumi; the template is read once from the package.
  */
-import { AccessAction, accessActions, repositoryPatternProblem } from "../primitives/registry";
+import { accessActions, repositoryPatternProblem } from "../primitives/registry";
 import { templateText } from "./template";
 
 /** Where the proxy keeps the njs module and the secret include. */
@@ -14,8 +14,10 @@ export const VERDICT_CACHE_DIR = "/var/cache/nginx/registry-kit-verdicts";
 
 /** One permission: these actions on repositories matching any of these patterns. */
 export interface AccessRule {
+    /** Repository patterns (`team/*`, `team/**`, `**`): primitives/registry.ts, repositoryPatternProblem. */
     repositories: string[];
-    actions: AccessAction[];
+    /** `pull`, `push`, `delete`, `catalog` (checked here: a plain string list, so other languages' SDKs can type it). */
+    actions: string[];
 }
 
 const MARKER = "/*REGISTRY_KIT_ACCESS*/ {}";
@@ -30,7 +32,7 @@ export function renderAuthJs(access: Record<string, AccessRule[]>): string {
                 if (problem) throw new Error(`nginx auth: repository pattern ${JSON.stringify(p)} of user ${user}: ${problem}`);
             }
             for (const a of rule.actions) {
-                if (!accessActions.includes(a))
+                if (!(accessActions as readonly string[]).includes(a))
                     throw new Error(`nginx auth: action ${JSON.stringify(a)} of user ${user} is not one of ${accessActions.join(", ")}`);
             }
         }

@@ -54,8 +54,8 @@ export { registryHost };
 
 /** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
 export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
-    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS as AccessRule[] };
-    for (const u of auth.users) access[u.name] = (u.access ?? FULL_ACCESS) as AccessRule[];
+    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS };
+    for (const u of auth.users) access[u.name] = u.access ?? FULL_ACCESS;
     return access;
 }
 
