@@ -102,7 +102,7 @@ async function main(): Promise<void> {
                     "registry-kit:hostname": HOST,
                     "registry-kit:docker": { namePrefix: PREFIX },
                     "registry-kit:registry": { image: "registry-kit-test/registry:2" },
-                    "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 32600, httpPort: 32601 },
+                    "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: 32600, httpPort: 32601 },
                     "registry-kit:monitoring": { enabled: false },
                     "registry-kit:auth": { users: [USER], verdictCacheSeconds: cacheSeconds },
                 },

@@ -5,9 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
-import { renderHtpasswd, verdictCacheKey } from "../renderers/htpasswd";
+import { proxiedPassword, renderHtpasswd, renderProxiedHtpasswd, verdictCacheKey } from "../renderers/htpasswd";
 import { password, userName } from "../primitives/names";
-import { REGISTRY_PROXY_USER } from "../primitives/registry";
+import { REGISTRY_VERIFY_SUFFIX } from "../primitives/registry";
 import { validateArgs } from "./validate";
 
 export interface HtpasswdUserArgs {
@@ -27,26 +27,28 @@ export interface HtpasswdArgs {
     /** bcrypt cost of the users' entries. Default: 10. */
     bcryptCost?: pulumi.Input<number>;
     /**
-     * Add the TLS proxy's own user toward the registry (`registry-kit-proxy`, a generated 48-character
-     * password, bcrypt cost 4) and the key of the proxy's verdict cache. Default: false. Plain value:
-     * it decides which resources exist.
+     * The file is for a registry behind the TLS proxy's check: per user `<name>` with a password only
+     * the proxy derives (bcrypt cost 4) and `<name>@registry-kit-verify` with the user's own (see
+     * REGISTRY_VERIFY_SUFFIX); also the proxy's secret and the verdict cache's key. Default: false.
+     * Plain value: it decides which resources exist.
      */
-    proxyUser?: boolean;
+    proxied?: boolean;
 }
-
-/** bcrypt's minimum cost, for the proxy's generated password: 48 random letters and digits (285 bits) need no stretching. */
-export const PROXY_USER_BCRYPT_COST = 4;
 
 export class Htpasswd extends pulumi.ComponentResource {
     /** Name of the admin user. */
     public readonly adminUser: pulumi.Output<string>;
     /** Admin password (secret). */
     public readonly adminPassword: pulumi.Output<string>;
-    /** The htpasswd file content (secret). */
+    /** The htpasswd file content for the registry (secret); with `proxied`, the proxied form. */
     public readonly content: pulumi.Output<string>;
-    /** With `proxyUser`: the proxy's `Authorization` value toward the registry, `Basic <base64>` (secret). */
-    public readonly proxyAuthorization: pulumi.Output<string> | undefined;
-    /** With `proxyUser`: the verdict cache's HMAC key, which changes with the content (secret). */
+    /** The users' own entries, one per user (secret): for registries clients reach with their passwords (mirrors). */
+    public readonly userContent: pulumi.Output<string>;
+    /** The admin's password toward the registry (secret): with `proxied` the derived one, else `adminPassword`. */
+    public readonly registryAdminPassword: pulumi.Output<string>;
+    /** With `proxied`: the secret the proxy derives the users' passwords toward the registry from (secret). */
+    public readonly proxySecret: pulumi.Output<string> | undefined;
+    /** With `proxied`: the verdict cache's HMAC key, which changes with the content (secret). */
     public readonly verdictKey: pulumi.Output<string> | undefined;
 
     constructor(name: string, args: HtpasswdArgs = {}, opts?: pulumi.ComponentResourceOptions) {
@@ -66,34 +68,33 @@ export class Htpasswd extends pulumi.ComponentResource {
         }
         const seed = new random.RandomPassword(`${name}-salt-seed`, { length: 32, special: false }, { parent: this });
         const users = pulumi.output(args.users ?? []);
-        const proxyPassword = args.proxyUser
-            ? new random.RandomPassword(`${name}-proxy-password`, { length: 48, special: false }, { parent: this }).result
-            : undefined;
-        this.content = pulumi.secret(
-            pulumi
-                .all([this.adminUser, this.adminPassword, users, seed.result, args.bcryptCost ?? 10, proxyPassword])
-                .apply(([adminUser, adminPassword, more, seedValue, cost, proxy]) =>
-                    renderHtpasswd(
-                        [
-                            { name: adminUser, password: adminPassword },
-                            ...more,
-                            ...(proxy === undefined ? [] : [{ name: REGISTRY_PROXY_USER, password: proxy, cost: PROXY_USER_BCRYPT_COST }]),
-                        ],
-                        seedValue,
-                        cost,
-                    ),
-                ),
-        );
-        if (proxyPassword !== undefined) {
+        const all = pulumi
+            .all([this.adminUser, this.adminPassword, users])
+            .apply(([adminUser, adminPassword, more]) => [{ name: adminUser, password: adminPassword }, ...more]);
+        const cost = args.bcryptCost ?? 10;
+        this.userContent = pulumi.secret(pulumi.all([all, seed.result, cost]).apply(([list, seedValue, c]) => renderHtpasswd(list, seedValue, c)));
+        if (args.proxied) {
+            const proxySecret = pulumi.secret(new random.RandomPassword(`${name}-proxy-secret`, { length: 48, special: false }, { parent: this }).result);
+            this.content = pulumi.secret(
+                pulumi
+                    .all([all, seed.result, cost, proxySecret])
+                    .apply(([list, seedValue, c, secret]) => renderProxiedHtpasswd(list, seedValue, c, secret, REGISTRY_VERIFY_SUFFIX)),
+            );
             const keySecret = new random.RandomPassword(`${name}-verdict-key`, { length: 43, special: false }, { parent: this });
-            this.proxyAuthorization = pulumi.secret(proxyPassword.apply((p) => `Basic ${Buffer.from(`${REGISTRY_PROXY_USER}:${p}`).toString("base64")}`));
+            this.proxySecret = proxySecret;
             this.verdictKey = pulumi.secret(pulumi.all([keySecret.result, this.content]).apply(([k, c]) => verdictCacheKey(k, c)));
+            this.registryAdminPassword = pulumi.secret(pulumi.all([proxySecret, this.adminUser]).apply(([secret, admin]) => proxiedPassword(secret, admin)));
+        } else {
+            this.content = this.userContent;
+            this.registryAdminPassword = this.adminPassword;
         }
         this.registerOutputs({
             adminUser: this.adminUser,
             adminPassword: this.adminPassword,
             content: this.content,
-            proxyAuthorization: this.proxyAuthorization,
+            userContent: this.userContent,
+            registryAdminPassword: this.registryAdminPassword,
+            proxySecret: this.proxySecret,
             verdictKey: this.verdictKey,
         });
     }

@@ -131,8 +131,8 @@ export interface TlsProxyArgs {
 }
 
 export interface TlsProxyBasicAuthArgs {
-    /** `Authorization` value of the proxy's own user in the registry's htpasswd file (Htpasswd's `proxyAuthorization`), made secret here. Required. */
-    proxyAuthorization: pulumi.Input<string>;
+    /** The secret the users' passwords toward the registry are derived from (Htpasswd's `proxySecret`, with `proxied`), made secret here. Required. */
+    proxySecret: pulumi.Input<string>;
     /** The verdict cache's HMAC key (Htpasswd's `verdictKey`), made secret here; a new key drops every cached verdict. Required. */
     verdictKey: pulumi.Input<string>;
     /** Seconds a successful check is remembered; 0 checks every request at the registry. Default: 60. */
@@ -303,8 +303,8 @@ export class TlsProxy extends pulumi.ComponentResource {
         if (authJs) uploads.push({ file: NGINX_AUTH_JS_PATH, content: authJs, permissions: "0644" });
         if (basicAuth) {
             const secrets = pulumi
-                .all([pulumi.secret(basicAuth.proxyAuthorization), pulumi.secret(basicAuth.verdictKey)])
-                .apply(([proxyAuthorization, verdictKey]) => renderAuthSecrets({ proxyAuthorization, verdictKey }));
+                .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
+                .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
             uploads.push({ file: NGINX_AUTH_SECRETS_PATH, content: pulumi.secret(secrets), permissions: "0600" });
         }
         if (args.maintenance) {

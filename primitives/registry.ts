@@ -84,8 +84,13 @@ export function isHeaderName(name: string): boolean {
 export const accessActions = ["pull", "push", "delete", "catalog"] as const;
 export type AccessAction = (typeof accessActions)[number];
 
-/** The user the TLS proxy presents to the registry behind it (its own generated secret). No user of the stack may take it. */
-export const REGISTRY_PROXY_USER = "registry-kit-proxy";
+/**
+ * Behind the TLS proxy's check, the registry's htpasswd file names each user twice: `<user>` with a
+ * password only the proxy can derive (cost 4), which the proxy sends on, so the registry still sees who
+ * asks; and `<user>` + this suffix with the user's own password (at `auth.bcryptCost`), which the
+ * proxy's verification asks about. No user name may end with it.
+ */
+export const REGISTRY_VERIFY_SUFFIX = "@registry-kit-verify";
 
 /**
  * A repository pattern: `/`-separated components, each `**` (one or more whole components) or

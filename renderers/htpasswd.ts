@@ -37,6 +37,34 @@ export function renderHtpasswd(users: HtpasswdUser[], seed: string, cost = 10): 
 }
 
 /**
+ * The password the TLS proxy sends on for `name` toward the registry behind its check:
+ * HMAC-SHA256(secret, name), hex (256 bits; bcrypt reads its first 72 bytes, all 64 of it). Only the
+ * proxy (and Pulumi state) holds the secret.
+ */
+export function proxiedPassword(secret: string, name: string): string {
+    return createHmac("sha256", secret).update(`registry-kit-proxy:${name}`).digest("hex");
+}
+
+/** bcrypt's minimum cost, for the derived passwords: 256 random bits need no stretching. */
+export const PROXIED_BCRYPT_COST = 4;
+
+/**
+ * The registry's file behind the proxy's check: per user `<name>` with the derived password at cost 4
+ * (what the proxy sends on), then `<name><suffix>` with the user's own password at `cost` (what the
+ * proxy's verification asks about).
+ */
+export function renderProxiedHtpasswd(users: HtpasswdUser[], seed: string, cost: number, secret: string, suffix: string): string {
+    return renderHtpasswd(
+        users.flatMap((u) => [
+            { name: u.name, password: proxiedPassword(secret, u.name), cost: PROXIED_BCRYPT_COST },
+            { name: `${u.name}${suffix}`, password: u.password, cost },
+        ]),
+        seed,
+        cost,
+    );
+}
+
+/**
  * The proxy's verdict-cache key: HMAC-SHA256(secret, htpasswd content), hex. Any change of a user or
  * password changes the content and so the key, which makes every cached verdict unreachable.
  */

@@ -87,7 +87,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
             adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
             users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
             bcryptCost: auth.bcryptCost,
-            proxyUser: true,
+            proxied: true,
         },
         opts,
     );
@@ -96,10 +96,11 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
     const registry = deployment.registry;
 
-    const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.content);
+    // Mirrors get the users' own entries: their sites pass the client's credentials through.
+    const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.userContent);
     const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors, {
         basicAuth: {
-            proxyAuthorization: htpasswd.proxyAuthorization!,
+            proxySecret: htpasswd.proxySecret!,
             verdictKey: htpasswd.verdictKey!,
             verdictCacheSeconds: auth.verdictCacheSeconds,
             access: userAccess(auth),
@@ -108,7 +109,10 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
 
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, ...settings.tls.extraSans, ...mirrorNames]);
 
-    const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
+    const maintenance = maintenanceFromSettings(settings, target, deployment, control, {
+        username: htpasswd.adminUser,
+        password: htpasswd.registryAdminPassword,
+    });
     const watch = registryMonitoring(maintenance);
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
     const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);

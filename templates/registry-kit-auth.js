@@ -7,6 +7,8 @@ import crypto from "crypto";
 
 // Replaced by the renderer (renderers/nginx-auth.ts) with { user: [{ repositories, actions }] }.
 var ACCESS = /*REGISTRY_KIT_ACCESS*/ {};
+// Replaced with REGISTRY_VERIFY_SUFFIX (primitives/registry.ts): the name a user's own password has at the registry.
+var VERIFY_SUFFIX = /*REGISTRY_KIT_VERIFY_SUFFIX*/ "";
 
 // The verdict cache's key: HMAC-SHA256 of the whole Authorization header under the deployment's secret
 // key. The cache (and its files, which hold the key in their header) never sees the credential itself.
@@ -84,11 +86,42 @@ function tokenSubject(authorization) {
     }
 }
 
+// The client's Basic credentials as the verification asks the registry: the same password, under the
+// user's verification name. "" (no header sent, so the registry answers 401) for anything else.
+function verifyAuthorization(authorization, suffix) {
+    var m = /^Basic\s+([A-Za-z0-9+\/]+=*)$/i.exec(authorization || "");
+    if (!m) return "";
+    var plain = Buffer.from(m[1], "base64").toString();
+    var colon = plain.indexOf(":");
+    if (colon < 1) return "";
+    return "Basic " + Buffer.from(plain.slice(0, colon) + suffix + plain.slice(colon)).toString("base64");
+}
+
+// What the proxy sends on for a verified user: the user's name with the password derived for it
+// (renderers/htpasswd.ts, proxiedPassword), so the registry's logs and events still name the user.
+function upstreamAuthorization(secret, user) {
+    var password = crypto
+        .createHmac("sha256", secret)
+        .update("registry-kit-proxy:" + user)
+        .digest("hex");
+    return "Basic " + Buffer.from(user + ":" + password).toString("base64");
+}
+
 // ---- nginx handlers ----
 
 // js_set $registry_kit_verdict_key.
 function verdictKey(r) {
     return credentialKey(r.variables.registry_kit_verdict_secret, r.headersIn.Authorization);
+}
+
+// js_set $registry_kit_verify_authorization.
+function verifyHeader(r) {
+    return verifyAuthorization(r.headersIn.Authorization, VERIFY_SUFFIX);
+}
+
+// js_set $registry_kit_upstream_authorization (used only after the check allowed the request).
+function upstreamHeader(r) {
+    return upstreamAuthorization(r.variables.registry_kit_proxy_secret, r.variables.remote_user || "");
 }
 
 // js_set $registry_kit_token_subject.
@@ -137,6 +170,10 @@ export default {
     permitted: permitted,
     samePath: samePath,
     tokenSubject: tokenSubject,
+    verifyAuthorization: verifyAuthorization,
+    upstreamAuthorization: upstreamAuthorization,
+    verifyHeader: verifyHeader,
+    upstreamHeader: upstreamHeader,
     verdictKey: verdictKey,
     logSubject: logSubject,
     authorize: authorize,

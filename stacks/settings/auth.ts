@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { password, userName } from "../../primitives/names";
-import { accessActions, REGISTRY_PROXY_USER, repositoryPatternProblem } from "../../primitives/registry";
+import { accessActions, REGISTRY_VERIFY_SUFFIX, repositoryPatternProblem } from "../../primitives/registry";
 
 const repositoryPattern = z.string().superRefine((v, ctx) => {
     const problem = repositoryPatternProblem(v);
@@ -28,8 +28,8 @@ export type AccessRuleSettings = z.infer<typeof accessRule>;
 /** What a user without `access` may do: everything, as before permissions existed. */
 export const FULL_ACCESS: AccessRuleSettings[] = [{ repositories: ["**"], actions: [...accessActions] }];
 
-const notProxyUser = userName.refine((v) => v !== REGISTRY_PROXY_USER, {
-    message: `a user name other than ${REGISTRY_PROXY_USER} (the proxy's own user toward the registry)`,
+const notProxyUser = userName.refine((v) => !v.endsWith(REGISTRY_VERIFY_SUFFIX), {
+    message: `a user name not ending with ${REGISTRY_VERIFY_SUFFIX} (the name under which the proxy verifies a user's password)`,
 });
 
 export const authSchema = z

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { proxiedPassword } from "../../renderers/htpasswd";
 import { renderTokenSubjectJs, NGINX_AUTH_JS_PATH } from "../../renderers/nginx-auth";
 import { NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../../renderers/nginx-conf";
 import {
@@ -53,7 +54,7 @@ function stackFile(users: Users): string {
             "registry-kit:hostname": HOST,
             "registry-kit:docker": { namePrefix: PREFIX },
             "registry-kit:registry": { image: "registry-kit-test/registry:2" },
-            "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 32080 },
+            "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 32080 },
             "registry-kit:monitoring": { enabled: false },
             "registry-kit:auth": { users },
         },
@@ -82,8 +83,8 @@ function registryLog(): Record<string, unknown>[] {
 const verifications = () =>
     registryLog().filter((e) => e.msg === "authorized request" && e["http.request.uri"] === "/v2/" && !String(e["http.request.remoteaddr"]).startsWith("127."))
         .length;
-/** How many times the registry refused `user`'s password (one bcrypt verification each). */
-const refused = (user: string) => registryLog().filter((e) => String(e.msg).startsWith(`error authenticating user "${user}"`)).length;
+/** How many times the registry refused `user`'s password (one bcrypt verification each), asked under its verification name. */
+const refused = (user: string) => registryLog().filter((e) => String(e.msg).startsWith(`error authenticating user "${user}@registry-kit-verify"`)).length;
 
 function client(user: string, password: string) {
     return new RegistryClient({ work, hostsFile, certDir, registry: REGISTRY, user, password });
@@ -218,7 +219,7 @@ describe("the proxy's verdict cache and permissions on a real Docker engine", ()
         // stand-in nginx, in front of this stack's registry, which refuses the token (it is no real one).
         const name = `${PREFIX}-jwt`;
         const conf = renderNginxConf({ hostname: HOST, upstream: "registry:5000", publicHttpsPort: 443, allowCidrs: [], hstsMaxAge: 0, logTokenSubject: true });
-        docker("create", "--name", name, "--network", `${PREFIX}-net`, "--dns", "127.0.0.1", "-p", "127.0.0.1:32501:443", "registry-kit-test/nginx:1");
+        docker("create", "--name", name, "--network", `${PREFIX}-net`, "--dns", "127.0.0.1", "-p", "127.0.0.1:32501:443", "registry-kit-test/nginx:1-njs");
         const files: [string, string][] = [
             [NGINX_CONFIG_PATH, conf],
             [NGINX_AUTH_JS_PATH, renderTokenSubjectJs()],
@@ -264,11 +265,13 @@ describe("the proxy's verdict cache and permissions on a real Docker engine", ()
 
     it("shows no password, credential or key in any container's log", () => {
         const secrets = fileOf(rendered, `${PREFIX}-proxy`, "etc/nginx/registry-kit/auth-secrets.conf");
-        const [proxyAuthorization, verdictKey] = [...secrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
-        const proxyPassword = Buffer.from(proxyAuthorization.slice("Basic ".length), "base64").toString().split(":")[1];
-        expect(proxyPassword).toMatch(/^[A-Za-z0-9]{48}$/);
-        const values = [...Object.values(PASSWORDS), "alice-new-password-2", adminPassword, proxyPassword, proxyAuthorization.slice(6), verdictKey];
-        for (const [user, password] of Object.entries(PASSWORDS)) values.push(Buffer.from(`${user}:${password}`).toString("base64"));
+        const [proxySecret, verdictKey] = [...secrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
+        expect(proxySecret).toMatch(/^[A-Za-z0-9]{48}$/);
+        const values = [...Object.values(PASSWORDS), "alice-new-password-2", adminPassword, proxySecret, verdictKey];
+        for (const [user, password] of [...Object.entries(PASSWORDS), ["admin", adminPassword]]) {
+            const derived = proxiedPassword(proxySecret, user);
+            values.push(Buffer.from(`${user}:${password}`).toString("base64"), derived, Buffer.from(`${user}:${derived}`).toString("base64"));
+        }
         const names = docker("ps", "-a", "--filter", `name=^${PREFIX}-`, "--format", "{{.Names}}").split("\n").filter(Boolean);
         expect(names).toEqual(expect.arrayContaining([`${PREFIX}-registry`, `${PREFIX}-proxy`]));
         for (const name of names) {

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { proxiedPassword } from "../../renderers/htpasswd";
 import { renderAuthJs, renderAuthSecrets } from "../../renderers/nginx-auth";
 import { renderNginxConf } from "../../renderers/nginx-conf";
 import { parseSettings } from "../../stacks/config";
@@ -26,6 +27,8 @@ type Module = {
     permitted(access: unknown, user: string, method: string, uri: string): boolean;
     samePath(requestUri: string, uri: string): boolean;
     tokenSubject(authorization: string | undefined): string;
+    verifyAuthorization(authorization: string | undefined, suffix: string): string;
+    upstreamAuthorization(secret: string, user: string): string;
 };
 let njs: Module;
 let rendered: string;
@@ -50,6 +53,20 @@ describe("the njs module", () => {
         expect(njs.credentialKey("j".repeat(64), header)).not.toBe(key);
         expect(njs.credentialKey("k".repeat(64), header + "x")).not.toBe(key);
         expect(njs.credentialKey("k".repeat(64), undefined)).toBe(createHmac("sha256", "k".repeat(64)).update("").digest("hex"));
+    });
+
+    it("asks the registry about the client's password under the verification name, and sends on the derived login", () => {
+        const basic = (s: string) => "Basic " + Buffer.from(s).toString("base64");
+        expect(njs.verifyAuthorization(basic("ci:pa:ss w"), "@registry-kit-verify")).toBe(basic("ci@registry-kit-verify:pa:ss w"));
+        expect(njs.verifyAuthorization(basic("bob@corp.example:pw"), "@v")).toBe(basic("bob@corp.example@v:pw"));
+        expect(njs.verifyAuthorization("basic " + Buffer.from("ci:pw").toString("base64"), "@v")).toBe(basic("ci@v:pw"));
+        for (const bad of [undefined, "", "Bearer abc.def.ghi", basic("no-colon"), basic(":pw"), "Basic !!!"]) {
+            expect(njs.verifyAuthorization(bad, "@v"), String(bad)).toBe("");
+        }
+        // The same derived password the registry's htpasswd file was written with.
+        const secret = "s".repeat(48);
+        expect(njs.upstreamAuthorization(secret, "ci")).toBe(basic(`ci:${proxiedPassword(secret, "ci")}`));
+        expect(njs.upstreamAuthorization(secret, "ci")).not.toBe(njs.upstreamAuthorization("t".repeat(48), "ci"));
     });
 
     it("reads the action and repository from Distribution's routes", () => {
@@ -96,7 +113,7 @@ describe("the njs module", () => {
         // Paths that are no route reach the registry only for users with every repository.
         expect(njs.permitted(a, "admin", "GET", "/v2/nonsense")).toBe(true);
         expect(njs.permitted(a, "ci", "GET", "/v2/nonsense")).toBe(false);
-        expect(njs.permitted(a, "registry-kit-proxy", "GET", "/v2/team/app/manifests/v1")).toBe(false);
+        expect(njs.permitted(a, "ci@registry-kit-verify", "GET", "/v2/team/app/manifests/v1")).toBe(false);
         expect(njs.permitted(a, "constructor", "GET", "/v2/")).toBe(false);
         expect(njs.permitted(a, "", "GET", "/v2/")).toBe(false);
         expect(njs.permitted(a, "admin", "TRACE", "/v2/x/manifests/y")).toBe(false);
@@ -135,11 +152,11 @@ describe("the rendered files", () => {
     });
 
     it("write the secrets as two variables, refusing values that could break out of their quotes", () => {
-        const text = renderAuthSecrets({ proxyAuthorization: "Basic cmVnaXN0cnkta2l0LXByb3h5Onh5eg==", verdictKey: "a1".repeat(32) });
-        expect(text).toContain('default "Basic cmVnaXN0cnkta2l0LXByb3h5Onh5eg==";');
+        const text = renderAuthSecrets({ proxySecret: "p".repeat(48), verdictKey: "a1".repeat(32) });
+        expect(text).toContain(`map $request_method $registry_kit_proxy_secret {\n    default "${"p".repeat(48)}";`);
         expect(text).toContain(`map $request_method $registry_kit_verdict_secret {\n    default "${"a1".repeat(32)}";`);
-        expect(() => renderAuthSecrets({ proxyAuthorization: 'Basic x";', verdictKey: "a".repeat(40) })).toThrow(/Basic <base64>/);
-        expect(() => renderAuthSecrets({ proxyAuthorization: "Basic eHl6", verdictKey: "short" })).toThrow(/verdict key/);
+        expect(() => renderAuthSecrets({ proxySecret: 'x";'.repeat(12), verdictKey: "a".repeat(40) })).toThrow(/proxy secret/);
+        expect(() => renderAuthSecrets({ proxySecret: "p".repeat(48), verdictKey: "short" })).toThrow(/verdict key/);
     });
 
     it("plug auth_request, the verdict cache and the registry-style errors into nginx.conf", () => {
@@ -148,8 +165,9 @@ describe("the rendered files", () => {
         expect(conf).toContain("load_module modules/ngx_http_js_module.so;");
         expect(conf).toContain("include /etc/nginx/registry-kit/auth-secrets.conf;");
         expect(conf).toMatch(
-            /location \/v2\/ \{[^}]*auth_request \/_registry_kit_auth;[^}]*proxy_set_header Authorization \$registry_kit_proxy_authorization;/,
+            /location \/v2\/ \{[^}]*auth_request \/_registry_kit_auth;[^}]*proxy_set_header Authorization \$registry_kit_upstream_authorization;/,
         );
+        expect(conf).toMatch(/location = \/_registry_kit_verify \{[^}]*proxy_set_header Authorization \$registry_kit_verify_authorization;/);
         expect(conf).toContain("proxy_cache_key $registry_kit_verdict_key;");
         expect(conf).toContain("proxy_cache_valid 200 45s;");
         expect(conf).not.toMatch(/proxy_cache_valid (?!200 )/);
@@ -191,14 +209,14 @@ describe("auth settings", () => {
         const msg = failure({
             verdictCacheSeconds: 7200,
             users: [
-                { name: "registry-kit-proxy", password: "pw-1" },
+                { name: "ci@registry-kit-verify", password: "pw-1" },
                 { name: "ci", password: "pw-2", access: [{ repositories: ["Team/*", "a/**b"], actions: ["pull", "read"] }] },
                 { name: "ro", password: "pw-3", access: [{ repositories: [], actions: [] }] },
             ],
         });
         const lines = msg.split("\n").filter((l) => l.startsWith("registry-kit:"));
         expect(lines).toEqual([
-            'registry-kit:auth.users[0].name: got "registry-kit-proxy"; allowed: a user name other than registry-kit-proxy (the proxy\'s own user toward the registry)',
+            'registry-kit:auth.users[0].name: got "ci@registry-kit-verify"; allowed: a user name not ending with @registry-kit-verify (the name under which the proxy verifies a user\'s password)',
             'registry-kit:auth.users[1].access[0].repositories[0]: got "Team/*"; allowed: a repository pattern: components of lowercase letters and digits separated by `.`, `_`, `__` or `-`, `*` within a component, `**` as one',
             'registry-kit:auth.users[1].access[0].repositories[1]: got "a/**b"; allowed: a repository pattern: `**` only as a whole component (team/**)',
             'registry-kit:auth.users[1].access[0].actions[1]: got "read"; allowed: one of "pull", "push", "delete", "catalog"',
@@ -207,6 +225,6 @@ describe("auth settings", () => {
             "registry-kit:auth.verdictCacheSeconds: got 7200; allowed: a number of seconds from 0 to 3600",
         ]);
         expect(msg).not.toContain("pw-");
-        expect(failure({ adminUser: "registry-kit-proxy" })).toContain('registry-kit:auth.adminUser: got "registry-kit-proxy"');
+        expect(failure({ adminUser: "root@registry-kit-verify" })).toContain('registry-kit:auth.adminUser: got "root@registry-kit-verify"');
     });
 });

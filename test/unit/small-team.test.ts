@@ -4,6 +4,7 @@
  */
 import * as crypto from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { proxiedPassword } from "../../renderers/htpasswd";
 import { parse } from "yaml";
 import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, maskSecrets, ResourceRecord, unwrapSecrets } from "../../offline/engine";
@@ -49,7 +50,7 @@ describe("small-team resources", () => {
                 "PrivateKey rk-unit-tls-ca-key",
                 "PrivateKey rk-unit-tls-server-key",
                 "RandomPassword rk-unit-htpasswd-admin-password",
-                "RandomPassword rk-unit-htpasswd-proxy-password",
+                "RandomPassword rk-unit-htpasswd-proxy-secret",
                 "RandomPassword rk-unit-htpasswd-salt-seed",
                 "RandomPassword rk-unit-htpasswd-verdict-key",
                 "RandomPassword rk-unit-registry-http-secret",
@@ -217,12 +218,11 @@ describe("secrets", () => {
         const proxyUploads = (container("rk-unit-proxy").inputs as any).uploads.map(plain);
         const privateKey = proxyUploads.find((u: any) => u.file === "/etc/nginx/tls/server.key").content as string;
         const authSecrets = proxyUploads.find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf").content as string;
-        const [proxyAuthorization, verdictKey] = [...authSecrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
-        const proxyPassword = Buffer.from(proxyAuthorization.replace("Basic ", ""), "base64").toString().split(":")[1];
+        const [proxySecret, verdictKey] = [...authSecrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
         const htpasswd = plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string;
         const visible = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), maskSecrets(ev.outputs)]);
         const secrets = [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"];
-        for (const secret of [...secrets, proxyAuthorization.slice(6), proxyPassword, verdictKey]) {
+        for (const secret of [...secrets, proxySecret, proxiedPassword(proxySecret, "admin"), proxiedPassword(proxySecret, "ci"), verdictKey]) {
             expect(secret.length).toBeGreaterThan(8);
             expect(visible).not.toContain(secret);
         }
@@ -231,17 +231,19 @@ describe("secrets", () => {
     it("give htpasswd entries that verify for the admin and the configured user", async () => {
         const bcrypt = await import("bcryptjs");
         const lines = (plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string).trim().split("\n");
-        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "ci", "registry-kit-proxy"]);
-        expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), lines[0].split(":")[1])).toBe(true);
-        expect(bcrypt.compareSync("ci-password-value", lines[1].split(":")[1])).toBe(true);
-        // Users at the configured cost; the proxy's generated 48-character password at bcrypt's minimum.
-        expect(bcrypt.getRounds(lines[1].split(":")[1])).toBe(10);
-        expect(bcrypt.getRounds(lines[2].split(":")[1])).toBe(4);
+        // Behind the proxy's check: per user the derived login the proxy sends (cost 4) and the user's own
+        // password under the verification name (the configured cost).
+        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "admin@registry-kit-verify", "ci", "ci@registry-kit-verify"]);
+        const hash = (i: number) => lines[i].split(":")[1];
+        expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), hash(1))).toBe(true);
+        expect(bcrypt.compareSync("ci-password-value", hash(3))).toBe(true);
+        expect(bcrypt.compareSync("ci-password-value", hash(2))).toBe(false);
+        expect([hash(0), hash(1), hash(2), hash(3)].map((h) => bcrypt.getRounds(h))).toEqual([4, 10, 4, 10]);
         const secrets = (container("rk-unit-proxy").inputs as any).uploads.map(plain).find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf");
-        const basic = /default "Basic ([^"]+)";/.exec(secrets.content)![1];
-        const [user, password] = Buffer.from(basic, "base64").toString().split(":");
-        expect(user).toBe("registry-kit-proxy");
-        expect(password).toMatch(/^[A-Za-z0-9]{48}$/);
-        expect(bcrypt.compareSync(password, lines[2].split(":")[1])).toBe(true);
+        const proxySecret = /\$registry_kit_proxy_secret \{\n {4}default "([A-Za-z0-9]{48})";/.exec(secrets.content)![1];
+        expect(bcrypt.compareSync(proxiedPassword(proxySecret, "admin"), hash(0))).toBe(true);
+        expect(bcrypt.compareSync(proxiedPassword(proxySecret, "ci"), hash(2))).toBe(true);
+        // The maintenance job and others on the network log in as the admin with its derived password.
+        expect(proxiedPassword(proxySecret, "admin")).toMatch(/^[0-9a-f]{64}$/);
     });
 });
