@@ -1,6 +1,7 @@
 /**
  * Authentication cost: authenticated `GET /v2/` requests per second, in one run, four ways:
- *   direct    to the registry container (http://registry:5000), the user's bcrypt checked on every request;
+ *   direct    to the registry container (http://registry:5000) with the user's own password (under its
+ *             verification name), the user's bcrypt checked on every request;
  *   no-cache  through the proxy with `auth.verdictCacheSeconds: 0` (the user's bcrypt at the registry per
  *             request, then the proxy's own cost-4 entry);
  *   cache     through the proxy as deployed (`auth.verdictCacheSeconds: 60`);
@@ -21,6 +22,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
+import { REGISTRY_VERIFY_SUFFIX } from "../primitives/registry";
 import { renderNginxConf } from "../renderers/nginx-conf";
 import { deploy, docker, prepare, removeByPrefix, render, run, waitHealthy } from "../test/e2e/harness";
 
@@ -138,7 +140,9 @@ async function main(): Promise<void> {
             url: proxyUrl,
             auth: "",
         };
-        variants.direct = { conf: confOf(rendered.dir), url: "http://registry:5000/v2/", auth: basic };
+        // At the registry the user's own password is under its verification name (the proxy sends a derived one).
+        const own = `Basic ${Buffer.from(`${USER.name}${REGISTRY_VERIFY_SUFFIX}:${USER.password}`).toString("base64")}`;
+        variants.direct = { conf: confOf(rendered.dir), url: "http://registry:5000/v2/", auth: own };
 
         const proxyIp = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, PROXY);
         docker(
