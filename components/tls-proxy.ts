@@ -28,6 +28,7 @@ import {
     renderNginxConf,
 } from "../renderers/nginx-conf";
 import { CATALOG_UPLOAD_PATHS, catalogFiles } from "../renderers/catalog";
+import { AccessRule, NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH, renderAuthJs, renderAuthSecrets, renderTokenSubjectJs } from "../renderers/nginx-auth";
 import { templateText } from "../renderers/template";
 import { image } from "../primitives/images";
 import { cidr, hostname, ipAddress, port } from "../primitives/network";
@@ -118,6 +119,26 @@ export interface TlsProxyArgs {
      * Plain value: it decides the config.
      */
     metrics?: boolean;
+    /**
+     * htpasswd users checked at the proxy: every Registry API request passes an auth_request whose check
+     * of the client's credentials at the registry is cached (successes only, keyed by an HMAC of the
+     * header), then the user's permissions; the registry behind sees the proxy's own credential.
+     * Default: none (the registry checks each request's credentials itself). Plain object: it decides the config.
+     */
+    basicAuth?: TlsProxyBasicAuthArgs;
+    /** Log the `sub` claim of Bearer tokens as `token_subject` in the access log (token auth). Default: false. */
+    logTokenSubject?: boolean;
+}
+
+export interface TlsProxyBasicAuthArgs {
+    /** The secret the users' passwords toward the registry are derived from (Htpasswd's `proxySecret`, with `proxied`), made secret here. Required. */
+    proxySecret: pulumi.Input<string>;
+    /** The verdict cache's HMAC key (Htpasswd's `verdictKey`), made secret here; a new key drops every cached verdict. Required. */
+    verdictKey: pulumi.Input<string>;
+    /** Seconds a successful check is remembered; 0 checks every request at the registry. Default: 60. */
+    verdictCacheSeconds?: number;
+    /** Per user name: `{ repositories, actions }` rules; a user not listed is refused (403) after a valid login. Required. */
+    access: pulumi.Input<Record<string, AccessRule[]>>;
 }
 
 export interface TlsProxyCatalogArgs {
@@ -195,6 +216,9 @@ export class TlsProxy extends pulumi.ComponentResource {
             allowCidrs: z.array(cidr),
             hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
         });
+        if (args.basicAuth) {
+            validateArgs("TlsProxy", name, args.basicAuth, { verdictCacheSeconds: z.number().int().min(0, { message: "a number of seconds, 0 or more" }) });
+        }
         if (typeof args.httpsPort === "number" && args.httpsPort === args.httpPort) {
             throw new Error(`TlsProxy "${name}": invalid arguments:\nargs.httpPort: got ${args.httpPort}; allowed: a port other than args.httpsPort`);
         }
@@ -263,6 +287,8 @@ export class TlsProxy extends pulumi.ComponentResource {
                         corsOrigins,
                         mirrors: mirrorList.length > 0 ? mirrorList : undefined,
                         metricsText: args.metrics ? proxyMetricsText(args.acme ? undefined : certificateExpiry(pem)) : undefined,
+                        basicAuth: args.basicAuth && { verdictCacheSeconds: args.basicAuth.verdictCacheSeconds ?? 60 },
+                        logTokenSubject: args.logTokenSubject,
                     }),
             );
         const catalog = args.catalog;
@@ -285,6 +311,19 @@ export class TlsProxy extends pulumi.ComponentResource {
         const volumes: pulumi.Input<docker.types.input.ContainerVolume>[] = [{ volumeName: webroot.name, containerPath: ACME_WEBROOT, readOnly: true }];
         if (pageFiles) {
             uploads.push(...CATALOG_UPLOAD_PATHS.map((file, i) => ({ file, content: pageFiles.apply((f) => f[i].content), permissions: "0644" })));
+        }
+        const basicAuth = args.basicAuth;
+        const authJs = basicAuth
+            ? pulumi.output(basicAuth.access).apply((access) => renderAuthJs(access))
+            : args.logTokenSubject
+              ? pulumi.output(renderTokenSubjectJs())
+              : undefined;
+        if (authJs) uploads.push({ file: NGINX_AUTH_JS_PATH, content: authJs, permissions: "0644" });
+        if (basicAuth) {
+            const secrets = pulumi
+                .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
+                .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
+            uploads.push({ file: NGINX_AUTH_SECRETS_PATH, content: pulumi.secret(secrets), permissions: "0600" });
         }
         if (args.maintenance) {
             volumes.push({ volumeName: args.maintenance.controlVolumeName, containerPath: PROXY_MAINTENANCE_DIR, readOnly: true });
@@ -355,6 +394,7 @@ export class TlsProxy extends pulumi.ComponentResource {
                         certificatePem,
                         app?.certificatePem ?? "",
                         pageFiles?.apply((f) => f.map((x) => x.content).join("")) ?? "",
+                        authJs ?? "",
                     ),
                     healthTest: ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"],
                     startPeriodSeconds: 5,

@@ -76,3 +76,37 @@ export function maskableHeaderValue(value: string): boolean {
 export function isHeaderName(name: string): boolean {
     return /^[!#$%&'*+.^_\x60|~0-9A-Za-z-]+$/.test(name);
 }
+
+/**
+ * Per-user permissions at the proxy: what a request does to a repository, from its method and path
+ * (GET/HEAD pull, POST/PUT/PATCH push, DELETE delete; GET /v2/_catalog lists every repository's name).
+ */
+export const accessActions = ["pull", "push", "delete", "catalog"] as const;
+export type AccessAction = (typeof accessActions)[number];
+
+/**
+ * Behind the TLS proxy's check, the registry's htpasswd file names each user twice: `<user>` with a
+ * password only the proxy can derive (cost 4), which the proxy sends on, so the registry still sees who
+ * asks; and `<user>` + this suffix with the user's own password (at `auth.bcryptCost`), which the
+ * proxy's verification asks about. No user name may end with it.
+ */
+export const REGISTRY_VERIFY_SUFFIX = "@registry-kit-verify";
+
+/**
+ * A repository pattern: `/`-separated components, each `**` (one or more whole components) or
+ * Distribution's component grammar (lowercase letters and digits, separated by `.`, `_`, `__` or `-`)
+ * in which `*` stands for any run of characters but `/`. `team/*` is team's direct repositories,
+ * `team/**` everything under team, `**` every repository. Undefined when valid, else what is wrong.
+ */
+export function repositoryPatternProblem(pattern: string): string | undefined {
+    if (pattern.length === 0 || pattern.length > 255) return "1 to 255 characters";
+    for (const part of pattern.split("/")) {
+        if (part === "**") continue;
+        if (part.includes("**")) return "`**` only as a whole component (team/**)";
+        // With each `*` read as a letter, the component must follow Distribution's grammar.
+        if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(part.replace(/\*/g, "a"))) {
+            return "components of lowercase letters and digits separated by `.`, `_`, `__` or `-`, `*` within a component, `**` as one";
+        }
+    }
+    return undefined;
+}

@@ -3,6 +3,7 @@
  * Pure: no Pulumi; the template is read once from the package.
  */
 import { isCidr, isHostname } from "../primitives/network";
+import { NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH, VERDICT_CACHE_DIR } from "./nginx-auth";
 import { PROXY_METRICS_PORT } from "./registry-alerts";
 import { renderTemplate } from "./template";
 
@@ -62,6 +63,15 @@ export interface NginxConfInput {
     corsOrigins?: string[];
     /** Pull-through mirrors, each a server of its own with the registry's TLS settings and allowlist. Default: none. */
     mirrors?: NginxMirrorSite[];
+    /**
+     * htpasswd users checked at the proxy (renderers/nginx-auth.ts ships the njs module and the secret
+     * include): each API request passes auth_request, whose verification at the registry is cached for
+     * `verdictCacheSeconds` (0: no cache), then the user's permissions; the registry sees the proxy's
+     * credential. Default: none (the registry checks the client's credentials itself).
+     */
+    basicAuth?: { verdictCacheSeconds: number };
+    /** Log the `sub` claim of Bearer tokens (token auth) as `token_subject`. Default: false. */
+    logTokenSubject?: boolean;
 }
 
 /** Where the proxy keeps the catalog page's files. */
@@ -159,8 +169,17 @@ export function renderNginxConf(input: NginxConfInput): string {
         if (served.has(key)) throw new Error(`nginx: two servers answer to ${key}`);
         served.add(key);
     }
-    const readOnly = retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) };
+    const basicAuth = input.basicAuth;
+    if (basicAuth && (!Number.isInteger(basicAuth.verdictCacheSeconds) || basicAuth.verdictCacheSeconds < 0)) {
+        throw new Error(`nginx: verdictCacheSeconds ${basicAuth.verdictCacheSeconds} is not a whole number of seconds, 0 or more`);
+    }
     const ui = catalogPath !== undefined || origins.length > 0;
+    // The Basic challenge: the registry's own (proxied), or in basicAuth the one its verification answered.
+    const challenge = (ui || basicAuth !== undefined) && {
+        source: basicAuth ? "$registry_kit_challenge" : "$upstream_http_www_authenticate",
+    };
+    const verdict = basicAuth !== undefined && { cacheSeconds: basicAuth.verdictCacheSeconds > 0 ? String(basicAuth.verdictCacheSeconds) : "" };
+    const readOnly = retryAfter !== undefined && { flag: `${PROXY_MAINTENANCE_DIR}/readonly`, retryAfter: String(retryAfter) };
     const page = catalogPath !== undefined && { path: catalogPath, root: CATALOG_ROOT, connectSrc: "'self'" };
     const cors = origins.length > 0 && { origins, sourceDefault: input.allowCidrs.length > 0 ? "0" : "1" };
     // The catalog page and CORS belong to the registry's server only (a site's false stops mustache's lookup).
@@ -172,6 +191,8 @@ export function renderNginxConf(input: NginxConfInput): string {
         refuseWrites: false,
         mirror: false,
         ui,
+        challenge,
+        verdict,
         page,
         cors,
         pageOnly: false,
@@ -201,6 +222,8 @@ export function renderNginxConf(input: NginxConfInput): string {
         refuseWrites: m.refuseWrites ?? false,
         mirror: { name: m.name, upstream: m.upstreamUrl },
         ui: false,
+        challenge: false,
+        verdict: false,
         page: false,
         cors: false,
         pageOnly: false,
@@ -210,6 +233,14 @@ export function renderNginxConf(input: NginxConfInput): string {
     const view = {
         metrics: input.metricsText !== undefined && { port: String(PROXY_METRICS_PORT), text: input.metricsText.replace(/\n/g, "\\n") },
         ui,
+        challenge,
+        njs: (basicAuth !== undefined || input.logTokenSubject === true) && { jsPath: NGINX_AUTH_JS_PATH },
+        tokenSubject: input.logTokenSubject === true,
+        basicAuth: basicAuth && {
+            secretsPath: NGINX_AUTH_SECRETS_PATH,
+            cacheSeconds: basicAuth.verdictCacheSeconds > 0 ? String(basicAuth.verdictCacheSeconds) : "",
+            cacheDir: VERDICT_CACHE_DIR,
+        },
         cors,
         readOnly,
         sites: [registrySite, ...pageSites, ...mirrorSites],

@@ -11,7 +11,7 @@ import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs, RegistryNotificationArgs } from "../components/registry";
-import { TlsProxy, TlsProxyAppArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
+import { TlsProxy, TlsProxyAppArgs, TlsProxyArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
 import { ScrapeJob, volumeScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
@@ -298,7 +298,8 @@ const MAINTENANCE_JOB = "registry-maintenance";
 
 /**
  * The TLS proxy from `proxy.*` and `tls.*` settings in front of the registry; `app` adds GitLab's
- * virtual host; `control` (maintenance enabled) the read-only window.
+ * virtual host; `control` (maintenance enabled) the read-only window; `auth` the proxy's check of
+ * htpasswd users (small-team) or the token subject in its log (gitlab).
  */
 export function proxyFromSettings(
     settings: Settings,
@@ -308,6 +309,7 @@ export function proxyFromSettings(
     app?: TlsProxyAppArgs,
     control?: docker.Volume,
     mirrors?: { proxy: TlsProxyMirrorArgs[]; registries: Registry[] },
+    auth?: Pick<TlsProxyArgs, "basicAuth" | "logTokenSubject">,
 ): TlsProxy {
     const acme = settings.tls.mode === "acme" ? settings.tls.acme : undefined;
     return new TlsProxy(
@@ -334,6 +336,7 @@ export function proxyFromSettings(
                 : undefined,
             corsOrigins: catalogCorsOrigins(settings),
             ...(mirrors && mirrors.proxy.length > 0 ? { mirrors: mirrors.proxy } : {}),
+            ...auth,
         },
         // Only the registries are waited for (GitLab's first start takes minutes; its vhost follows when it is up).
         pulumi.mergeOptions(target.childOpts, { dependsOn: [registry, ...(mirrors?.registries ?? [])] }),

@@ -142,6 +142,9 @@ export function gitlabTopology(settings: Settings, opts: pulumi.ComponentResourc
             privateKeyPem: gitlabCerts?.privateKeyPem,
         },
         control,
+        undefined,
+        // Token auth: the access log records whose token each request carried (its `sub`, never the token).
+        { logTokenSubject: true },
     );
     const certbot = acmeCertbot(settings, target, proxy, [settings.hostname, endpoint.hostname, ...settings.tls.extraSans]);
 

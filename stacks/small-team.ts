@@ -22,6 +22,8 @@ import {
 } from "./common";
 import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
+import { FULL_ACCESS } from "./settings/auth";
+import { AccessRule } from "../renderers/nginx-auth";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -53,6 +55,13 @@ export interface SmallTeamOutputs {
 
 export { registryHost };
 
+/** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
+export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
+    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS };
+    for (const u of auth.users) access[u.name] = u.access ?? FULL_ACCESS;
+    return access;
+}
+
 /** Copy-paste steps for a Docker client to trust the CA and log in. */
 export function clientSetupText(host: string, selfSigned: boolean): string {
     const lines = [`# On each machine that pushes or pulls:`];
@@ -82,6 +91,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
             adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
             users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
             bcryptCost: auth.bcryptCost,
+            proxied: true,
         },
         opts,
     );
@@ -90,12 +100,23 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
     const registry = deployment.registry;
 
-    const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.content);
-    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors);
+    // Mirrors get the users' own entries: their sites pass the client's credentials through.
+    const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.userContent);
+    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors, {
+        basicAuth: {
+            proxySecret: htpasswd.proxySecret!,
+            verdictKey: htpasswd.verdictKey!,
+            verdictCacheSeconds: auth.verdictCacheSeconds,
+            access: userAccess(auth),
+        },
+    });
 
     const certbot = acmeCertbot(settings, target, proxy, [...new Set([settings.hostname, ...settings.tls.extraSans, ...ownNames])]);
 
-    const maintenance = maintenanceFromSettings(settings, target, deployment, control, { username: htpasswd.adminUser, password: htpasswd.adminPassword });
+    const maintenance = maintenanceFromSettings(settings, target, deployment, control, {
+        username: htpasswd.adminUser,
+        password: htpasswd.registryAdminPassword,
+    });
     const watch = registryMonitoring(settings, target, deployment, maintenance);
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
     const alertmanager = alertmanagerFromSettings(settings, target);

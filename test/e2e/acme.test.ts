@@ -51,7 +51,7 @@ function stackFile(acme: Record<string, unknown> = {}): string {
             "registry-kit:hostname": HOST,
             "registry-kit:docker": { namePrefix: PREFIX },
             "registry-kit:registry": { image: "registry-kit-test/registry:2" },
-            "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: HTTP },
+            "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: HTTP },
             "registry-kit:monitoring": { enabled: false },
             "registry-kit:tls": {
                 mode: "acme",

@@ -47,7 +47,7 @@ function stackFile(): string {
     Object.assign(doc.config, {
         "registry-kit:hostname": "registry.am.test",
         "registry-kit:docker": { namePrefix: PREFIX },
-        "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 34443, httpPort: 34080 },
+        "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: 34443, httpPort: 34080 },
         "registry-kit:monitoring": {
             image: "registry-kit-test/prometheus:2",
             hostIp: "127.0.0.1",

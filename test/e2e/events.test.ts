@@ -56,7 +56,7 @@ function stackFile(): string {
                 options: { "syslog-address": `udp://127.0.0.1:${SYSLOG_PORT}`, "syslog-format": "rfc5424", tag: "{{.Name}}" },
             },
         },
-        "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 26080 },
+        "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 26080 },
         "registry-kit:monitoring": { enabled: false },
         "registry-kit:notifications": {
             endpoints: [

@@ -169,7 +169,7 @@ describe("ACME for Harbor's own proxy (Pebble, certbot, Harbor's nginx shape)", 
             `127.0.0.1:${HTTP}:8080`,
             "-p",
             `127.0.0.1:${HTTPS}:8443`,
-            "registry-kit-test/nginx:1",
+            "registry-kit-test/nginx:1-njs",
         );
         bootstrapSerial = (await eventually("nginx to serve the bootstrap certificate", () => served())).leaf.serialNumber;
         const started = harborAcme("start");

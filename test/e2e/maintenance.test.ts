@@ -51,7 +51,7 @@ function stackFile(maintenance: Record<string, unknown> = {}): string {
             "registry-kit:hostname": HOST,
             "registry-kit:docker": { namePrefix: PREFIX },
             "registry-kit:registry": { image: "registry-kit-test/registry:3" },
-            "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 28080 },
+            "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 28080 },
             "registry-kit:monitoring": {
                 image: "registry-kit-test/prometheus:2",
                 hostIp: "127.0.0.1",
@@ -623,7 +623,7 @@ describe("retention and garbage collection (filesystem storage)", () => {
                 "registry-kit:hostname": HOST,
                 "registry-kit:docker": { namePrefix: FRESH },
                 "registry-kit:registry": { image: "registry-kit-test/registry:3" },
-                "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: 28543, httpPort: 28180 },
+                "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: 28543, httpPort: 28180 },
                 "registry-kit:monitoring": { enabled: false },
                 // The same admin password as the old stack: a restore keeps the users (README: keep the Pulumi state).
                 "registry-kit:auth": { adminPassword: password },

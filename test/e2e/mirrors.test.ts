@@ -52,7 +52,7 @@ function stackFile(): string {
         "registry-kit:hostname": HOST,
         "registry-kit:docker": { namePrefix: PREFIX },
         "registry-kit:registry": { image: "registry-kit-test/registry:3" },
-        "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 24080 },
+        "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 24080 },
         "registry-kit:monitoring": {
             image: "registry-kit-test/prometheus:2",
             hostIp: "127.0.0.1",

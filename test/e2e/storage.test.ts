@@ -70,7 +70,7 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
                 },
                 ...registryExtra,
             },
-            "registry-kit:proxy": { image: "registry-kit-test/nginx:1", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 48080 },
+            "registry-kit:proxy": { image: "registry-kit-test/nginx:1-njs", hostIp: "127.0.0.1", httpsPort: HTTPS, httpPort: 48080 },
             "registry-kit:monitoring": {
                 image: "registry-kit-test/prometheus:2",
                 hostIp: "127.0.0.1",

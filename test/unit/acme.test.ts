@@ -135,12 +135,14 @@ describe("ACME resources", () => {
         const files = p.uploads.map((u: any) => u.file);
         expect(files).toEqual([
             "/etc/nginx/nginx.conf",
+            "/etc/nginx/registry-kit/auth.js",
+            "/etc/nginx/registry-kit/auth-secrets.conf",
             "/etc/nginx/tls/bootstrap/fullchain.pem",
             "/etc/nginx/tls/bootstrap/privkey.pem",
             "/docker-entrypoint.d/40-registry-kit-acme-cert.sh",
         ]);
         expect(p.uploads[0].content).toContain("ssl_certificate /etc/nginx/tls/active/fullchain.pem;");
-        expect(p.uploads[3].permissions).toBe("0755");
+        expect(p.uploads[5].permissions).toBe("0755");
         expect(p.networksAdvanced[0].aliases).toEqual(["proxy", "registry.example.com"]);
     });
 

@@ -244,6 +244,7 @@ describe("the small-team program with the catalog", () => {
                     upstream: conf(off).match(/http:\/\/([^;]+);/)![1],
                     publicHttpsPort: 8443,
                     metricsText: proxyMetricsText(notAfter),
+                    basicAuth: { verdictCacheSeconds: 60 },
                 }),
             ),
         );

@@ -3,6 +3,7 @@
  * and the proxy share the control volume as they must; the data and backup volumes are kept on
  * destroy; the job's password is a secret; Prometheus loads the alert rules.
  */
+import * as bcrypt from "bcryptjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, ResourceRecord, unwrapSecrets } from "../../offline/engine";
@@ -62,6 +63,20 @@ describe("maintenance in the small-team program", () => {
         const envs = find("docker:index/container:Container", "rk-unit-maintenance").inputs.envs as unknown[];
         const password = envs.find((e) => String(unwrapSecrets(e)).startsWith("REGISTRY_KIT_REGISTRY_PASSWORD="));
         expect(isSecretWrapper(password) || isSecretWrapper(envs)).toBe(true);
+        // The registry sits behind the proxy's check: the job logs in as the admin with its derived password,
+        // which the registry's htpasswd entry `admin` accepts (the admin's own password is under admin@registry-kit-verify).
+        const registry = find("docker:index/container:Container", "rk-unit-registry").inputs as { uploads: unknown[] };
+        const htpasswd = (registry.uploads.map((u) => unwrapSecrets(u)) as { file: string; content: string }[]).find(
+            (u) => u.file === "/auth/htpasswd",
+        )!.content;
+        const entry = (name: string) =>
+            htpasswd
+                .split("\n")
+                .find((l) => l.startsWith(`${name}:`))!
+                .slice(name.length + 1);
+        const jobPassword = String(unwrapSecrets(password)).slice("REGISTRY_KIT_REGISTRY_PASSWORD=".length);
+        expect(bcrypt.compareSync(jobPassword, entry("admin"))).toBe(true);
+        expect(bcrypt.compareSync(String(unwrapSecrets(ev.outputs.adminPassword)), entry("admin@registry-kit-verify"))).toBe(true);
         for (const r of ev.resources.filter((x) => x.type === "docker:index/container:Container")) {
             expect(JSON.stringify(unwrapSecrets(r.inputs)), r.name).not.toContain("docker.sock");
         }

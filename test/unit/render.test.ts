@@ -50,6 +50,8 @@ describe("render", () => {
             "files/rk-local-prometheus/etc/prometheus/rules/registry.yml",
             "files/rk-local-prometheus/etc/prometheus/rules/volumes.yml",
             "files/rk-local-proxy/etc/nginx/nginx.conf",
+            "files/rk-local-proxy/etc/nginx/registry-kit/auth-secrets.conf",
+            "files/rk-local-proxy/etc/nginx/registry-kit/auth.js",
             "files/rk-local-proxy/etc/nginx/tls/server.crt",
             "files/rk-local-proxy/etc/nginx/tls/server.key",
             "files/rk-local-registry-gc/etc/distribution/config.yml",
@@ -74,16 +76,20 @@ describe("render", () => {
             JSON.parse(shown["outputs.json"]).adminPassword as string,
             shown["files/rk-local-registry/auth/htpasswd"].split(":")[1].trim(),
             shown["files/rk-local-proxy/etc/nginx/tls/server.key"].split("\n")[1],
+            // The proxy's credential toward the registry and the verdict cache's key.
+            ...[...shown["files/rk-local-proxy/etc/nginx/registry-kit/auth-secrets.conf"].matchAll(/default "([^"]+)";/g)].map((m) => m[1]),
             (JSON.parse(shown["manifest.json"]).resources.find((r: any) => r.name === "rk-local-registry").inputs.envs[0] as string).split("=")[1],
         ];
         for (const s of secrets) expect(s.length).toBeGreaterThan(16);
         const everything = Object.values(masked).join("\n");
         for (const s of secrets) expect(everything).not.toContain(s);
         expect(masked["files/rk-local-registry/auth/htpasswd"]).toBe("[secret: masked; render --show-secrets to see it]\n");
+        expect(masked["files/rk-local-proxy/etc/nginx/registry-kit/auth-secrets.conf"]).toBe("[secret: masked; render --show-secrets to see it]\n");
         expect(JSON.parse(masked["outputs.json"]).adminPassword).toBe("[secret: masked; render --show-secrets to see it]");
         for (const file of [
             "files/rk-local-registry/etc/distribution/config.yml",
             "files/rk-local-proxy/etc/nginx/nginx.conf",
+            "files/rk-local-proxy/etc/nginx/registry-kit/auth.js",
             "files/rk-local-proxy/etc/nginx/tls/server.crt",
         ]) {
             expect(masked[file]).toBe(shown[file]);

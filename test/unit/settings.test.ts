@@ -25,7 +25,7 @@ describe("settings defaults", () => {
         expect(s.registry.uploadPurging).toEqual({ enabled: true, age: "168h", interval: "24h", dryrun: false });
         expect(s.proxy).toEqual({ image: "nginx:1.27", hostIp: "0.0.0.0", httpsPort: 443, httpPort: 80, allowCidrs: [], hstsMaxAge: 31536000 });
         expect(s.tls).toMatchObject({ mode: "self-signed", extraSans: [], validityDays: 365 });
-        expect(s.auth).toEqual({ adminUser: "admin", users: [], bcryptCost: 10 });
+        expect(s.auth).toEqual({ adminUser: "admin", users: [], bcryptCost: 10, verdictCacheSeconds: 60 });
         expect(s.monitoring).toMatchObject({ enabled: true, hostIp: "127.0.0.1", port: 9090, retentionTime: "15d", scrapeInterval: "30s" });
     });
 
@@ -121,7 +121,9 @@ describe("bad input fails with the setting, the value and what is allowed", () =
             "registry-kit:hostnme: unknown setting; allowed here: topology, hostname, docker, registry, proxy, tls, auth, monitoring, gitlab, harbor, maintenance, catalog, mirrors, notifications (a typo?)",
         );
         const nested = failure({ ...base, auth: { adminPasword: "hunter2-secret" } });
-        expect(nested).toContain("registry-kit:auth.adminPasword: unknown setting; allowed here: adminUser, adminPassword, users, bcryptCost (a typo?)");
+        expect(nested).toContain(
+            "registry-kit:auth.adminPasword: unknown setting; allowed here: adminUser, adminPassword, users, bcryptCost, verdictCacheSeconds (a typo?)",
+        );
         expect(nested).not.toContain("hunter2-secret");
     });
 

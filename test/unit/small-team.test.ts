@@ -4,6 +4,7 @@
  */
 import * as crypto from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { proxiedPassword } from "../../renderers/htpasswd";
 import { parse } from "yaml";
 import { Evaluation, evaluate } from "../../offline/evaluate";
 import { isSecretWrapper, maskSecrets, ResourceRecord, unwrapSecrets } from "../../offline/engine";
@@ -50,7 +51,9 @@ describe("small-team resources", () => {
                 "PrivateKey rk-unit-tls-ca-key",
                 "PrivateKey rk-unit-tls-server-key",
                 "RandomPassword rk-unit-htpasswd-admin-password",
+                "RandomPassword rk-unit-htpasswd-proxy-secret",
                 "RandomPassword rk-unit-htpasswd-salt-seed",
+                "RandomPassword rk-unit-htpasswd-verdict-key",
                 "RandomPassword rk-unit-registry-http-secret",
                 "RemoteImage rk-unit-prometheus-image",
                 "RemoteImage rk-unit-proxy-image",
@@ -124,8 +127,21 @@ describe("small-team resources", () => {
             { internal: 80, external: 8080, ip: "0.0.0.0" },
         ]);
         const files = Object.fromEntries(c.uploads.map((u: any) => [u.file, u]));
-        expect(Object.keys(files)).toEqual(["/etc/nginx/nginx.conf", "/etc/nginx/tls/server.crt", "/etc/nginx/tls/server.key"]);
+        expect(Object.keys(files)).toEqual([
+            "/etc/nginx/nginx.conf",
+            "/etc/nginx/registry-kit/auth.js",
+            "/etc/nginx/registry-kit/auth-secrets.conf",
+            "/etc/nginx/tls/server.crt",
+            "/etc/nginx/tls/server.key",
+        ]);
         expect(files["/etc/nginx/tls/server.key"].permissions).toBe("0600");
+        expect(files["/etc/nginx/registry-kit/auth-secrets.conf"].permissions).toBe("0600");
+        // The verdict cache in front of the registry, with the admin's and ci's permissions (both everything by default).
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("auth_request /_registry_kit_auth;");
+        expect(files["/etc/nginx/nginx.conf"].content).toContain("proxy_cache_valid 200 60s;");
+        expect(files["/etc/nginx/registry-kit/auth.js"].content).toContain(
+            'var ACCESS = {"admin":[{"repositories":["**"],"actions":["pull","push","delete","catalog"]}],"ci":[{"repositories":["**"],"actions":["pull","push","delete","catalog"]}]};',
+        );
         expect(files["/etc/nginx/nginx.conf"].content).toContain("server_name registry.example.com;");
         expect(files["/etc/nginx/nginx.conf"].content).toContain("set $registry_upstream http://registry:5000;");
         expect(files["/etc/nginx/nginx.conf"].content).toMatch(/allow 10\.0\.0\.0\/8;\s+deny all;/);
@@ -193,6 +209,8 @@ describe("secrets", () => {
         expect(isSecretWrapper(reg.uploads.find((u: any) => plain(u).file === "/etc/distribution/config.yml").content)).toBe(false);
         const key = (container("rk-unit-proxy").inputs as any).uploads.find((u: any) => plain(u).file === "/etc/nginx/tls/server.key");
         expect(isSecretWrapper(key.content)).toBe(true);
+        const authSecrets = (container("rk-unit-proxy").inputs as any).uploads.find((u: any) => plain(u).file === "/etc/nginx/registry-kit/auth-secrets.conf");
+        expect(isSecretWrapper(authSecrets.content)).toBe(true);
         expect(isSecretWrapper(ev.outputs.adminPassword)).toBe(true);
         expect(isSecretWrapper(ev.outputs.caCertificate)).toBe(false);
     });
@@ -200,10 +218,14 @@ describe("secrets", () => {
     it("never appear in plain text once secrets are masked", () => {
         const adminPassword = plain(ev.outputs.adminPassword) as string;
         const httpSecret = plain((container("rk-unit-registry").inputs as any).envs[0]).split("=")[1];
-        const privateKey = plain((container("rk-unit-proxy").inputs as any).uploads[2].content) as string;
+        const proxyUploads = (container("rk-unit-proxy").inputs as any).uploads.map(plain);
+        const privateKey = proxyUploads.find((u: any) => u.file === "/etc/nginx/tls/server.key").content as string;
+        const authSecrets = proxyUploads.find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf").content as string;
+        const [proxySecret, verdictKey] = [...authSecrets.matchAll(/default "([^"]+)";/g)].map((m) => m[1]);
         const htpasswd = plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string;
         const visible = JSON.stringify([ev.resources.map((r) => maskSecrets(r.inputs)), maskSecrets(ev.outputs)]);
-        for (const secret of [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"]) {
+        const secrets = [adminPassword, httpSecret, privateKey.split("\n")[1], htpasswd.split(":")[1], "ci-password-value"];
+        for (const secret of [...secrets, proxySecret, proxiedPassword(proxySecret, "admin"), proxiedPassword(proxySecret, "ci"), verdictKey]) {
             expect(secret.length).toBeGreaterThan(8);
             expect(visible).not.toContain(secret);
         }
@@ -212,8 +234,19 @@ describe("secrets", () => {
     it("give htpasswd entries that verify for the admin and the configured user", async () => {
         const bcrypt = await import("bcryptjs");
         const lines = (plain((container("rk-unit-registry").inputs as any).uploads[1].content) as string).trim().split("\n");
-        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "ci"]);
-        expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), lines[0].split(":")[1])).toBe(true);
-        expect(bcrypt.compareSync("ci-password-value", lines[1].split(":")[1])).toBe(true);
+        // Behind the proxy's check: per user the derived login the proxy sends (cost 4) and the user's own
+        // password under the verification name (the configured cost).
+        expect(lines.map((l) => l.split(":")[0])).toEqual(["admin", "admin@registry-kit-verify", "ci", "ci@registry-kit-verify"]);
+        const hash = (i: number) => lines[i].split(":")[1];
+        expect(bcrypt.compareSync(plain(ev.outputs.adminPassword), hash(1))).toBe(true);
+        expect(bcrypt.compareSync("ci-password-value", hash(3))).toBe(true);
+        expect(bcrypt.compareSync("ci-password-value", hash(2))).toBe(false);
+        expect([hash(0), hash(1), hash(2), hash(3)].map((h) => bcrypt.getRounds(h))).toEqual([4, 10, 4, 10]);
+        const secrets = (container("rk-unit-proxy").inputs as any).uploads.map(plain).find((u: any) => u.file === "/etc/nginx/registry-kit/auth-secrets.conf");
+        const proxySecret = /\$registry_kit_proxy_secret \{\n {4}default "([A-Za-z0-9]{48})";/.exec(secrets.content)![1];
+        expect(bcrypt.compareSync(proxiedPassword(proxySecret, "admin"), hash(0))).toBe(true);
+        expect(bcrypt.compareSync(proxiedPassword(proxySecret, "ci"), hash(2))).toBe(true);
+        // The maintenance job and others on the network log in as the admin with its derived password.
+        expect(proxiedPassword(proxySecret, "admin")).toMatch(/^[0-9a-f]{64}$/);
     });
 });
