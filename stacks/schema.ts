@@ -13,6 +13,7 @@ import { formatIssues as formatZodIssues } from "../primitives/issues";
 import { bucketNameProblem } from "../primitives/names";
 import { hostname, isHttpUrl, isLoopbackHost, publicNameProblem } from "../primitives/network";
 import { ignoresRedisPassword, inferDialect, REDIS_PASSWORD_IMAGE_RULE, s3RegionProblem } from "../primitives/registry";
+import { pinsNode } from "../primitives/swarm";
 import { ACME_DIRECTORIES, certificateNames, looksLikePrivateKey, parseCertificateChain, parsePrivateKey } from "../primitives/tls";
 import { authSchema } from "./settings/auth";
 import { catalogSchema } from "./settings/catalog";
@@ -357,6 +358,85 @@ function checkNotifications(settings: Settings, ctx: z.core.$RefinementCtx): voi
     });
 }
 
+/**
+ * docker.mode swarm: what the swarm stack builds (small-team's registry, proxy, Prometheus and Redis as
+ * services on S3 or a pinned volume), and the placements Swarm could never satisfy.
+ */
+function checkSwarm(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    const sw = settings.docker.swarm;
+    const reg = settings.registry;
+    if (settings.topology !== "small-team") {
+        issue(["docker", "mode"], "swarm", `"standalone" with topology ${settings.topology} (swarm mode deploys the small-team topology only)`);
+        return;
+    }
+    if (reg.storage.type === "minio") {
+        issue(
+            ["registry", "storage", "type"],
+            "minio",
+            "s3 or filesystem in swarm mode (registry-kit runs MinIO as a container on one host; use an external S3 or S3-compatible endpoint)",
+        );
+    }
+    if (reg.storage.type === "filesystem" && reg.replicas === 1 && !sw.registry.constraints.some(pinsNode)) {
+        issue(
+            ["docker", "swarm", "registry", "constraints"],
+            sw.registry.constraints,
+            "a constraint that pins one node (node.hostname==…, node.id==… or node.labels.<name>==…) with filesystem storage: the data volume lives on one node",
+        );
+    }
+    const perNode = sw.registry.maxReplicasPerNode;
+    if (perNode > 0 && reg.replicas > perNode * sw.nodes) {
+        issue(
+            ["registry", "replicas"],
+            reg.replicas,
+            `at most docker.swarm.registry.maxReplicasPerNode × docker.swarm.nodes (${perNode} × ${sw.nodes}); the others would never be scheduled`,
+        );
+    }
+    const proxy = sw.proxy;
+    if (proxy.publishMode === "host" && proxy.replicas > sw.nodes) {
+        issue(
+            ["docker", "swarm", "proxy", "replicas"],
+            proxy.replicas,
+            `at most docker.swarm.nodes (${sw.nodes}) in host publish mode: each node's ports fit one proxy task`,
+        );
+    }
+    if (proxy.publishMode === "host" && proxy.update.order === "start-first") {
+        issue(
+            ["docker", "swarm", "proxy", "update", "order"],
+            "start-first",
+            "stop-first in host publish mode (the new task needs the ports the old one still holds on its node)",
+        );
+    }
+    if (proxy.publishMode === "ingress" && settings.proxy.allowCidrs.length > 0) {
+        issue(
+            ["docker", "swarm", "proxy", "publishMode"],
+            "ingress",
+            "host with proxy.allowCidrs (behind the routing mesh nginx sees the mesh's addresses, not the clients')",
+        );
+    }
+    if (settings.proxy.hostIp !== "0.0.0.0") {
+        issue(["proxy", "hostIp"], settings.proxy.hostIp, "0.0.0.0 in swarm mode (Swarm publishes a service's ports on every address of a node)");
+    }
+    const refused: [(string | number)[], boolean, unknown, string][] = [
+        [
+            ["maintenance", "enabled"],
+            settings.maintenance.enabled,
+            true,
+            "false in swarm mode (the maintenance job shares volumes with the registry on one host)",
+        ],
+        [["mirrors"], settings.mirrors.length > 0, `${settings.mirrors.length} mirrors`, "no mirrors in swarm mode"],
+        [["tls", "mode"], settings.tls.mode === "acme", "acme", "self-signed or provided in swarm mode (certbot shares volumes with the proxy on one host)"],
+        [["catalog", "enabled"], settings.catalog.enabled, true, "false in swarm mode"],
+        [
+            ["notifications", "endpoints"],
+            settings.notifications.endpoints.length > 0,
+            `${settings.notifications.endpoints.length} endpoints`,
+            "none in swarm mode",
+        ],
+    ];
+    for (const [path, bad, input, message] of refused) if (bad) issue(path, input, message);
+}
+
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
     const settings = s as unknown as Omit<Settings, never>;
     if (settings.topology === "harbor") checkHarbor(settings, ctx);
@@ -372,6 +452,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     checkCatalog(settings, ctx);
     checkMirrors(settings, ctx);
     checkNotifications(settings, ctx);
+    if (settings.docker.mode === "swarm") checkSwarm(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },
