@@ -90,7 +90,7 @@ export class Monitoring extends pulumi.ComponentResource {
             .apply(([job, extra, scrapeInterval, rules]) =>
                 renderPrometheusConfig({
                     scrapeInterval,
-                    jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
+                    jobs: [...(job.static_configs![0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
                     ruleFiles: Object.keys(rules).map((f) => `${PROMETHEUS_RULES_DIR}/${f}`),
                 }),
             );

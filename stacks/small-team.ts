@@ -3,13 +3,15 @@
  * filesystem storage and Prometheus, on a network of its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Htpasswd } from "../components/htpasswd";
 import { registryScrapeJob } from "../renderers/prometheus-config";
 import { renderGrafanaDashboard } from "../renderers/registry-alerts";
 import {
     acmeCertbot,
     certificateNote,
     certificatesFromSettings,
+    clientOutputs,
+    clientSetupText,
+    htpasswdFromSettings,
     maintenanceControlVolume,
     maintenanceFromSettings,
     registryMonitoring,
@@ -21,6 +23,7 @@ import {
 } from "./common";
 import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
+import { smallTeamSwarm } from "./swarm";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -48,19 +51,10 @@ export interface SmallTeamOutputs {
     mirrorContainerdHosts: pulumi.Output<Record<string, string>>;
 }
 
-export { registryHost };
-
-/** Copy-paste steps for a Docker client to trust the CA and log in. */
-export function clientSetupText(host: string, selfSigned: boolean): string {
-    const lines = [`# On each machine that pushes or pulls:`];
-    if (selfSigned) {
-        lines.push(`sudo mkdir -p /etc/docker/certs.d/${host}`, `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`);
-    }
-    lines.push(`pulumi stack output adminPassword --show-secrets | docker login ${host} --username "$(pulumi stack output adminUser)" --password-stdin`);
-    return lines.join("\n") + "\n";
-}
+export { clientSetupText, registryHost };
 
 export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
+    if (settings.docker.mode === "swarm") return smallTeamSwarm(settings, opts);
     const target = stackTarget(settings, opts);
     const { prefix } = target;
 
@@ -70,17 +64,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         ...mirrorNames.filter((n) => !settings.tls.extraSans.includes(n)),
     ]);
 
-    const auth = settings.auth;
-    const htpasswd = new Htpasswd(
-        `${prefix}-htpasswd`,
-        {
-            adminUser: auth.adminUser,
-            adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
-            users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
-            bcryptCost: auth.bcryptCost,
-        },
-        opts,
-    );
+    const htpasswd = htpasswdFromSettings(settings, prefix, opts);
 
     const control = maintenanceControlVolume(settings, target);
     const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
@@ -96,14 +80,9 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const scrapeJobs = mirrors.scrapeJobs.apply((jobs) => [...watch.jobs, ...jobs]);
     const monitoring = monitoringFromSettings(settings, target, registry.metricsAddresses, scrapeJobs, undefined, watch.alertRules);
 
-    const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
     return {
-        registryUrl: pulumi.output(`https://${host}`),
-        registryHost: pulumi.output(host),
-        caCertificate: certs.caCertificatePem,
-        dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
-        clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
+        ...clientOutputs(settings, certs, htpasswd),
         prometheusUrl: monitoring?.url,
         registryScrapeJob: registry.metricsAddresses.apply((targets) => registryScrapeJob(targets)),
         adminUser: htpasswd.adminUser,
