@@ -122,11 +122,14 @@ export function updateAndRollback(u: SwarmUpdateArgs | undefined, defaultOrder: 
     return { updateConfig, rollbackConfig };
 }
 
-/** `placement` of a task spec: constraints, `spread=<descriptor>` preferences, per-node limit. */
+/**
+ * `placement` of a task spec: constraints, spread preferences, per-node limit. The provider passes each
+ * `prefs` entry as the spread descriptor itself (`node.id`, not `spread=node.id`) and reads it back so.
+ */
 export function placementSpec(p: SwarmPlacementArgs | undefined) {
     return {
         constraints: p?.constraints ?? [],
-        prefs: pulumi.output(p?.spread ?? []).apply((list) => list.map((d) => `spread=${d}`)),
+        prefs: p?.spread ?? [],
         maxReplicas: p?.maxReplicasPerNode ?? 0,
     };
 }

@@ -24,7 +24,7 @@ import {
 import { validateArgs } from "./validate";
 
 export interface SwarmMonitoringArgs {
-    /** Overlay network shared with the registry. Required. */
+    /** Id of the overlay network shared with the registry (the provider reads a service's networks back by id). Required. */
     networkName: pulumi.Input<string>;
     /** Scrape jobs (e.g. swarmTasksScrapeJob for the registry and the proxy). Required. */
     jobs: pulumi.Input<ScrapeJob[]>;
@@ -104,12 +104,12 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                         image: args.image ?? "prom/prometheus:v2.55.1",
                         commands: command,
                         configs: configRefs([main, ...ruleConfigs]),
-                        mounts: [{ type: "volume", source: volume, target: "/prometheus" }],
+                        mounts: [{ type: "volume", source: volume, target: "/prometheus", readOnly: false }],
                         healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
                         // Prometheus writes its head block and WAL on SIGTERM.
                         stopGracePeriod: "30s",
                     },
-                    networksAdvanceds: [{ name: args.networkName, aliases: ["prometheus"] }],
+                    networksAdvanceds: [{ id: args.networkName, aliases: ["prometheus"] }],
                     placement: placementSpec(args.placement),
                     restartPolicy: RESTART_POLICY,
                     logDriver: serviceLogDriver(args.logging),

@@ -36,6 +36,8 @@ export interface SwarmProxyArgs extends Pick<
     TlsProxyArgs,
     "networkName" | "hostname" | "upstream" | "certificatePem" | "privateKeyPem" | "image" | "httpsPort" | "httpPort" | "allowCidrs" | "hstsMaxAge" | "logging"
 > {
+    /** Id of the overlay network shared with the registry (the provider reads a service's networks back by id). Required. */
+    networkName: pulumi.Input<string>;
     /** Service name. Default: the component name. */
     serviceName?: pulumi.Input<string>;
     /** host (each task on its node, client addresses kept) or ingress (the routing mesh). Default: host. */
@@ -85,6 +87,9 @@ export class SwarmProxy extends pulumi.ComponentResource {
                     allowCidrs,
                     hstsMaxAge,
                     metricsText: args.metrics ? proxyMetricsText(undefined) : undefined,
+                    // A task stopped by an update or a failure leaves an address nothing answers at until
+                    // nginx's 10 s DNS cache forgets it: 60 s of waiting would fail a client's pull.
+                    upstreamConnectTimeoutSeconds: 2,
                 }),
             );
         const versionKey = new random.RandomPassword(`${name}-version-key`, { length: 32, special: false }, child).result;
@@ -113,9 +118,10 @@ export class SwarmProxy extends pulumi.ComponentResource {
                         secrets: secretRefs(secrets),
                         healthcheck: serviceHealthcheck(["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], { startPeriodSeconds: 5 }),
                         // nginx's image stops it with SIGQUIT: in-flight pushes and pulls finish first.
-                        stopGracePeriod: "1m0s",
+                        // The provider reads durations back without a trailing "0s" (`1m0s` → `1m`).
+                        stopGracePeriod: "1m",
                     },
-                    networksAdvanceds: [{ name: args.networkName, aliases: ["proxy"] }],
+                    networksAdvanceds: [{ id: args.networkName, aliases: ["proxy"] }],
                     // In host mode two tasks on one node would fight for the ports.
                     placement: pulumi
                         .all([mode, args.placement?.constraints ?? []])

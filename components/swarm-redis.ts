@@ -23,7 +23,7 @@ import {
 import { validateArgs } from "./validate";
 
 export interface SwarmRedisArgs {
-    /** Overlay network shared with the registry. Required. */
+    /** Id of the overlay network shared with the registry (the provider reads a service's networks back by id). Required. */
     networkName: pulumi.Input<string>;
     /** Redis image (every node pulls it). Default: redis:7.4. */
     image?: pulumi.Input<string>;
@@ -70,7 +70,7 @@ export class SwarmRedis extends pulumi.ComponentResource {
                         healthcheck: serviceHealthcheck(["redis-cli", "ping"], { startPeriodSeconds: 5 }),
                         stopGracePeriod: "10s",
                     },
-                    networksAdvanceds: [{ name: args.networkName, aliases: [serviceName] }],
+                    networksAdvanceds: [{ id: args.networkName, aliases: [serviceName] }],
                     placement: placementSpec(args.placement),
                     restartPolicy: RESTART_POLICY,
                     logDriver: serviceLogDriver(args.logging),

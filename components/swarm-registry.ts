@@ -69,7 +69,7 @@ export interface SwarmRegistryArgs extends Pick<
     | "extraConfig"
     | "logging"
 > {
-    /** Overlay network the service joins. Required. */
+    /** Id of the overlay network the service joins (the provider reads a service's networks back by id). Required. */
     networkName: pulumi.Input<string>;
     /** Config dialect, `v2` or `v3`. Default: from the image tag (`:2…` → v2, else v3). Plain value: it decides the config path. */
     dialect?: RegistryDialect;
@@ -209,12 +209,12 @@ export class SwarmRegistry extends pulumi.ComponentResource {
                         env,
                         configs: configRefs(configs),
                         secrets: secretRefs(secrets),
-                        mounts: this.volumeName ? [{ type: "volume", source: this.volumeName, target: "/var/lib/registry" }] : [],
+                        mounts: this.volumeName ? [{ type: "volume", source: this.volumeName, target: "/var/lib/registry", readOnly: false }] : [],
                         healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`]),
                         // The registry drains in-flight requests for up to 60s (http.draintimeout).
                         stopGracePeriod: "1m5s",
                     },
-                    networksAdvanceds: [{ name: args.networkName, aliases: [alias] }],
+                    networksAdvanceds: [{ id: args.networkName, aliases: [alias] }],
                     placement: placementSpec({ spread: ["node.id"], ...args.placement }),
                     restartPolicy: RESTART_POLICY,
                     logDriver: serviceLogDriver(args.logging),

@@ -45,7 +45,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
         reg.storage.type === "s3"
             ? new Storage(
                   `${prefix}-storage`,
-                  { kind: "s3", networkName: network.name, ...storageArgs(settings, prefix), logging: settings.docker.logging },
+                  { kind: "s3", networkName: network.id, ...storageArgs(settings, prefix), logging: settings.docker.logging },
                   childOpts,
               )
             : undefined;
@@ -54,14 +54,14 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
         : reg.replicas > 1
           ? new SwarmRedis(
                 `${prefix}-redis`,
-                { networkName: network.name, image: reg.redis.image, placement: sw.redis, logging: settings.docker.logging },
+                { networkName: network.id, image: reg.redis.image, placement: sw.redis, logging: settings.docker.logging },
                 childOpts,
             )
           : undefined;
     const registry = new SwarmRegistry(
         `${prefix}-registry`,
         {
-            networkName: network.name,
+            networkName: network.id,
             image: reg.image,
             dialect: reg.dialect,
             s3: storage?.s3,
@@ -84,7 +84,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
     const proxy = new SwarmProxy(
         `${prefix}-proxy`,
         {
-            networkName: network.name,
+            networkName: network.id,
             hostname: settings.hostname,
             upstream: registry.address,
             certificatePem: certs.certificatePem,
@@ -111,7 +111,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
         ? new SwarmMonitoring(
               `${prefix}-prometheus`,
               {
-                  networkName: network.name,
+                  networkName: network.id,
                   jobs: pulumi
                       .all([registry.metricsDnsName, proxy.service.name])
                       .apply(([registryTasks, proxyService]) => [

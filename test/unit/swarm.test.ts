@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderCli, ROOT } from "../render-cli";
 import { configVersion, secretVersion } from "../../components/swarm-common";
 import { swarmRegistryEntrypoint } from "../../components/swarm-registry";
+import { renderNginxConf } from "../../renderers/nginx-conf";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-swarm-unit-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -55,7 +56,7 @@ describe("swarm mode", () => {
         const registry = byName(first, "rk-unit-swarm-registry").inputs;
         expect(registry.mode).toEqual({ replicated: { replicas: 2 } });
         expect(registry.updateConfig).toMatchObject({ order: "start-first", failureAction: "rollback" });
-        expect(registry.taskSpec.placement.prefs).toEqual(["spread=node.id"]);
+        expect(registry.taskSpec.placement.prefs).toEqual(["node.id"]);
         expect(registry.endpointSpec).toEqual({ mode: "dnsrr" });
         const proxy = byName(first, "rk-unit-swarm-proxy").inputs;
         expect(proxy.updateConfig.order).toBe("stop-first");
@@ -66,6 +67,12 @@ describe("swarm mode", () => {
         const yaml = Buffer.from(promConfig.inputs.data, "base64").toString();
         expect(yaml).toContain("- tasks.rk-unit-swarm-registry");
         expect(yaml).toContain("- tasks.rk-unit-swarm-proxy");
+        // nginx gives up on a gone task's address after 2 s and tries the next one; standalone keeps nginx's default.
+        const nginx = Buffer.from(byName(first, "rk-unit-swarm-proxy-nginx-conf").inputs.data, "base64").toString();
+        expect(nginx).toContain("proxy_connect_timeout 2s;");
+        expect(renderNginxConf({ hostname: "r.example.com", upstream: "registry:5000", publicHttpsPort: 443, allowCidrs: [], hstsMaxAge: 0 })).not.toContain(
+            "proxy_connect_timeout",
+        );
     });
 
     it("keeps every secret out of the services' specs: they are Swarm secrets mounted as files", () => {
