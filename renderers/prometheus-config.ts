@@ -15,8 +15,20 @@ export interface ScrapeJob {
     /** URL parameters of every scrape, e.g. Harbor's `comp`. */
     params?: Record<string, string[]>;
     static_configs?: { targets: string[]; labels?: Record<string, string> }[];
-    /** Targets from DNS: every A record of each name (Swarm's `tasks.<service>`), on `port`. */
-    dns_sd_configs?: { names: string[]; type: "A"; port: number; refresh_interval?: string }[];
+    /** Targets from DNS: every record of `type` (A for Swarm's `tasks.<service>`) of each name, on `port`. */
+    dns_sd_configs?: DnsSdConfig[];
+}
+
+/** Prometheus's `dns_sd_configs` entry. */
+export interface DnsSdConfig {
+    /** DNS names to query. */
+    names: string[];
+    /** Record type: A for Swarm's `tasks.<service>`. */
+    type: string;
+    /** Port scraped on each address. */
+    port: number;
+    /** How often the names are queried again. Default: Prometheus's 30s. */
+    refresh_interval?: string;
 }
 
 /** A job scraping every task of a Swarm service, found through Docker's DNS (`tasks.<service>` has one A record per task). */
