@@ -93,7 +93,7 @@ export class Monitoring extends pulumi.ComponentResource {
             .apply(([job, extra, scrapeInterval, rules, alertmanagers]) =>
                 renderPrometheusConfig({
                     scrapeInterval,
-                    jobs: [...(job.static_configs[0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
+                    jobs: [...(job.static_configs![0].targets.length ? [job] : []), ...(extra as ScrapeJob[])],
                     ruleFiles: Object.keys(rules).map((f) => `${PROMETHEUS_RULES_DIR}/${f}`),
                     alertmanagers,
                 }),

@@ -280,28 +280,7 @@ export class Registry extends pulumi.ComponentResource {
               );
         const s3 = args.s3;
         const storage: pulumi.Output<StorageDriver> = s3
-            ? pulumi
-                  .all([
-                      s3.bucket,
-                      s3.region ?? "us-east-1",
-                      s3.regionEndpoint,
-                      s3.forcePathStyle,
-                      s3.encrypt ?? true,
-                      s3.secure ?? true,
-                      s3.chunkSize ?? 10 * 1024 * 1024,
-                      s3.rootDirectory ?? "/registry",
-                  ])
-                  .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, rootDirectory]) => ({
-                      kind: "s3" as const,
-                      bucket,
-                      region,
-                      regionEndpoint,
-                      forcePathStyle: forcePathStyle ?? regionEndpoint !== undefined,
-                      encrypt,
-                      secure,
-                      chunkSize,
-                      rootDirectory,
-                  }))
+            ? s3StorageDriver(s3)
             : pulumi.output({ kind: "filesystem" as const, rootDirectory: REGISTRY_DATA_DIR });
         // One secret per deployment, kept in state: replicas and restarts sign upload state alike.
         const httpSecret = new random.RandomPassword(`${name}-http-secret`, { length: 48, special: false }, { parent: this });
@@ -333,12 +312,7 @@ export class Registry extends pulumi.ComponentResource {
                     redisAddress,
                     inMemoryCache: args.garbageCollection === undefined,
                     deleteEnabled,
-                    uploadPurging: {
-                        enabled: purging.enabled ?? true,
-                        age: purging.age ?? "168h",
-                        interval: purging.interval ?? "24h",
-                        dryrun: purging.dryrun ?? false,
-                    },
+                    uploadPurging: uploadPurgingWithDefaults(purging),
                     logLevel,
                     htpasswdPath: args.htpasswd !== undefined ? HTPASSWD_PATH : undefined,
                     tokenAuth: tokenAuthValue,
@@ -505,6 +479,37 @@ export class Registry extends pulumi.ComponentResource {
             configYaml: this.configYaml,
         });
     }
+}
+
+/** Upload purging with the defaults UploadPurgingArgs documents. */
+export function uploadPurgingWithDefaults(p: UploadPurgingArgs) {
+    return { enabled: p.enabled ?? true, age: p.age ?? "168h", interval: p.interval ?? "24h", dryrun: p.dryrun ?? false };
+}
+
+/** The registry config's s3 driver from S3StorageArgs, with the defaults documented there. */
+export function s3StorageDriver(s3: S3StorageArgs): pulumi.Output<StorageDriver> {
+    return pulumi
+        .all([
+            s3.bucket,
+            s3.region ?? "us-east-1",
+            s3.regionEndpoint,
+            s3.forcePathStyle,
+            s3.encrypt ?? true,
+            s3.secure ?? true,
+            s3.chunkSize ?? 10 * 1024 * 1024,
+            s3.rootDirectory ?? "/registry",
+        ])
+        .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, rootDirectory]) => ({
+            kind: "s3" as const,
+            bucket,
+            region,
+            regionEndpoint,
+            forcePathStyle: forcePathStyle ?? regionEndpoint !== undefined,
+            encrypt,
+            secure,
+            chunkSize,
+            rootDirectory,
+        }));
 }
 
 /** A RegistryNotificationArgs resolved: the renderer's endpoint, with `events` and actions as plain strings. */

@@ -61,6 +61,11 @@ export interface NginxConfInput {
      * preflights answered by the proxy (from allowed addresses). Default: [] (no CORS header at all).
      */
     corsOrigins?: string[];
+    /**
+     * How long nginx waits to connect to one registry address before it tries the next one the name
+     * resolved to, in seconds. Default: none (nginx's 60 s).
+     */
+    upstreamConnectTimeoutSeconds?: number;
     /** Pull-through mirrors, each a server of its own with the registry's TLS settings and allowlist. Default: none. */
     mirrors?: NginxMirrorSite[];
     /**
@@ -251,6 +256,7 @@ export function renderNginxConf(input: NginxConfInput): string {
         allowCidrs: input.allowCidrs,
         hasAllowList: input.allowCidrs.length > 0,
         hstsMaxAge: input.hstsMaxAge > 0 ? String(input.hstsMaxAge) : "",
+        upstreamConnectTimeout: input.upstreamConnectTimeoutSeconds === undefined ? "" : `${input.upstreamConnectTimeoutSeconds}s`,
         acmeWebroot: ACME_WEBROOT,
         certificatePath: input.certificatePath ?? NGINX_CERT_PATH,
         privateKeyPath: input.privateKeyPath ?? NGINX_KEY_PATH,

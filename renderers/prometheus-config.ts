@@ -15,7 +15,26 @@ export interface ScrapeJob {
     scheme: "http" | "https";
     /** URL parameters of every scrape, e.g. Harbor's `comp`. */
     params?: Record<string, string[]>;
-    static_configs: { targets: string[]; labels?: Record<string, string> }[];
+    static_configs?: { targets: string[]; labels?: Record<string, string> }[];
+    /** Targets from DNS: every record of `type` (A for Swarm's `tasks.<service>`) of each name, on `port`. */
+    dns_sd_configs?: DnsSdConfig[];
+}
+
+/** Prometheus's `dns_sd_configs` entry. */
+export interface DnsSdConfig {
+    /** DNS names to query. */
+    names: string[];
+    /** Record type: A for Swarm's `tasks.<service>`. */
+    type: string;
+    /** Port scraped on each address. */
+    port: number;
+    /** How often the names are queried again. Default: Prometheus's 30s. */
+    refresh_interval?: string;
+}
+
+/** A job scraping every task of a Swarm service, found through Docker's DNS (`tasks.<service>` has one A record per task). */
+export function swarmTasksScrapeJob(jobName: string, dnsName: string, port: number): ScrapeJob {
+    return { job_name: jobName, metrics_path: "/metrics", scheme: "http", dns_sd_configs: [{ names: [dnsName], type: "A", port, refresh_interval: "15s" }] };
 }
 
 /** The scrape job for a registry's debug server (`http.debug` with prometheus enabled). */

@@ -105,6 +105,11 @@ export interface RegistryConfigInput {
     proxy?: { remoteUrl: string; ttl: string };
     /** Raw configuration merged last, over everything generated. */
     extraConfig?: Record<string, unknown>;
+    /**
+     * Where the debug server (`/metrics`, `/debug/health`, and `/debug/pprof/`, `/debug/vars`) listens.
+     * Default: the container's loopback (REGISTRY_DEBUG_LOOPBACK_PORT), behind the metrics gate.
+     */
+    debugAddress?: string;
 }
 
 /** The registry configuration as data. `http.secret` is not here: it is passed as a secret env var. */
@@ -130,7 +135,7 @@ export function registryConfig(input: RegistryConfigInput): Record<string, unkno
         http: {
             addr: `:${REGISTRY_PORT}`,
             headers: { "X-Content-Type-Options": ["nosniff"] },
-            debug: { addr: `127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
+            debug: { addr: input.debugAddress ?? `127.0.0.1:${REGISTRY_DEBUG_LOOPBACK_PORT}`, prometheus: { enabled: true, path: "/metrics" } },
             draintimeout: "60s",
         },
         health: { storagedriver: { enabled: true, interval: "10s", threshold: 3 } },

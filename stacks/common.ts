@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AcmeCertbot } from "../components/acme-certbot";
 import { firstHostAddress } from "../primitives/network";
 import { Certificates } from "../components/certificates";
+import { Htpasswd } from "../components/htpasswd";
 import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
@@ -509,5 +510,44 @@ export function s3StorageArgs(settings: Settings): Omit<StorageArgs, "kind" | "b
         abortIncompleteUploadDays: s3.abortIncompleteUploadDays,
         accessKey: s3.accessKey,
         secretKey: s3.secretKey === undefined ? undefined : pulumi.secret(s3.secretKey),
+    };
+}
+
+/** The htpasswd file of `auth.*`: the admin (generated password unless set) and the users, bcrypt-hashed. */
+/** The htpasswd users from settings; `proxied` when the TLS proxy checks them and sends derived logins on. */
+export function htpasswdFromSettings(settings: Settings, prefix: string, opts: pulumi.ComponentResourceOptions, proxied = false): Htpasswd {
+    const auth = settings.auth;
+    return new Htpasswd(
+        `${prefix}-htpasswd`,
+        {
+            adminUser: auth.adminUser,
+            adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
+            users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
+            bcryptCost: auth.bcryptCost,
+            proxied,
+        },
+        opts,
+    );
+}
+
+/** Copy-paste steps for a Docker client to trust the CA and log in. */
+export function clientSetupText(host: string, selfSigned: boolean): string {
+    const lines = [`# On each machine that pushes or pulls:`];
+    if (selfSigned) {
+        lines.push(`sudo mkdir -p /etc/docker/certs.d/${host}`, `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`);
+    }
+    lines.push(`pulumi stack output adminPassword --show-secrets | docker login ${host} --username "$(pulumi stack output adminUser)" --password-stdin`);
+    return lines.join("\n") + "\n";
+}
+
+/** The stack outputs a client needs: the URL and host, the CA, and how to log in. */
+export function clientOutputs(settings: Settings, certs: Certificates, htpasswd: Htpasswd) {
+    const host = registryHost(settings.hostname, settings.proxy.httpsPort);
+    return {
+        registryUrl: pulumi.output(`https://${host}`),
+        registryHost: pulumi.output(host),
+        caCertificate: certs.caCertificatePem,
+        dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
+        clientSetup: pulumi.output(clientSetupText(host, settings.tls.mode === "self-signed")),
     };
 }

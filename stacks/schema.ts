@@ -13,6 +13,7 @@ import { formatIssues as formatZodIssues } from "../primitives/issues";
 import { bucketNameProblem } from "../primitives/names";
 import { hostname, isHttpUrl, isLoopbackHost, publicNameProblem } from "../primitives/network";
 import { ignoresRedisPassword, inferDialect, REDIS_PASSWORD_IMAGE_RULE, s3RegionProblem } from "../primitives/registry";
+import { pinsNode } from "../primitives/swarm";
 import { ACME_DIRECTORIES, certificateNames, looksLikePrivateKey, parseCertificateChain, parsePrivateKey } from "../primitives/tls";
 import { authSchema } from "./settings/auth";
 import { catalogSchema } from "./settings/catalog";
@@ -396,8 +397,103 @@ function checkMonitoring(settings: Settings, ctx: z.core.$RefinementCtx): void {
 export function volumeExporterEnabled(settings: Settings): boolean {
     return (
         settings.monitoring.volumes.enabled ??
-        (settings.monitoring.enabled && settings.topology !== "harbor" && settings.registry.storage.type === "filesystem")
+        (settings.monitoring.enabled && settings.docker.mode !== "swarm" && settings.topology !== "harbor" && settings.registry.storage.type === "filesystem")
     );
+}
+
+/**
+ * docker.mode swarm: what the swarm stack builds (small-team's registry, proxy, Prometheus and Redis as
+ * services on S3 or a pinned volume), and the placements Swarm could never satisfy.
+ */
+function checkSwarm(settings: Settings, ctx: z.core.$RefinementCtx): void {
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    const sw = settings.docker.swarm;
+    const reg = settings.registry;
+    if (settings.topology !== "small-team") {
+        issue(["docker", "mode"], "swarm", `"standalone" with topology ${settings.topology} (swarm mode deploys the small-team topology only)`);
+        return;
+    }
+    if (reg.storage.type === "minio") {
+        issue(
+            ["registry", "storage", "type"],
+            "minio",
+            "s3 or filesystem in swarm mode (registry-kit runs MinIO as a container on one host; use an external S3 or S3-compatible endpoint)",
+        );
+    }
+    if (reg.storage.type === "filesystem" && reg.replicas === 1 && !sw.registry.constraints.some(pinsNode)) {
+        issue(
+            ["docker", "swarm", "registry", "constraints"],
+            sw.registry.constraints,
+            "a constraint that pins one node (node.hostname==…, node.id==… or node.labels.<name>==…) with filesystem storage: the data volume lives on one node",
+        );
+    }
+    const perNode = sw.registry.maxReplicasPerNode;
+    if (perNode > 0 && reg.replicas > perNode * sw.nodes) {
+        issue(
+            ["registry", "replicas"],
+            reg.replicas,
+            `at most docker.swarm.registry.maxReplicasPerNode × docker.swarm.nodes (${perNode} × ${sw.nodes}); the others would never be scheduled`,
+        );
+    }
+    const proxy = sw.proxy;
+    if (proxy.publishMode === "host" && proxy.replicas > sw.nodes) {
+        issue(
+            ["docker", "swarm", "proxy", "replicas"],
+            proxy.replicas,
+            `at most docker.swarm.nodes (${sw.nodes}) in host publish mode: each node's ports fit one proxy task`,
+        );
+    }
+    if (proxy.publishMode === "host" && proxy.update.order === "start-first") {
+        issue(
+            ["docker", "swarm", "proxy", "update", "order"],
+            "start-first",
+            "stop-first in host publish mode (the new task needs the ports the old one still holds on its node)",
+        );
+    }
+    if (proxy.publishMode === "ingress" && settings.proxy.allowCidrs.length > 0) {
+        issue(
+            ["docker", "swarm", "proxy", "publishMode"],
+            "ingress",
+            "host with proxy.allowCidrs (behind the routing mesh nginx sees the mesh's addresses, not the clients')",
+        );
+    }
+    if (settings.proxy.hostIp !== "0.0.0.0") {
+        issue(["proxy", "hostIp"], settings.proxy.hostIp, "0.0.0.0 in swarm mode (Swarm publishes a service's ports on every address of a node)");
+    }
+    const refused: [(string | number)[], boolean, unknown, string][] = [
+        [
+            ["maintenance", "enabled"],
+            settings.maintenance.enabled,
+            true,
+            "false in swarm mode (the maintenance job shares volumes with the registry on one host)",
+        ],
+        [["mirrors"], settings.mirrors.length > 0, `${settings.mirrors.length} mirrors`, "no mirrors in swarm mode"],
+        [["tls", "mode"], settings.tls.mode === "acme", "acme", "self-signed or provided in swarm mode (certbot shares volumes with the proxy on one host)"],
+        [["catalog", "enabled"], settings.catalog.enabled, true, "false in swarm mode"],
+        [["monitoring", "alertmanager", "enabled"], settings.monitoring.alertmanager.enabled, true, "false in swarm mode"],
+        [
+            ["monitoring", "volumes", "enabled"],
+            settings.monitoring.volumes.enabled === true,
+            true,
+            "false in swarm mode (the exporter would share the registry's volume on one host)",
+        ],
+        [
+            ["auth", "users"],
+            settings.auth.users.some((u) => u.access !== undefined),
+            settings.auth.users
+                .filter((u) => u.access !== undefined)
+                .map((u) => u.name)
+                .join(", "),
+            "no access rules in swarm mode (the swarm proxy does not check permissions: every user may do everything)",
+        ],
+        [
+            ["notifications", "endpoints"],
+            settings.notifications.endpoints.length > 0,
+            `${settings.notifications.endpoints.length} endpoints`,
+            "none in swarm mode",
+        ],
+    ];
+    for (const [path, bad, input, message] of refused) if (bad) issue(path, input, message);
 }
 
 function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$RefinementCtx): void {
@@ -416,6 +512,7 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
     checkMirrors(settings, ctx);
     checkNotifications(settings, ctx);
     checkMonitoring(settings, ctx);
+    if (settings.docker.mode === "swarm") checkSwarm(settings, ctx);
     const published: { path: (string | number)[]; ip: string; port: number }[] = [
         { path: ["proxy", "httpsPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpsPort },
         { path: ["proxy", "httpPort"], ip: settings.proxy.hostIp, port: settings.proxy.httpPort },

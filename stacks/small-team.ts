@@ -3,13 +3,15 @@
  * filesystem storage and Prometheus, on a network of its own.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Htpasswd } from "../components/htpasswd";
 import { registryScrapeJob } from "../renderers/prometheus-config";
 import { renderGrafanaDashboard } from "../renderers/registry-alerts";
 import {
     acmeCertbot,
     certificateNote,
     certificatesFromSettings,
+    clientOutputs,
+    clientSetupText,
+    htpasswdFromSettings,
     maintenanceControlVolume,
     maintenanceFromSettings,
     registryMonitoring,
@@ -24,6 +26,7 @@ import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
 import { FULL_ACCESS } from "./settings/auth";
 import { AccessRule } from "../renderers/nginx-auth";
+import { smallTeamSwarm } from "./swarm";
 
 export interface SmallTeamOutputs {
     registryUrl: pulumi.Output<string>;
@@ -53,7 +56,7 @@ export interface SmallTeamOutputs {
     mirrorContainerdHosts: pulumi.Output<Record<string, string>>;
 }
 
-export { registryHost };
+export { clientSetupText, registryHost };
 
 /** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
 export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
@@ -62,17 +65,8 @@ export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]>
     return access;
 }
 
-/** Copy-paste steps for a Docker client to trust the CA and log in. */
-export function clientSetupText(host: string, selfSigned: boolean): string {
-    const lines = [`# On each machine that pushes or pulls:`];
-    if (selfSigned) {
-        lines.push(`sudo mkdir -p /etc/docker/certs.d/${host}`, `pulumi stack output caCertificate | sudo tee /etc/docker/certs.d/${host}/ca.crt >/dev/null`);
-    }
-    lines.push(`pulumi stack output adminPassword --show-secrets | docker login ${host} --username "$(pulumi stack output adminUser)" --password-stdin`);
-    return lines.join("\n") + "\n";
-}
-
 export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
+    if (settings.docker.mode === "swarm") return smallTeamSwarm(settings, opts);
     const target = stackTarget(settings, opts);
     const { prefix } = target;
 
@@ -84,17 +78,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     const certs = certificatesFromSettings(settings, prefix, opts, [...settings.tls.extraSans, ...ownNames.filter((n) => !settings.tls.extraSans.includes(n))]);
 
     const auth = settings.auth;
-    const htpasswd = new Htpasswd(
-        `${prefix}-htpasswd`,
-        {
-            adminUser: auth.adminUser,
-            adminPassword: auth.adminPassword === undefined ? undefined : pulumi.secret(auth.adminPassword),
-            users: auth.users.map((u) => ({ name: u.name, password: pulumi.secret(u.password) })),
-            bcryptCost: auth.bcryptCost,
-            proxied: true,
-        },
-        opts,
-    );
+    const htpasswd = htpasswdFromSettings(settings, prefix, opts, true);
 
     const control = maintenanceControlVolume(settings, target);
     const deployment = registryFromSettings(settings, target, { htpasswd: htpasswd.content }, control);
@@ -130,14 +114,9 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
         alertmanager && [alertmanager.address],
     );
 
-    const host = registryHost(settings.hostname, settings.proxy.httpsPort);
     const selfSigned = settings.tls.mode === "self-signed";
     return {
-        registryUrl: pulumi.output(`https://${host}`),
-        registryHost: pulumi.output(host),
-        caCertificate: certs.caCertificatePem,
-        dockerLogin: pulumi.interpolate`docker login ${host} --username ${htpasswd.adminUser}`,
-        clientSetup: pulumi.output(clientSetupText(host, selfSigned)),
+        ...clientOutputs(settings, certs, htpasswd),
         prometheusUrl: monitoring?.url,
         alertmanagerUrl: alertmanager?.url,
         registryScrapeJob: registry.metricsAddresses.apply((targets) => registryScrapeJob(targets)),

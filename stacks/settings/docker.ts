@@ -7,6 +7,9 @@ import { z } from "zod";
 import { containerLogging } from "../../primitives/logging";
 import { dockerName } from "../../primitives/names";
 import { cidr, dockerHostProblem } from "../../primitives/network";
+import { swarmSchema } from "./swarm";
+
+export const dockerModes = ["standalone", "swarm"] as const;
 
 export const dockerSchema = z
     .strictObject({
@@ -28,5 +31,12 @@ export const dockerSchema = z
          * containers (the provider's log options force a new container). Default: json-file, max-size 10m, max-file 3.
          */
         logging: containerLogging.optional(),
+        /**
+         * standalone: containers on one Docker host; swarm: services on the Docker Swarm cluster `host` is a
+         * manager of (small-team only; see docker.swarm). Default: standalone.
+         */
+        mode: z.enum(dockerModes).default("standalone"),
+        /** Placement, publishing and rolling updates in swarm mode. */
+        swarm: swarmSchema,
     })
     .prefault({});

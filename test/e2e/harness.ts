@@ -20,8 +20,12 @@ import {
     DEFAULT_WAIT_TIMEOUT_SECONDS,
     formatGoDuration,
     planContainer,
+    parseGoDuration,
     planNetwork,
+    planService,
+    planSwarmFile,
     readBackNetwork,
+    readBackService,
 } from "../../offline/docker-provider";
 
 export { ROOT };
@@ -625,4 +629,267 @@ export function startSideService(
         (o.files ?? []).map((f) => ({ file: f.path, content: f.content, permissions: f.permissions })),
     );
     docker("start", o.name);
+}
+
+// ---- Swarm: services, secrets and configs, applied through the Engine API as the provider does
+// (ServiceCreate, ServiceUpdate with the whole spec, SecretCreate, ConfigCreate; no secret or config
+// update exists), judged by planService / planSwarmFile against what Docker reports.
+
+/** A Docker Engine API call on a unix socket (`curl --unix-socket`); returns the parsed JSON body. */
+export function engineApi(socket: string, method: string, apiPath: string, body?: unknown): any {
+    const args = ["-sS", "--unix-socket", socket, "-X", method, "-H", "Content-Type: application/json", "-w", "\n%{http_code}"];
+    if (body !== undefined) args.push("--data-binary", "@-");
+    const r = run("curl", [...args, `http://docker/v1.41${apiPath}`], { input: body === undefined ? undefined : JSON.stringify(body) });
+    const lines = r.stdout.trimEnd().split("\n");
+    const code = Number(lines.pop());
+    const text = lines.join("\n");
+    if (code >= 400) throw new Error(`${method} ${apiPath}: ${code} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+}
+
+const goNs = (text: string | undefined) => (text === undefined ? undefined : Number(parseGoDuration(text)));
+
+/** The swarm.ServiceSpec the provider sends for a Service's inputs (createServiceSpec). */
+export function serviceSpec(i: Record<string, any>): Record<string, any> {
+    const c = i.taskSpec.containerSpec;
+    const files = (refs: any[] | undefined, kind: "Secret" | "Config") =>
+        (refs ?? []).map((r) => ({
+            File: { Name: r.fileName, UID: r.fileUid ?? "0", GID: r.fileGid ?? "0", Mode: r.fileMode ?? 0o444 },
+            [`${kind}ID`]: r[`${kind.toLowerCase()}Id`],
+            [`${kind}Name`]: r[`${kind.toLowerCase()}Name`],
+        }));
+    const upd = (u: any) =>
+        u && {
+            Parallelism: u.parallelism,
+            Delay: goNs(u.delay),
+            FailureAction: u.failureAction,
+            Monitor: goNs(u.monitor),
+            MaxFailureRatio: Number(u.maxFailureRatio ?? 0),
+            Order: u.order,
+        };
+    const p = i.taskSpec.placement;
+    const hc = c.healthcheck;
+    const rp = i.taskSpec.restartPolicy;
+    return {
+        Name: i.name,
+        Labels: Object.fromEntries((i.labels ?? []).map((l: any) => [l.label, l.value])),
+        TaskTemplate: {
+            ContainerSpec: {
+                Image: c.image,
+                Command: c.commands,
+                Args: c.args,
+                Env: Object.entries(c.env ?? {}).map(([k, v]) => `${k}=${v}`),
+                Mounts: (c.mounts ?? []).map((m: any) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly ?? false })),
+                StopGracePeriod: goNs(c.stopGracePeriod),
+                Healthcheck: hc && {
+                    Test: hc.tests,
+                    Interval: goNs(hc.interval),
+                    Timeout: goNs(hc.timeout),
+                    StartPeriod: goNs(hc.startPeriod),
+                    Retries: hc.retries,
+                },
+                Secrets: files(c.secrets, "Secret"),
+                Configs: files(c.configs, "Config"),
+            },
+            Placement: p && {
+                Constraints: p.constraints ?? [],
+                Preferences: (p.prefs ?? []).map((d: string) => ({ Spread: { SpreadDescriptor: d } })),
+                MaxReplicas: p.maxReplicas ?? 0,
+            },
+            Networks: (i.taskSpec.networksAdvanceds ?? []).map((n: any) => ({ Target: n.id ?? n.name, Aliases: n.aliases ?? [] })),
+            RestartPolicy: rp && { Condition: rp.condition, Delay: goNs(rp.delay), MaxAttempts: rp.maxAttempts, Window: goNs(rp.window) },
+            LogDriver: i.taskSpec.logDriver && { Name: i.taskSpec.logDriver.name, Options: i.taskSpec.logDriver.options ?? {} },
+        },
+        Mode: i.mode?.global ? { Global: {} } : { Replicated: { Replicas: i.mode?.replicated?.replicas ?? 1 } },
+        UpdateConfig: upd(i.updateConfig),
+        RollbackConfig: upd(i.rollbackConfig),
+        EndpointSpec: i.endpointSpec && {
+            Mode: i.endpointSpec.mode,
+            Ports: (i.endpointSpec.ports ?? []).map((x: any) => ({
+                Protocol: x.protocol,
+                TargetPort: x.targetPort,
+                PublishedPort: x.publishedPort,
+                PublishMode: x.publishMode,
+            })),
+        },
+    };
+}
+
+/** Replaces the offline engine's ids (`<resource name>-id`) with Docker's, everywhere in `v`. */
+function withIds<T>(v: T, ids: Map<string, string>): T {
+    let text = JSON.stringify(v);
+    for (const [fake, real] of ids) text = text.split(JSON.stringify(fake)).join(JSON.stringify(real));
+    return JSON.parse(text);
+}
+
+export interface SwarmPlan {
+    /** Per resource name: what the apply did (same, update, replace, create). */
+    actions: Record<string, string>;
+    /** Per service: the attributes the provider would see changed. */
+    changed: Record<string, string[]>;
+}
+
+/**
+ * Applies the rendered stack's overlay network, secrets, configs and services to the swarm at `socket`,
+ * as `pulumi up` with the pinned provider would: files whose name is new are created first, services
+ * are created or updated in place with their whole spec (and waited for, as `convergeConfig` does), then
+ * the files no longer referenced are removed. With `planOnly`, nothing is changed: the plan is returned.
+ */
+export async function applySwarm(rendered: Rendered, socket: string, o: { planOnly?: boolean; convergeMs?: number } = {}): Promise<SwarmPlan> {
+    const plan: SwarmPlan = { actions: {}, changed: {} };
+    const ids = new Map<string, string>();
+    const api = (m: string, p: string, b?: unknown) => engineApi(socket, m, p, b);
+    for (const n of byType(rendered, "network:Network")) {
+        const found = api("GET", `/networks?filters=${encodeURIComponent(JSON.stringify({ name: [n.inputs.name] }))}`).find(
+            (x: any) => x.Name === n.inputs.name,
+        );
+        if (found) {
+            plan.actions[n.name] = "same";
+            ids.set(`${n.name}-id`, found.Id);
+        } else {
+            plan.actions[n.name] = "create";
+            if (o.planOnly) continue;
+            const labels = Object.fromEntries((n.inputs.labels ?? []).map((l: any) => [l.label, l.value]));
+            const made = api("POST", "/networks/create", {
+                Name: n.inputs.name,
+                Driver: n.inputs.driver,
+                Attachable: n.inputs.attachable ?? false,
+                Labels: labels,
+                CheckDuplicate: true,
+            });
+            ids.set(`${n.name}-id`, made.Id);
+        }
+    }
+    for (const [type, kind] of [
+        ["secret:Secret", "secrets"],
+        ["serviceConfig:ServiceConfig", "configs"],
+    ] as const) {
+        const existing: any[] = api("GET", `/${kind}`);
+        for (const f of byType(rendered, type)) {
+            const found = existing.find((x) => x.Spec.Name === f.inputs.name);
+            // A config's data is read back; a secret's never is (its name carries the version).
+            const same =
+                found &&
+                (kind === "secrets" ||
+                    planSwarmFile({ name: found.Spec.Name, data: found.Spec.Data }, { name: f.inputs.name, data: f.inputs.data }) === "same");
+            if (same) {
+                plan.actions[f.name] = "same";
+                ids.set(`${f.name}-id`, found.ID);
+                continue;
+            }
+            plan.actions[f.name] = found ? "replace" : "create";
+            if (o.planOnly) continue;
+            const labels = Object.fromEntries((f.inputs.labels ?? []).map((l: any) => [l.label, l.value]));
+            const made = api("POST", `/${kind}/create`, { Name: f.inputs.name, Data: f.inputs.data, Labels: { ...labels, "registry-kit.harness": "swarm" } });
+            ids.set(`${f.name}-id`, made.ID);
+        }
+    }
+    const services = byType(rendered, "service:Service");
+    for (const s of services) {
+        const desired = withIds(s.inputs, ids);
+        const found = api("GET", `/services?filters=${encodeURIComponent(JSON.stringify({ name: [desired.name] }))}`).find(
+            (x: any) => x.Spec.Name === desired.name,
+        );
+        if (!found) {
+            plan.actions[s.name] = "create";
+            if (!o.planOnly) api("POST", "/services/create", serviceSpec(desired));
+            continue;
+        }
+        const p = planService(readBackService(found), desired);
+        plan.actions[s.name] = p.action;
+        plan.changed[s.name] = p.changed;
+        if (o.planOnly || p.action === "same") continue;
+        if (p.action === "replace")
+            throw new Error(`service ${desired.name} would be replaced (${p.replaceBecause.join(", ")}): a fixed name cannot be created before it is deleted`);
+        api("POST", `/services/${found.ID}/update?version=${found.Version.Index}`, serviceSpec(desired));
+    }
+    if (o.planOnly) return plan;
+    // convergeConfig's delay: the orchestrator marks an update as started a moment after it is accepted.
+    if (Object.values(plan.actions).some((a) => a !== "same")) await new Promise((r) => setTimeout(r, 7000));
+    for (const s of services) await convergeService(socket, s.inputs.name, o.convergeMs ?? 300_000);
+    // Replaced files go last, once no service mounts them.
+    for (const [type, kind] of [
+        ["secret:Secret", "secrets"],
+        ["serviceConfig:ServiceConfig", "configs"],
+    ] as const) {
+        const wanted = new Set(byType(rendered, type).map((f) => f.inputs.name));
+        const prefix = rendered.resources.find((r) => r.type === "docker:index/network:Network")?.inputs.name.replace(/-net$/, "");
+        for (const x of api("GET", `/${kind}`)) if (x.Spec.Name.startsWith(`${prefix}-`) && !wanted.has(x.Spec.Name)) api("DELETE", `/${kind}/${x.ID}`);
+    }
+    return plan;
+}
+
+/** The service converged: as many running tasks of its current spec as replicas, and no update or rollback in progress. */
+export async function convergeService(socket: string, name: string, timeoutMs: number): Promise<void> {
+    await eventually(
+        `service ${name} to converge`,
+        () => {
+            const svc = engineApi(socket, "GET", `/services/${name}`);
+            const state = svc.UpdateStatus?.State;
+            if (state === "rollback_completed" || state === "paused" || state === "rollback_paused")
+                throw new Error(`service ${name}: update ${state}: ${svc.UpdateStatus.Message}`);
+            if (state === "updating" || state === "rollback_started") return undefined;
+            const tasks: any[] = engineApi(
+                socket,
+                "GET",
+                `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [name], "desired-state": ["running"] }))}`,
+            );
+            const running = tasks.filter(
+                (t) => t.Status.State === "running" && t.Spec.ContainerSpec.Image === svc.Spec.TaskTemplate.ContainerSpec.Image,
+            ).length;
+            return running === (svc.Spec.Mode.Replicated?.Replicas ?? running) ? true : undefined;
+        },
+        timeoutMs,
+        2000,
+    );
+}
+
+/** `pulumi destroy`: the services, then their secrets and configs, then the network; volumes stay (no resource owns them). */
+export async function destroySwarm(rendered: Rendered, socket: string): Promise<void> {
+    const api = (m: string, p: string) => engineApi(socket, m, p);
+    for (const s of byType(rendered, "service:Service")) {
+        if (api("GET", "/services").some((x: any) => x.Spec.Name === s.inputs.name)) api("DELETE", `/services/${s.inputs.name}`);
+    }
+    await eventually(
+        "the services' containers to stop",
+        () =>
+            api("GET", "/containers/json").some((c: any) =>
+                c.Labels?.["com.docker.swarm.service.name"]?.startsWith(
+                    rendered.resources.find((r) => r.type === "docker:index/network:Network")!.inputs.name.replace(/-net$/, ""),
+                ),
+            )
+                ? undefined
+                : true,
+        120_000,
+        1000,
+    );
+    for (const [type, kind] of [
+        ["secret:Secret", "secrets"],
+        ["serviceConfig:ServiceConfig", "configs"],
+    ] as const) {
+        const names = new Set(byType(rendered, type).map((f) => f.inputs.name));
+        for (const x of api("GET", `/${kind}`)) if (names.has(x.Spec.Name)) api("DELETE", `/${kind}/${x.ID}`);
+    }
+    for (const n of byType(rendered, "network:Network")) {
+        await eventually(
+            `network ${n.inputs.name} removed`,
+            () =>
+                run("curl", [
+                    "-sS",
+                    "--unix-socket",
+                    socket,
+                    "-X",
+                    "DELETE",
+                    "-o",
+                    "/dev/null",
+                    "-w",
+                    "%{http_code}",
+                    `http://docker/v1.41/networks/${n.inputs.name}`,
+                ]).stdout.match(/^(204|404)$/)
+                    ? true
+                    : undefined,
+            60_000,
+            2000,
+        );
+    }
 }
