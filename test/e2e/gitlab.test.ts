@@ -244,6 +244,8 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
                 "prometheus",
                 "proxy",
                 "registry",
+                // The volume exporter: on by default with filesystem storage (the disk-full alerts read it).
+                "registry-volumes",
             ].sort(),
         );
     });
