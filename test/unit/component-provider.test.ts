@@ -120,40 +120,44 @@ describe("a construct request", () => {
 
 describe("registry-kit's own args", () => {
     // What Pulumi's inference says of the package root's components as they are: why the plugin wraps them.
-    it("are inferable except where a literal union or an inline object type stands", async () => {
-        const kit = await import("../../index");
-        const all = getPulumiComponents(kit);
-        const refused = ["Certificates", "HarborInstaller", "Monitoring", "Registry", "SwarmMonitoring", "SwarmProxy", "SwarmRedis", "SwarmRegistry"];
-        const rest = all.filter((c) => !refused.includes(c.name));
-        expect(rest.map((c) => c.name).sort()).toEqual([
-            "AcmeCertbot",
-            "Alertmanager",
-            "Gitlab",
-            "Htpasswd",
-            "Maintenance",
-            "Minio",
-            "Redis",
-            "TlsProxy",
-            "TokenSigningKey",
-            "VolumeExporter",
-        ]);
-        expect(Object.keys((await inferSchema(ROOT, rest)).resources)).toHaveLength(rest.length);
-        const refusals: Record<string, string> = {};
-        for (const c of all.filter((x) => refused.includes(x.name))) {
-            await inferSchema(ROOT, [c]).then(
-                () => (refusals[c.name] = "inferred"),
-                (e: Error) => (refusals[c.name] = e.message.split("\n")[0].replace(/: type '.*$/, "")),
-            );
-        }
-        expect(refusals).toEqual({
-            Certificates: "Union types are not supported for component 'Certificates' property 'CertificatesArgs.mode'",
-            HarborInstaller: "Unsupported type for component 'HarborInstaller' property 'HarborInstallerArgs.trivy'",
-            Monitoring: "Union types are not supported for component 'Monitoring' property 'ScrapeJob.scheme'",
-            Registry: "Union types are not supported for component 'Registry' input 'RegistryArgs.dialect'",
-            SwarmMonitoring: "Union types are not supported for component 'SwarmMonitoring' property 'ScrapeJob.scheme'",
-            SwarmProxy: "Unsupported type for component 'SwarmProxy' property 'SwarmProxyArgs.placement'",
-            SwarmRedis: "Unsupported type for component 'SwarmRedis' property 'SwarmRedisArgs.placement'",
-            SwarmRegistry: "Union types are not supported for component 'SwarmRegistry' property 'SwarmRegistryArgs.dialect'",
-        });
-    }, INFERENCE_TIMEOUT_MS);
+    it(
+        "are inferable except where a literal union or an inline object type stands",
+        async () => {
+            const kit = await import("../../index");
+            const all = getPulumiComponents(kit);
+            const refused = ["Certificates", "HarborInstaller", "Monitoring", "Registry", "SwarmMonitoring", "SwarmProxy", "SwarmRedis", "SwarmRegistry"];
+            const rest = all.filter((c) => !refused.includes(c.name));
+            expect(rest.map((c) => c.name).sort()).toEqual([
+                "AcmeCertbot",
+                "Alertmanager",
+                "Gitlab",
+                "Htpasswd",
+                "Maintenance",
+                "Minio",
+                "Redis",
+                "TlsProxy",
+                "TokenSigningKey",
+                "VolumeExporter",
+            ]);
+            expect(Object.keys((await inferSchema(ROOT, rest)).resources)).toHaveLength(rest.length);
+            const refusals: Record<string, string> = {};
+            for (const c of all.filter((x) => refused.includes(x.name))) {
+                await inferSchema(ROOT, [c]).then(
+                    () => (refusals[c.name] = "inferred"),
+                    (e: Error) => (refusals[c.name] = e.message.split("\n")[0].replace(/: type '.*$/, "")),
+                );
+            }
+            expect(refusals).toEqual({
+                Certificates: "Union types are not supported for component 'Certificates' property 'CertificatesArgs.mode'",
+                HarborInstaller: "Unsupported type for component 'HarborInstaller' property 'HarborInstallerArgs.trivy'",
+                Monitoring: "Union types are not supported for component 'Monitoring' property 'ScrapeJob.scheme'",
+                Registry: "Union types are not supported for component 'Registry' input 'RegistryArgs.dialect'",
+                SwarmMonitoring: "Union types are not supported for component 'SwarmMonitoring' property 'ScrapeJob.scheme'",
+                SwarmProxy: "Unsupported type for component 'SwarmProxy' property 'SwarmProxyArgs.placement'",
+                SwarmRedis: "Unsupported type for component 'SwarmRedis' property 'SwarmRedisArgs.placement'",
+                SwarmRegistry: "Union types are not supported for component 'SwarmRegistry' property 'SwarmRegistryArgs.dialect'",
+            });
+        },
+        INFERENCE_TIMEOUT_MS,
+    );
 });
