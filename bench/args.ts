@@ -103,7 +103,7 @@ all docker scenarios:
   --pin                  pin the client container to the last CPU and the stack's containers to the
                          others (docker update --cpuset-cpus), as if the client ran on another machine
   --storage KIND         filesystem (default) or s3: the registry stores in an S3-compatible server on
-                         the bench network (registry-kit-test/s3:1, moto), through the s3 driver
+                         the bench network (registry-kit-test/s3:2, moto), through the s3 driver
   --s3-redirect          with --storage s3, in large: also measure direct and proxy with the registry
                          rendered with registry.storage.s3.redirect: true (blob GETs answered with a 307
                          to a presigned URL of the bucket); the registry is restarted with each config

@@ -302,7 +302,7 @@ class Stack {
             startSideService(NETWORK, {
                 name: `${PREFIX}-s3`,
                 alias: "s3",
-                image: "registry-kit-test/s3:1",
+                image: "registry-kit-test/s3:2",
                 env: { S3_ACCESS_KEY: "rk-bench", S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
             });
         }

@@ -161,7 +161,7 @@ describe("S3 storage with two registry replicas", () => {
         startSideService(`${PREFIX}-net`, {
             name: `${PREFIX}-s3`,
             alias: "s3",
-            image: "registry-kit-test/s3:1",
+            image: "registry-kit-test/s3:2",
             env: { S3_ACCESS_KEY: S3_KEY, S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
         });
 
