@@ -238,7 +238,7 @@ function startWorker(): void {
     inWorker("ip", "addr", "add", `${WORKER_IP}/24`, "dev", VETH_WORKER);
     inWorker("ip", "link", "set", VETH_WORKER, "up");
     inWorker("ip", "link", "set", "lo", "up");
-    inWorker("ip", "route", "add", "default", "via", BRIDGE_IP);
+    // No default route: from the worker's namespace only the bridge's subnet (the manager, S3) is reachable.
     // Tasks' traffic to S3 leaves through the worker's docker_gwbridge: forwarded here, routed back by the host, no NAT.
     inWorker("sysctl", "-qw", "net.ipv4.ip_forward=1");
     run("ip", ["route", "add", WORKER_GW_SUBNET, "via", WORKER_IP]);
