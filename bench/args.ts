@@ -31,6 +31,8 @@ export interface BenchOptions {
     renderReps: number;
     pin: boolean;
     storage: "filesystem" | "s3";
+    /** large, with --storage s3: also measure direct and proxy with the registry redirecting blob downloads to S3. */
+    s3Redirect: boolean;
     keep: boolean;
     help: boolean;
 }
@@ -101,7 +103,10 @@ all docker scenarios:
   --pin                  pin the client container to the last CPU and the stack's containers to the
                          others (docker update --cpuset-cpus), as if the client ran on another machine
   --storage KIND         filesystem (default) or s3: the registry stores in an S3-compatible server on
-                         the bench network (registry-kit-test/s3:1, moto), through the s3 driver
+                         the bench network (registry-kit-test/s3:2, moto), through the s3 driver
+  --s3-redirect          with --storage s3, in large: also measure direct and proxy with the registry
+                         rendered with registry.storage.s3.redirect: true (blob GETs answered with a 307
+                         to a presigned URL of the bucket); the registry is restarted with each config
   --keep                 leave the rk-bench stack running afterwards (a later run removes it)
   -h, --help             this text`;
 
@@ -120,6 +125,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
             keep: { type: "boolean", default: false },
             pin: { type: "boolean", default: false },
             storage: { type: "string", default: "filesystem" },
+            "s3-redirect": { type: "boolean", default: false },
             help: { type: "boolean", short: "h", default: false },
         },
     });
@@ -161,6 +167,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     const nginxConfs = v["nginx-conf"] as string[];
     if (nginxConfs.length > 0 && !scenarios.includes("large") && !scenarios.includes("small"))
         problems.push(`--nginx-conf: given without the large or small scenario; allowed: with --scenario large and/or small (the variants are measured there)`);
+    const s3Redirect = v["s3-redirect"] === true;
+    if (s3Redirect && (storage !== "s3" || !scenarios.includes("large")))
+        problems.push(`--s3-redirect: given without --storage s3 and the large scenario; allowed: with --storage s3 --scenario large`);
     if (problems.length > 0) throw new Error(problems.join("\n"));
     return {
         scenarios,
@@ -180,6 +189,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         renderReps,
         pin: v.pin === true,
         storage: storage as "filesystem" | "s3",
+        s3Redirect,
         keep: v.keep === true,
         help: v.help === true,
     };

@@ -198,8 +198,11 @@ for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
 // ---------------------------------------------------------------------------------------------
 // The deployed stack and the client
 
-/** The stack file to deploy: the bench's, with S3 storage on the bench's own S3 server when asked. */
-function stackFile(): string {
+/**
+ * The stack file to deploy: the bench's, with S3 storage on the bench's own S3 server when asked; `redirect`
+ * sets registry.storage.s3.redirect (blob downloads answered with a 307 to a presigned URL of the bucket).
+ */
+function stackFile(redirect = false): string {
     if (!S3) return STACK_FILE;
     const doc = parseYaml(fs.readFileSync(STACK_FILE, "utf8"));
     doc.config["registry-kit:registry"] = {
@@ -214,10 +217,11 @@ function stackFile(): string {
                 encrypt: false,
                 accessKey: "rk-bench",
                 secretKey: S3_SECRET,
+                ...(redirect ? { redirect: true } : {}),
             },
         },
     };
-    const file = path.join(work, "Pulumi.bench-s3.yaml");
+    const file = path.join(work, redirect ? "Pulumi.bench-s3-redirect.yaml" : "Pulumi.bench-s3.yaml");
     fs.writeFileSync(file, stringifyYaml(doc));
     return file;
 }
@@ -283,6 +287,9 @@ class Stack {
     renderedConf = "";
     private active?: Variant;
     rendered!: Rendered;
+    /** The registry's config.yml texts by mode ("rendered", and "redirect" with --s3-redirect), and the one it runs. */
+    registryConfigs: Record<string, string> = {};
+    private activeRegistry = "rendered";
 
     async up(): Promise<void> {
         log("building stand-in images (test/e2e/images/build-images.sh)");
@@ -295,7 +302,7 @@ class Stack {
             startSideService(NETWORK, {
                 name: `${PREFIX}-s3`,
                 alias: "s3",
-                image: "registry-kit-test/s3:1",
+                image: "registry-kit-test/s3:2",
                 env: { S3_ACCESS_KEY: "rk-bench", S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
             });
         }
@@ -308,6 +315,23 @@ class Stack {
         if (!password) throw new Error("outputs.json has no adminPassword (render --show-secrets?)");
         this.renderedConf = fs.readFileSync(path.join(this.rendered.dir, "files", PROXY, "etc", "nginx", "nginx.conf"), "utf8");
         this.active = { name: "rendered", conf: this.renderedConf, sha256: sha256(this.renderedConf) };
+
+        const configPath = (r: Rendered) => path.join(r.dir, "files", REGISTRY, "etc", "docker", "registry", "config.yml");
+        this.registryConfigs.rendered = fs.readFileSync(configPath(this.rendered), "utf8");
+        if (opts.s3Redirect) {
+            // Rendered by the kit with registry.storage.s3.redirect: true, from the same state (same secrets).
+            const redirected = render(stackFile(true), path.join(work, "render-redirect"), path.join(work, "state.json"), "bench", ["registry"]);
+            this.registryConfigs.redirect = fs.readFileSync(configPath(redirected), "utf8");
+            const a = parseYaml(this.registryConfigs.rendered);
+            const b = parseYaml(this.registryConfigs.redirect);
+            if (a.storage.redirect?.disable !== true || b.storage.redirect?.disable !== false)
+                throw new Error(
+                    `--s3-redirect: the rendered configs' storage.redirect are ${JSON.stringify(a.storage.redirect)} and ${JSON.stringify(b.storage.redirect)}`,
+                );
+            delete a.storage.redirect;
+            delete b.storage.redirect;
+            if (JSON.stringify(a) !== JSON.stringify(b)) throw new Error("--s3-redirect: the two rendered registry configs differ beyond storage.redirect");
+        }
 
         this.proxyIp = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, PROXY);
         if (!/^\d+\.\d+\.\d+\.\d+$/.test(this.proxyIp)) throw new Error(`no IP for ${PROXY} on ${NETWORK}: '${this.proxyIp}'`);
@@ -364,6 +388,8 @@ class Stack {
         this.cpu.client = cpuReader(CLIENT);
         this.cpu.proxy = cpuReader(PROXY);
         this.cpu.registry = cpuReader(REGISTRY);
+        // With redirects, blob bytes come from the S3 server: its CPU is part of the path.
+        if (S3) this.cpu.s3 = cpuReader(`${PREFIX}-s3`);
         if (opts.pin) this.pin([REGISTRY, PROXY, `${PREFIX}-prometheus`]);
         // Before any scenario: an experiment's nginx.conf may name it in an upstream block, which nginx resolves on load.
         if (opts.scenarios.includes("small")) await this.startNoAuthRegistry();
@@ -451,6 +477,27 @@ class Stack {
         return { name: v.name, conf: text, sha256: sha256(text) };
     }
 
+    /** Restarts the registry with one of registryConfigs (a no-op when it already runs that one). */
+    async useRegistry(mode: string): Promise<void> {
+        if (this.activeRegistry === mode) return;
+        const file = path.join(work, `registry-${mode}.yml`);
+        fs.writeFileSync(file, this.registryConfigs[mode]);
+        docker("cp", file, `${REGISTRY}:/etc/docker/registry/config.yml`);
+        docker("restart", "-t", "10", REGISTRY);
+        for (let i = 0; ; i++) {
+            // Up when it answers the API (401 without credentials); nginx resolves the name again within 10 s.
+            const r = await inClient(["bash", "-c", "exec 3<>/dev/tcp/registry/5000 && printf 'GET /v2/ HTTP/1.0\r\n\r\n' >&3 && head -c 12 <&3"], {
+                allowFail: true,
+            });
+            if (r.code === 0 && r.stdout.startsWith("HTTP/1.")) break;
+            if (i > 120) throw new Error(`${REGISTRY} does not answer after a restart with the ${mode} config: ${docker("logs", "--tail", "20", REGISTRY)}`);
+            await sleep(250);
+        }
+        this.cpu.registry = cpuReader(REGISTRY);
+        this.activeRegistry = mode;
+        log(`registry restarted with the ${mode} config`);
+    }
+
     async load(v: Variant): Promise<void> {
         if (this.active?.sha256 === v.sha256) return;
         const file = path.join(work, `nginx-${v.sha256.slice(0, 12)}.conf`);
@@ -534,6 +581,8 @@ interface Trial extends Measurement {
     warmup: boolean;
     path: string;
     variant: string;
+    /** The registry's config: "rendered", or "redirect" (--s3-redirect). */
+    registry: string;
     op: string;
     /** Images moved by this measurement, and their payload bytes. */
     images: number;
@@ -556,7 +605,7 @@ async function pushPullRounds(
     stack: Stack,
     scenario: string,
     reps: number,
-    paths: { target: Target; variant?: Variant }[],
+    paths: { target: Target; variant?: Variant; registry?: string }[],
     makeImage: (name: string) => FreshImage,
     trials: Trial[],
 ): Promise<void> {
@@ -566,8 +615,9 @@ async function pushPullRounds(
             const image = makeImage(`src-${id}`);
             await stack.upload([image]);
             if (p.variant) await stack.load(p.variant);
+            await stack.useRegistry(p.registry ?? "rendered");
             const repo = `${scenario}-${p.target.name.replace(/[^a-z]+/g, "-")}`;
-            const label = `${p.target.name}${p.variant && paths.filter((q) => q.variant).length > 1 ? `[${p.variant.name}]` : ""}`;
+            const label = `${p.target.name}${p.variant && paths.filter((q) => q.variant).length > 1 ? `[${p.variant.name}]` : ""}${p.registry && p.registry !== "rendered" ? ` {registry: ${p.registry}}` : ""}`;
             try {
                 for (const op of ["push", "pull"] as const) {
                     const cmd = op === "push" ? pushCmd(p.target, image, repo, id) : pullCmd(p.target, repo, id, `/bench/pull-${id}`);
@@ -578,6 +628,7 @@ async function pushPullRounds(
                         warmup: rep < 1,
                         path: p.target.name,
                         variant: p.variant?.name ?? "-",
+                        registry: p.registry ?? "rendered",
                         op,
                         images: 1,
                         bytes: image.payloadBytes,
@@ -610,42 +661,76 @@ async function large(stack: Stack): Promise<Section> {
     const variants = variantsOf(stack);
     const rendered = variants[0];
     const trials: Trial[] = [];
+    // With --s3-redirect: direct and the rendered proxy again, with the registry redirecting blob downloads to S3.
+    const modes = opts.s3Redirect ? ["rendered", "redirect"] : ["rendered"];
+    const rows = modes.flatMap((registry) => (registry === "rendered" ? variants : [rendered]).map((v) => ({ registry, v })));
+    const cpuKeys = S3 ? [...CPU_KEYS, "s3"] : CPU_KEYS;
     log(`large: ${opts.warmup} warm-up + ${opts.reps} repetitions; a fresh ${opts.layers} x ${opts.layerBytes / MB} MB image per path and variant`);
     await pushPullRounds(
         stack,
         "large",
         opts.reps,
-        [{ target: DIRECT }, ...variants.map((v) => ({ target: PROXIED, variant: v }))],
+        modes.flatMap((registry) => [
+            { target: DIRECT, registry },
+            ...rows.filter((r) => r.registry === registry).map((r) => ({ target: PROXIED, variant: r.v, registry })),
+        ]),
         (n) => freshImage(n, opts.layers, opts.layerBytes),
         trials,
     );
     await stack.load(rendered);
+    await stack.useRegistry("rendered");
     const bytes = trials[0].bytes;
+    const order = modes
+        .flatMap((m) => [
+            `direct${m === "rendered" ? "" : ` {${m}}`}`,
+            ...rows.filter((r) => r.registry === m).map((r) => `proxy[${r.v.name}]${m === "rendered" ? "" : ` {${m}}`}`),
+        ])
+        .join(", ");
     const lines = [
         `### Large layers: push and pull of a fresh ${opts.layers}-layer image (${fmt(bytes / MB, 1)} MB), proxy vs direct`,
         "",
-        `Goal: proxy ≥ ${LARGE_GOAL}× direct throughput for push and pull. ${opts.reps} repetitions (+${opts.warmup} warm-up), order direct, ${variants.map((v) => `proxy[${v.name}]`).join(", ")}.`,
+        `Goal: proxy ≥ ${LARGE_GOAL}× direct throughput for push and pull. ${opts.reps} repetitions (+${opts.warmup} warm-up), order ${order}.${opts.s3Redirect ? ' Registry "redirect": rendered with registry.storage.s3.redirect: true (blob GETs answered with a 307 to a presigned URL of the bucket, fetched by the client from the S3 server); each row is compared with direct under the same registry config.' : ""}`,
         "",
-        "| nginx.conf | op | direct median (min–max) | proxy median (min–max) | direct MB/s | proxy MB/s | proxy / direct (per-pair median, min–max) | goal | CPU s median, proxy path: client / proxy / registry | direct path |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        `| nginx.conf | registry config | op | direct median (min–max) | proxy median (min–max) | direct MB/s | proxy MB/s | proxy / direct (per-pair median, min–max) | goal | CPU s median, proxy path: ${cpuKeys.join(" / ")} | direct path |`,
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ];
-    const summary = variants.map((v) => ({
+    const pick = (pathName: string, registry: string, op: string, variant?: string) => (t: Trial) =>
+        t.path === pathName && t.registry === registry && t.op === op && (variant === undefined || t.variant === variant);
+    const summary = rows.map(({ registry, v }) => ({
         variant: v.name,
+        registry,
         nginxConfSha256: v.sha256,
         ops: (["push", "pull"] as const).map((op) => {
-            const c = compareSeconds(
-                secondsOf(trials, (t) => t.path === "direct" && t.op === op),
-                secondsOf(trials, (t) => t.path === "proxy" && t.variant === v.name && t.op === op),
-            );
-            const cpuProxy = medianByKey(measuredOf(trials, (t) => t.path === "proxy" && t.variant === v.name && t.op === op).map((t) => t.cpuSeconds));
-            const cpuDirect = medianByKey(measuredOf(trials, (t) => t.path === "direct" && t.op === op).map((t) => t.cpuSeconds));
+            const c = compareSeconds(secondsOf(trials, pick("direct", registry, op)), secondsOf(trials, pick("proxy", registry, op, v.name)));
+            const cpuProxy = medianByKey(measuredOf(trials, pick("proxy", registry, op, v.name)).map((t) => t.cpuSeconds));
+            const cpuDirect = medianByKey(measuredOf(trials, pick("direct", registry, op)).map((t) => t.cpuSeconds));
             lines.push(
-                `| ${v.name} | ${op} | ${secondsCell(c.baseline)} | ${secondsCell(c.candidate)} | ${fmt(rate(bytes / MB, c.baseline.median), 1)} | ${fmt(rate(bytes / MB, c.candidate.median), 1)} | ${ratioCell(c)} | ${c.ratio >= LARGE_GOAL ? "met" : "not met"} | ${cpuCell(cpuProxy, CPU_KEYS)} | ${cpuCell(cpuDirect, CPU_KEYS)} |`,
+                `| ${v.name} | ${registry} | ${op} | ${secondsCell(c.baseline)} | ${secondsCell(c.candidate)} | ${fmt(rate(bytes / MB, c.baseline.median), 1)} | ${fmt(rate(bytes / MB, c.candidate.median), 1)} | ${ratioCell(c)} | ${c.ratio >= LARGE_GOAL ? "met" : "not met"} | ${cpuCell(cpuProxy, cpuKeys)} | ${cpuCell(cpuDirect, cpuKeys)} |`,
             );
             return { op, comparison: c, cpuMedianProxy: cpuProxy, cpuMedianDirect: cpuDirect };
         }),
     }));
-    return { markdown: lines.join("\n"), json: { payloadBytes: bytes, goal: LARGE_GOAL, summary, trials } };
+    let redirectEffect: unknown;
+    if (opts.s3Redirect) {
+        // The same path with and without redirects, pair by pair within each repetition.
+        redirectEffect = (["direct", "proxy"] as const).map((pathName) => {
+            const variant = pathName === "proxy" ? rendered.name : undefined;
+            const c = compareSeconds(
+                secondsOf(trials, pick(pathName, "rendered", "pull", variant)),
+                secondsOf(trials, pick(pathName, "redirect", "pull", variant)),
+            );
+            return { path: pathName, op: "pull", comparison: c };
+        });
+        lines.push(
+            "",
+            `Pulls with the registry redirecting to S3 against the same path without (redirect / no redirect, throughput): ${(
+                redirectEffect as { path: string; comparison: Comparison }[]
+            )
+                .map((e) => `${e.path} ${ratioCell(e.comparison)}`)
+                .join("; ")}.`,
+        );
+    }
+    return { markdown: lines.join("\n"), json: { payloadBytes: bytes, goal: LARGE_GOAL, summary, redirectEffect, trials } };
 }
 
 async function small(stack: Stack): Promise<Section> {
@@ -727,6 +812,7 @@ async function concurrency(stack: Stack): Promise<Section> {
                             warmup: rep < 1,
                             path: p.name,
                             variant: `${g.clients} clients`,
+                            registry: "rendered",
                             op,
                             images: g.clients,
                             bytes,

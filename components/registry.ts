@@ -63,6 +63,12 @@ export interface S3StorageArgs {
     chunkSize?: pulumi.Input<number>;
     /** Object key prefix. Default: /registry. */
     rootDirectory?: pulumi.Input<string>;
+    /**
+     * Redirect blob downloads (GET/HEAD) to presigned URLs of the bucket instead of serving them through
+     * the registry (Distribution's `storage.redirect.disable: false`). Clients must reach the S3 endpoint.
+     * Default: false.
+     */
+    redirect?: pulumi.Input<boolean>;
     /** Access key id. Required. */
     accessKey: pulumi.Input<string>;
     /** Secret access key, made secret here. Required. */
@@ -497,9 +503,10 @@ export function s3StorageDriver(s3: S3StorageArgs): pulumi.Output<StorageDriver>
             s3.encrypt ?? true,
             s3.secure ?? true,
             s3.chunkSize ?? 10 * 1024 * 1024,
-            s3.rootDirectory ?? "/registry",
+            // pulumi.all's tuple types stop at eight inputs: the ninth rides with the eighth.
+            pulumi.all([s3.rootDirectory ?? "/registry", s3.redirect ?? false]),
         ])
-        .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, rootDirectory]) => ({
+        .apply(([bucket, region, regionEndpoint, forcePathStyle, encrypt, secure, chunkSize, [rootDirectory, redirect]]) => ({
             kind: "s3" as const,
             bucket,
             region,
@@ -509,6 +516,7 @@ export function s3StorageDriver(s3: S3StorageArgs): pulumi.Output<StorageDriver>
             secure,
             chunkSize,
             rootDirectory,
+            redirect,
         }));
 }
 

@@ -34,6 +34,8 @@ export interface StorageArgs {
     secure?: pulumi.Input<boolean>;
     /** s3/minio: multipart chunk size. Default: 10485760. */
     chunkSize?: pulumi.Input<number>;
+    /** s3: redirect blob downloads to presigned URLs of the bucket (clients must reach its endpoint); ignored for minio. Default: false. */
+    redirect?: pulumi.Input<boolean>;
     /** s3 (created): keep object versions. Default: false. */
     versioning?: boolean;
     /** s3 (created): days before incomplete multipart uploads are aborted. Default: 7. */
@@ -88,6 +90,7 @@ export class Storage extends pulumi.ComponentResource {
                 secure: true,
                 chunkSize: args.chunkSize,
                 rootDirectory,
+                redirect: args.redirect,
                 accessKey: bucket.accessKeyId,
                 secretKey: bucket.secretAccessKey,
             };
@@ -106,6 +109,7 @@ export class Storage extends pulumi.ComponentResource {
                 secure: args.secure,
                 chunkSize: args.chunkSize,
                 rootDirectory,
+                redirect: args.redirect,
                 accessKey: args.accessKey,
                 secretKey: pulumi.secret(args.secretKey),
             };

@@ -48,10 +48,12 @@ const SECRET_ENV: Record<string, string> = {
  * Only file names are in the service spec.
  */
 export function swarmRegistryEntrypoint(configPath: string): string[] {
-    const exports = Object.entries(SECRET_ENV).map(
+    // Not named `exports`: compiled to CommonJS, a local of that name hides the module's exports object,
+    // through which the built code reads SWARM_SECRETS_DIR (the built CLI failed on every swarm stack).
+    const exportLines = Object.entries(SECRET_ENV).map(
         ([file, env]) => `if [ -f ${SWARM_SECRETS_DIR}/${file} ]; then ${env}="$(cat ${SWARM_SECRETS_DIR}/${file})"; export ${env}; fi`,
     );
-    return ["/bin/sh", "-c", [...exports, `exec registry serve ${configPath}`].join("\n")];
+    return ["/bin/sh", "-c", [...exportLines, `exec registry serve ${configPath}`].join("\n")];
 }
 
 /** The registry's settings as Registry names them (same defaults), plus the service's own. */

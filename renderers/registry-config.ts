@@ -65,6 +65,12 @@ export type StorageDriver =
           secure: boolean;
           chunkSize: number;
           rootDirectory: string;
+          /**
+           * Answer blob GETs and HEADs with a 307 to a presigned URL of the bucket (`storage.redirect.disable:
+           * false`): clients then fetch blob bytes from the S3 endpoint, past the registry and the proxy.
+           * Default: false (blobs are served through the registry and the proxy).
+           */
+          redirect?: boolean;
       };
 
 export const REGISTRY_PORT = 5000;
@@ -173,8 +179,10 @@ function storageSection(storage: StorageDriver, dialect: RegistryDialect): Recor
         rootdirectory: storage.rootDirectory,
         ...DIALECTS[dialect].s3Extra,
     };
-    // Clients fetch blobs through the proxy, never by a redirect to the bucket (which may be private).
-    return { s3, redirect: { disable: true } };
+    // By default clients fetch blobs through the proxy, never by a redirect to the bucket (whose endpoint
+    // they may not reach). With `redirect` the registry answers a blob GET or HEAD with a 307 to a URL
+    // presigned for that one object (the s3 driver's URLFor; 20 minutes in Distribution 2.8).
+    return { s3, redirect: { disable: storage.redirect !== true } };
 }
 
 /** The YAML text of `registryConfig`, stable for the same input. */

@@ -506,6 +506,7 @@ export function s3StorageArgs(settings: Settings): Omit<StorageArgs, "kind" | "b
         encrypt: s3.encrypt,
         secure: s3.secure,
         chunkSize: s3.chunkSize,
+        redirect: s3.redirect,
         versioning: s3.versioning,
         abortIncompleteUploadDays: s3.abortIncompleteUploadDays,
         accessKey: s3.accessKey,

@@ -33,6 +33,8 @@ export function mirrorsFromSettings(settings: Settings, target: StackTarget, dep
         const name = `${target.prefix}-mirror-${m.name}`;
         const mirrorS3: S3StorageArgs | undefined = s3 && {
             ...s3,
+            // A mirror serves its cached blobs itself: no redirects (its clients may be anonymous, and its allowlist stays in force).
+            redirect: false,
             rootDirectory: pulumi.output(s3.rootDirectory ?? "/registry").apply((root) => mirrorRootDirectory(root, m.name)),
         };
         return new Registry(

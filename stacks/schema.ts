@@ -625,6 +625,19 @@ function checkCrossSettings(s: z.output<z.ZodObject<any>>, ctx: z.core.$Refineme
             }
         }
     }
+    if (reg.storage.s3.redirect && (reg.storage.type !== "s3" || settings.topology === "harbor")) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["registry", "storage", "s3", "redirect"],
+            input: true,
+            message:
+                reg.storage.type === "minio"
+                    ? "false with registry.storage.type minio (the stack's own MinIO is on its Docker network, which clients cannot reach; redirects need type s3 with an endpoint clients reach)"
+                    : settings.topology === "harbor"
+                      ? "false with topology harbor (Harbor's registry is configured by Harbor's installer, not by registry-kit's registry config)"
+                      : `false with registry.storage.type ${reg.storage.type} (redirects send clients to an S3 bucket: type s3 only)`,
+        });
+    }
     if (reg.storage.type === "s3" && reg.storage.s3.regionEndpoint === undefined) {
         const line = settings.topology === "harbor" || (reg.dialect ?? inferDialect(reg.image)) === "v2" ? "2.8" : "3";
         const problem = s3RegionProblem(reg.storage.s3.region, line);

@@ -45,6 +45,14 @@ const s3Schema = z
                     "an absolute path without '.' or '..' segments, such as /registry (the registry cleans the path, and the IAM policy's prefix would differ from it)",
             })
             .default("/registry"),
+        /**
+         * Answer blob downloads with a 307 redirect to a URL of the bucket presigned for that one blob
+         * (Distribution's `storage.redirect.disable: false`; 20 minutes), so blob bytes go from S3 to the client
+         * past the registry and the proxy. Clients must reach the S3 endpoint (regionEndpoint, or AWS); the
+         * proxy's allowlist and access log then no longer see blob bytes, and a URL is a short-lived bearer
+         * link. Type s3 only, not with topology harbor. Default: false (blobs go through the proxy).
+         */
+        redirect: z.boolean().default(false),
         /** Keep previous object versions (created bucket). Default: false. */
         versioning: z.boolean().default(false),
         /** Days after which incomplete multipart uploads are aborted (created bucket). Default: 7. */

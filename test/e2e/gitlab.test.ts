@@ -87,7 +87,7 @@ describe("gitlab topology: GitLab as the registry's token issuer", () => {
         startSideService(network.inputs.name, {
             name: `${PREFIX}-gitlab-stub`,
             alias: "gitlab",
-            image: "registry-kit-test/s3:1",
+            image: "registry-kit-test/s3:2",
             entrypoint: "python3",
             args: ["/stub/gitlab_stub.py"],
             subnet: network.inputs.ipamConfigs[0].subnet,

@@ -45,7 +45,7 @@ let pushedDigest: string;
 let client: RegistryClient;
 let layers: string[] = [];
 
-function stackFile(registryExtra: Record<string, unknown> = {}): string {
+function stackFile(registryExtra: Record<string, unknown> = {}, s3Extra: Record<string, unknown> = {}): string {
     const doc = {
         config: {
             "registry-kit:hostname": HOST,
@@ -66,6 +66,7 @@ function stackFile(registryExtra: Record<string, unknown> = {}): string {
                         rootDirectory: "/team-registry",
                         accessKey: S3_KEY,
                         secretKey: S3_SECRET,
+                        ...s3Extra,
                     },
                 },
                 ...registryExtra,
@@ -155,12 +156,12 @@ function bucketObjects(): Map<string, number> {
 
 describe("S3 storage with two registry replicas", () => {
     beforeAll(async () => {
-        prepare(PREFIX, ["registry", "nginx", "prometheus", "s3", "redis", "node"]);
+        prepare(PREFIX, ["registry", "nginx", "prometheus", "s3", "redis", "node", "client"]);
         // The S3 service is the test's, not the stack's.
         startSideService(`${PREFIX}-net`, {
             name: `${PREFIX}-s3`,
             alias: "s3",
-            image: "registry-kit-test/s3:1",
+            image: "registry-kit-test/s3:2",
             env: { S3_ACCESS_KEY: S3_KEY, S3_SECRET_KEY: S3_SECRET, S3_BUCKET: "images" },
         });
 
@@ -310,6 +311,121 @@ describe("S3 storage with two registry replicas", () => {
         const again = bucketObjects();
         for (const d of oldLayers) expect(again.has(blobKey(d)), d).toBe(true);
         expect(client.pull("gc/app:again", 2)).toBe(oldDigest);
+    }, 300_000);
+
+    it("with registry.storage.s3.redirect, answers blob GETs through the proxy with a 307 to a presigned S3 URL that a client on the network follows", async () => {
+        const redirected = render(stackFile({}, { redirect: true }), path.join(work, "render-redirect"), stateFile, "s3", ["registry"]);
+        const config = fs.readFileSync(path.join(redirected.dir, "files", REPLICAS[0], "etc", "docker", "registry", "config.yml"), "utf8");
+        expect(config).toMatch(/redirect:\n\s+disable: false/);
+        const { replaced, plans } = await deploy(redirected, rendered);
+        // Only what runs the registry's config: the proxy, its log and its allowlist stay as they are.
+        expect(replaced.sort(), JSON.stringify(plans)).toEqual([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`), `${PREFIX}-registry-gc`].sort());
+        await waitHealthy([...REPLICAS, ...REPLICAS.map((r) => `${r}-metrics-gate`)]);
+        rendered = redirected;
+
+        // Clients on the stack's network, where s3:9000 is reachable: node for one raw request at a time
+        // (no redirect following), skopeo for a real pull. The proxy's name points at its address there.
+        const network = `${PREFIX}-net`;
+        const proxyIp = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, `${PREFIX}-proxy`);
+        const onNetwork = (name: string, image: string) =>
+            docker(
+                "run",
+                "-d",
+                "--name",
+                name,
+                "--network",
+                network,
+                "--dns",
+                "127.0.0.1",
+                "--add-host",
+                `${HOST}:${proxyIp}`,
+                "--entrypoint",
+                "sleep",
+                image,
+                "infinity",
+            );
+        onNetwork(`${PREFIX}-node`, "registry-kit-test/node:22");
+        onNetwork(`${PREFIX}-client`, "registry-kit-test/client:1");
+        const caFile = path.join(work, "ca.crt");
+        fs.writeFileSync(caFile, rendered.outputs.caCertificate);
+        docker("exec", `${PREFIX}-client`, "mkdir", "-p", "/certs");
+        docker("cp", caFile, `${PREFIX}-client:/certs/ca.crt`);
+        docker("cp", caFile, `${PREFIX}-node:/ca.crt`);
+
+        const script = `
+const https = require("https"), http = require("http"), fs = require("fs"), crypto = require("crypto");
+const auth = "Basic " + Buffer.from("admin:" + process.env.PW).toString("base64");
+const get = (mod, url, headers) => new Promise((resolve, reject) => {
+    mod.get(url, { headers, ca: fs.readFileSync("/ca.crt") }, (res) => {
+        const chunks = []; res.on("data", (c) => chunks.push(c)); res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on("error", reject);
+});
+(async () => {
+    const base = "https://${HOST}/v2/team/app";
+    const m = await get(https, base + "/manifests/v1", { authorization: auth, accept: "application/vnd.docker.distribution.manifest.v2+json" });
+    const out = [];
+    for (const layer of JSON.parse(m.body).layers) {
+        const r = await get(https, base + "/blobs/" + layer.digest, { authorization: auth });
+        const s3 = await get(http, r.headers.location, {});
+        out.push({ digest: layer.digest, status: r.status, location: r.headers.location, bodyBytes: r.body.length, s3Status: s3.status,
+            s3Digest: "sha256:" + crypto.createHash("sha256").update(s3.body).digest("hex") });
+    }
+    const anon = await get(https, base + "/blobs/" + JSON.parse(m.body).layers[0].digest, {});
+    console.log(JSON.stringify({ manifestStatus: m.status, layers: out, anonymousStatus: anon.status }));
+})().catch((e) => { console.error(e); process.exit(1); });`;
+        const raw = JSON.parse(docker("exec", "-e", `PW=${password}`, `${PREFIX}-node`, "node", "-e", script));
+        expect(raw.manifestStatus).toBe(200);
+        expect(raw.anonymousStatus).toBe(401);
+        expect(raw.layers.map((l: { digest: string }) => l.digest)).toEqual(layers);
+        for (const l of raw.layers) {
+            expect(l.status, l.digest).toBe(307);
+            const location = new URL(l.location);
+            expect(location.host).toBe("s3:9000");
+            expect(location.pathname).toBe(`/images/team-registry/docker/registry/v2/blobs/sha256/${l.digest.slice(7, 9)}/${l.digest.slice(7)}/data`);
+            expect(location.searchParams.get("X-Amz-Signature")).toMatch(/^[0-9a-f]{64}$/);
+            // Distribution 2.8's s3 driver presigns for 20 minutes.
+            expect(location.searchParams.get("X-Amz-Expires")).toBe("1200");
+            expect(l.bodyBytes).toBeLessThan(1024);
+            expect(l.s3Status).toBe(200);
+            expect(l.s3Digest).toBe(l.digest);
+        }
+
+        // A real pull through the proxy on the network: skopeo follows the redirects and checks every blob.
+        const logLinesBefore = run("docker", ["logs", `${PREFIX}-proxy`]).stdout.split("\n").length;
+        docker(
+            "exec",
+            `${PREFIX}-client`,
+            "skopeo",
+            "copy",
+            "-q",
+            "--src-cert-dir",
+            "/certs",
+            "--src-creds",
+            `admin:${password}`,
+            `docker://${HOST}/team/app:v1`,
+            "dir:/tmp/pulled",
+        );
+        const sums = docker("exec", `${PREFIX}-client`, "sh", "-c", "cd /tmp/pulled && sha256sum *")
+            .trim()
+            .split("\n")
+            .map((l) => l.split(/\s+/));
+        const byName = new Map(sums.map(([sum, name]) => [name, `sha256:${sum}`]));
+        expect(byName.get("manifest.json")).toBe(pushedDigest);
+        for (const digest of layers) expect(byName.get(digest.slice(7))).toBe(digest);
+        // The proxy saw each layer's GET and answered it with the registry's 307: the bytes came from S3.
+        const access = run("docker", ["logs", `${PREFIX}-proxy`])
+            .stdout.split("\n")
+            .slice(logLinesBefore - 1)
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l));
+        for (const digest of layers) {
+            const hits = access.filter((e) => e.method === "GET" && e.uri === `/v2/team/app/blobs/${digest}`);
+            expect(hits.length, digest).toBeGreaterThan(0);
+            for (const e of hits) {
+                expect(e.status).toBe(307);
+                expect(e.bytes_sent).toBeLessThan(2048);
+            }
+        }
     }, 300_000);
 
     it("loses nothing when every registry container is replaced", async () => {

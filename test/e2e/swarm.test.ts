@@ -55,7 +55,7 @@ const IMAGES = [
     "registry-kit-test/nginx:1-njs",
     "registry-kit-test/prometheus:2",
     "registry-kit-test/redis:7",
-    "registry-kit-test/s3:1",
+    "registry-kit-test/s3:2",
 ];
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-swarm-"));
@@ -342,7 +342,7 @@ describe("small-team on Docker Swarm", () => {
             `S3_SECRET_KEY=${S3_SECRET}`,
             "-e",
             "S3_BUCKET=images",
-            "registry-kit-test/s3:1",
+            "registry-kit-test/s3:2",
         );
 
         await applySwarm(rendered, SOCKET);

@@ -47,6 +47,12 @@ describe("bench arguments", () => {
         expect(() => parseBenchArgs(["--scenario", "render", "--nginx-conf", "x.conf"])).toThrow(/--nginx-conf: given without the large or small scenario/);
         expect(parseBenchArgs(["--scenario", "small", "--nginx-conf", "x.conf"]).nginxConfs).toEqual(["x.conf"]);
         expect(() => parseBenchArgs(["--bogus"])).toThrow(/bogus/);
+        expect(() => parseBenchArgs(["--scenario", "large", "--s3-redirect"])).toThrow(
+            "--s3-redirect: given without --storage s3 and the large scenario; allowed: with --storage s3 --scenario large",
+        );
+        expect(() => parseBenchArgs(["--scenario", "small", "--storage", "s3", "--s3-redirect"])).toThrow(/--s3-redirect: given without/);
+        expect(parseBenchArgs(["--scenario", "large", "--storage", "s3", "--s3-redirect"]).s3Redirect).toBe(true);
+        expect(parseBenchArgs([]).s3Redirect).toBe(false);
     });
 });
 

@@ -14,12 +14,12 @@ import { applySets, HELP, stackFile } from "../../bin/render";
 import { staleSource } from "../../build-check";
 import { StackConfig } from "../../offline/evaluate";
 import { ConfigError, loadSettings, misspeltNamespaceProblems } from "../../stacks/config";
-import { ROOT } from "../render-cli";
+import { renderCommand, ROOT } from "../render-cli";
 import { settingsFailure } from "../settings-failure";
 
 /** Runs the render command as a user does, returning its exit status and output. */
 function render(args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(ROOT, "bin", "render.ts"), ...args], {
+    const r = spawnSync(process.execPath, [...renderCommand(), ...args], {
         cwd: ROOT,
         encoding: "utf8",
         timeout: 120_000,

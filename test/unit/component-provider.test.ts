@@ -24,6 +24,12 @@ let schema: {
     types: Record<string, { type: string; enum?: { value: string }[] }>;
 };
 
+/**
+ * Schema inference runs the TypeScript compiler over the components: CPU-bound, 40-50 s alone on two
+ * CPUs, 155 s while another test file and other work shared them.
+ */
+const INFERENCE_TIMEOUT_MS = 400_000;
+
 /** The schema ComponentProvider infers for these components of the entry in `dir`. */
 async function inferSchema(dir: string, components: ReturnType<typeof getPulumiComponents>) {
     return JSON.parse(await new ComponentProvider({ dirname: dir, name: "registry-kit", components }).getSchema());
@@ -33,7 +39,7 @@ beforeAll(async () => {
     await engine.install();
     plugin = await import("../../provider");
     schema = await inferSchema(PLUGIN_DIR, getPulumiComponents(plugin));
-}, 120_000);
+}, INFERENCE_TIMEOUT_MS);
 
 describe("the plugin", () => {
     it("is declared for the Node.js runtime with provider/ as its entry, under registry-kit's name", () => {
@@ -114,40 +120,44 @@ describe("a construct request", () => {
 
 describe("registry-kit's own args", () => {
     // What Pulumi's inference says of the package root's components as they are: why the plugin wraps them.
-    it("are inferable except where a literal union or an inline object type stands", async () => {
-        const kit = await import("../../index");
-        const all = getPulumiComponents(kit);
-        const refused = ["Certificates", "HarborInstaller", "Monitoring", "Registry", "SwarmMonitoring", "SwarmProxy", "SwarmRedis", "SwarmRegistry"];
-        const rest = all.filter((c) => !refused.includes(c.name));
-        expect(rest.map((c) => c.name).sort()).toEqual([
-            "AcmeCertbot",
-            "Alertmanager",
-            "Gitlab",
-            "Htpasswd",
-            "Maintenance",
-            "Minio",
-            "Redis",
-            "TlsProxy",
-            "TokenSigningKey",
-            "VolumeExporter",
-        ]);
-        expect(Object.keys((await inferSchema(ROOT, rest)).resources)).toHaveLength(rest.length);
-        const refusals: Record<string, string> = {};
-        for (const c of all.filter((x) => refused.includes(x.name))) {
-            await inferSchema(ROOT, [c]).then(
-                () => (refusals[c.name] = "inferred"),
-                (e: Error) => (refusals[c.name] = e.message.split("\n")[0].replace(/: type '.*$/, "")),
-            );
-        }
-        expect(refusals).toEqual({
-            Certificates: "Union types are not supported for component 'Certificates' property 'CertificatesArgs.mode'",
-            HarborInstaller: "Unsupported type for component 'HarborInstaller' property 'HarborInstallerArgs.trivy'",
-            Monitoring: "Union types are not supported for component 'Monitoring' property 'ScrapeJob.scheme'",
-            Registry: "Union types are not supported for component 'Registry' input 'RegistryArgs.dialect'",
-            SwarmMonitoring: "Union types are not supported for component 'SwarmMonitoring' property 'ScrapeJob.scheme'",
-            SwarmProxy: "Unsupported type for component 'SwarmProxy' property 'SwarmProxyArgs.placement'",
-            SwarmRedis: "Unsupported type for component 'SwarmRedis' property 'SwarmRedisArgs.placement'",
-            SwarmRegistry: "Union types are not supported for component 'SwarmRegistry' property 'SwarmRegistryArgs.dialect'",
-        });
-    }, 120_000);
+    it(
+        "are inferable except where a literal union or an inline object type stands",
+        async () => {
+            const kit = await import("../../index");
+            const all = getPulumiComponents(kit);
+            const refused = ["Certificates", "HarborInstaller", "Monitoring", "Registry", "SwarmMonitoring", "SwarmProxy", "SwarmRedis", "SwarmRegistry"];
+            const rest = all.filter((c) => !refused.includes(c.name));
+            expect(rest.map((c) => c.name).sort()).toEqual([
+                "AcmeCertbot",
+                "Alertmanager",
+                "Gitlab",
+                "Htpasswd",
+                "Maintenance",
+                "Minio",
+                "Redis",
+                "TlsProxy",
+                "TokenSigningKey",
+                "VolumeExporter",
+            ]);
+            expect(Object.keys((await inferSchema(ROOT, rest)).resources)).toHaveLength(rest.length);
+            const refusals: Record<string, string> = {};
+            for (const c of all.filter((x) => refused.includes(x.name))) {
+                await inferSchema(ROOT, [c]).then(
+                    () => (refusals[c.name] = "inferred"),
+                    (e: Error) => (refusals[c.name] = e.message.split("\n")[0].replace(/: type '.*$/, "")),
+                );
+            }
+            expect(refusals).toEqual({
+                Certificates: "Union types are not supported for component 'Certificates' property 'CertificatesArgs.mode'",
+                HarborInstaller: "Unsupported type for component 'HarborInstaller' property 'HarborInstallerArgs.trivy'",
+                Monitoring: "Union types are not supported for component 'Monitoring' property 'ScrapeJob.scheme'",
+                Registry: "Union types are not supported for component 'Registry' input 'RegistryArgs.dialect'",
+                SwarmMonitoring: "Union types are not supported for component 'SwarmMonitoring' property 'ScrapeJob.scheme'",
+                SwarmProxy: "Unsupported type for component 'SwarmProxy' property 'SwarmProxyArgs.placement'",
+                SwarmRedis: "Unsupported type for component 'SwarmRedis' property 'SwarmRedisArgs.placement'",
+                SwarmRegistry: "Union types are not supported for component 'SwarmRegistry' property 'SwarmRegistryArgs.dialect'",
+            });
+        },
+        INFERENCE_TIMEOUT_MS,
+    );
 });

@@ -417,4 +417,23 @@ describe("mirrors on object storage", () => {
             fs.rmSync(work, { recursive: true, force: true });
         }
     }, 120_000);
+    it("with registry.storage.s3.redirect: the registry redirects blob downloads to the bucket, its mirrors do not", () => {
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-mirrors-redirect-"));
+        try {
+            const config = {
+                "registry-kit:hostname": "registry.example.com",
+                "registry-kit:registry": { storage: { type: "s3", s3: { region: "eu-west-1", redirect: true } } },
+                "registry-kit:mirrors": [hub],
+            };
+            const stack = path.join(work, "Pulumi.mirred.yaml");
+            fs.writeFileSync(stack, stringify({ config }));
+            const out = path.join(work, "out");
+            renderCli(["--stack", "mirred", "--config", stack, "--out", out, "--state", path.join(work, "state.json")]);
+            const read = (container: string) => parse(fs.readFileSync(path.join(out, "files", container, "etc", "distribution", "config.yml"), "utf8"));
+            expect(read("rk-mirred-registry").storage.redirect).toEqual({ disable: false });
+            expect(read("rk-mirred-mirror-hub").storage.redirect).toEqual({ disable: true });
+        } finally {
+            fs.rmSync(work, { recursive: true, force: true });
+        }
+    }, 120_000);
 });

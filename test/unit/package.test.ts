@@ -88,6 +88,22 @@ describe("the published types", () => {
     });
 });
 
+describe("the built CommonJS", () => {
+    it("declares no local named exports, module or require (it would hide CommonJS's own, which tsc's output reads)", () => {
+        const offenders = walk("dist")
+            .filter((f) => f.endsWith(".js"))
+            .flatMap((f) =>
+                fs
+                    .readFileSync(path.join(ROOT, f), "utf8")
+                    .split("\n")
+                    .map((line, i) => ({ f, i, line }))
+                    .filter(({ line }) => /\b(?:const|let|var|function)\s+(?:exports|module|require)\b/.test(line)),
+            )
+            .map(({ f, i, line }) => `${f}:${i + 1}: ${line.trim()}`);
+        expect(offenders).toEqual([]);
+    });
+});
+
 describe("the Pulumi project", () => {
     const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
 

@@ -84,6 +84,8 @@ describe("nginx.conf", () => {
         expect(conf).toContain("proxy_buffering off;");
         expect(conf).toContain("proxy_buffer_size 64k;");
         expect(conf).toContain("proxy_buffers 4 64k;");
+        // Uploads go upstream in 1 MB writes instead of 16 KB ones (docs/performance.md, strace).
+        expect(conf).toMatch(/location \/v2\/ \{[^}]*proxy_request_buffering off;[^}]*client_body_buffer_size 1m;/);
     });
 
     it("serves the registry over HTTP/1.1 only (HTTP/2 uploads are slower, docs/performance.md)", () => {

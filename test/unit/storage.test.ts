@@ -160,6 +160,18 @@ describe("the registry's storage config", () => {
         expect(registryConfig({ ...input, dialect: "v3", storage: { ...s3, regionEndpoint: undefined } }).storage).not.toHaveProperty("s3.regionendpoint");
     });
 
+    it("redirects blob downloads to the bucket only when asked, in both dialects", () => {
+        for (const dialect of ["v2", "v3"] as const) {
+            expect(registryConfig({ ...input, dialect }).storage).toHaveProperty("redirect", { disable: true });
+            expect(registryConfig({ ...input, dialect, storage: { ...s3, redirect: false } }).storage).toHaveProperty("redirect", { disable: true });
+            expect(registryConfig({ ...input, dialect, storage: { ...s3, redirect: true } }).storage).toHaveProperty("redirect", { disable: false });
+        }
+        // Nothing to redirect to on the filesystem: no section at all, as before.
+        expect(registryConfig({ ...input, dialect: "v2", storage: { kind: "filesystem", rootDirectory: "/var/lib/registry" } }).storage).not.toHaveProperty(
+            "redirect",
+        );
+    });
+
     it("uses Redis for the blob descriptor cache, in each dialect's shape", () => {
         const v2 = registryConfig({ ...input, dialect: "v2", redisAddress: "redis:6379" }) as any;
         expect(v2.storage.cache).toEqual({ blobdescriptor: "redis" });
@@ -214,6 +226,26 @@ describe("replicas", () => {
     });
 });
 
+describe("redirects to the bucket through the components", () => {
+    const configOf = async (name: string) => parse((await plainInputs(name)).uploads[0].content);
+
+    it("an s3 Storage with redirect gives the registry redirect.disable false; without it, true", async () => {
+        const existing = { kind: "s3" as const, create: false, bucket: "b", regionEndpoint: "http://s3:9000", accessKey: "AK", secretKey: "sk" };
+        const on = new kit.Storage("redir-on", { ...existing, redirect: true });
+        const off = new kit.Storage("redir-off", existing);
+        new kit.Registry("redir-on-reg", { networkName: "net", image: "registry:2", s3: on.s3 });
+        new kit.Registry("redir-off-reg", { networkName: "net", image: "registry:2", s3: off.s3 });
+        expect((await configOf("redir-on-reg")).storage.redirect).toEqual({ disable: false });
+        expect((await configOf("redir-off-reg")).storage.redirect).toEqual({ disable: true });
+    });
+
+    it("a MinIO Storage never redirects (its endpoint is on the Docker network)", async () => {
+        const minio = new kit.Storage("redir-minio", { kind: "minio", networkName: "net", redirect: true });
+        new kit.Registry("redir-minio-reg", { networkName: "net", image: "registry:2", s3: minio.s3 });
+        expect((await configOf("redir-minio-reg")).storage.redirect).toEqual({ disable: true });
+    });
+});
+
 describe("storage settings: bad input", () => {
     it("an invalid bucket name", () => {
         expect(failure({ ...base, registry: { storage: { type: "s3", s3: { bucket: "My_Bucket" } } } })).toContain(
@@ -251,6 +283,33 @@ describe("storage settings: bad input", () => {
             "registry-kit:registry.storage.minio.rootPassword: got [secret]; allowed: at least 8 characters (MinIO refuses shorter root passwords)",
         );
         expect(msg).not.toContain("1234567");
+    });
+
+    it("redirect where clients cannot reach the bucket by construction, in one line naming the setting and the value", () => {
+        const redirect = { redirect: true };
+        expect(failure({ ...base, registry: { storage: { type: "minio", s3: redirect } } })).toBe(
+            "invalid stack configuration:\nregistry-kit:registry.storage.s3.redirect: got true; allowed: false with registry.storage.type minio (the stack's own MinIO is on its Docker network, which clients cannot reach; redirects need type s3 with an endpoint clients reach)",
+        );
+        expect(failure({ ...base, registry: { storage: { s3: redirect } } })).toBe(
+            "invalid stack configuration:\nregistry-kit:registry.storage.s3.redirect: got true; allowed: false with registry.storage.type filesystem (redirects send clients to an S3 bucket: type s3 only)",
+        );
+        expect(
+            failure({
+                topology: "harbor",
+                hostname: "harbor.example.com",
+                harbor: { installerSha256: "a".repeat(64) },
+                registry: { storage: { type: "s3", s3: { region: "eu-west-1", ...redirect } } },
+            }),
+        ).toBe(
+            "invalid stack configuration:\nregistry-kit:registry.storage.s3.redirect: got true; allowed: false with topology harbor (Harbor's registry is configured by Harbor's installer, not by registry-kit's registry config)",
+        );
+        expect(parseSettings({ ...base, registry: { storage: { type: "s3", s3: { region: "eu-west-1", ...redirect } } } }).registry.storage.s3.redirect).toBe(
+            true,
+        );
+        expect(parseSettings({ ...base, registry: { storage: { type: "s3", s3: { region: "eu-west-1" } } } }).registry.storage.s3.redirect).toBe(false);
+        expect(failure({ ...base, registry: { storage: { type: "s3", s3: { redirect: "yes" } } } })).toContain(
+            'registry-kit:registry.storage.s3.redirect: got "yes"',
+        );
     });
 
     it("storage secrets in plain text", () => {
