@@ -10,7 +10,7 @@
 import { createHash, createHmac } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { goDurationSeconds } from "../primitives/durations";
+import { formatGoDuration, goDurationSeconds, parseGoDuration } from "../primitives/durations";
 import { logConfig, LogDriver } from "../primitives/logging";
 import { ContainerLoggingArgs, HealthTimings, labels } from "./docker-common";
 
@@ -134,11 +134,14 @@ export function placementSpec(p: SwarmPlacementArgs | undefined) {
     };
 }
 
-/** A service's health check, durations in Go's form as the provider reads them back. */
-export function serviceHealthcheck(test: string[], t: HealthTimings = {}) {
-    return pulumi.output(t.startPeriodSeconds ?? 10).apply((start) => ({
+/**
+ * A service's health check, durations in Go's form as the provider reads them back. `interval` (a Go
+ * duration) wins over `intervalSeconds`; default 10s.
+ */
+export function serviceHealthcheck(test: string[], t: HealthTimings & { interval?: pulumi.Input<string> } = {}) {
+    return pulumi.all([t.startPeriodSeconds ?? 10, t.interval]).apply(([start, interval]) => ({
         tests: ["CMD", ...test],
-        interval: goDurationSeconds(t.intervalSeconds ?? 10),
+        interval: interval !== undefined ? formatGoDuration(parseGoDuration(interval) ?? 10_000_000_000n) : goDurationSeconds(t.intervalSeconds ?? 10),
         timeout: goDurationSeconds(t.timeoutSeconds ?? 5),
         retries: t.retries ?? 3,
         startPeriod: goDurationSeconds(start),

@@ -7,7 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { image } from "../primitives/images";
 import { containerLogging } from "../primitives/logging";
-import { prometheusDuration } from "../primitives/durations";
+import { goDuration, prometheusDuration } from "../primitives/durations";
 import { port as portNumber } from "../primitives/network";
 import { PROMETHEUS_CONFIG_PATH, PROMETHEUS_PORT, PROMETHEUS_RULES_DIR, renderPrometheusConfig, ScrapeJob } from "../renderers/prometheus-config";
 import { ContainerLoggingArgs } from "./docker-common";
@@ -48,6 +48,8 @@ export interface SwarmMonitoringArgs {
     convergeTimeout?: pulumi.Input<string>;
     /** Log driver and options of its task. Default: json-file rotated at 10m × 3. */
     logging?: ContainerLoggingArgs;
+    /** How often the health check runs, a Go duration; a new task counts as running from its first healthy check. Default: 10s. */
+    healthInterval?: pulumi.Input<string>;
 }
 
 export class SwarmMonitoring extends pulumi.ComponentResource {
@@ -64,6 +66,7 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
             publishPort: portNumber,
             scrapeInterval: prometheusDuration,
             retentionTime: prometheusDuration,
+            healthInterval: goDuration,
         });
         const child = { parent: this };
         const serviceName = pulumi.output(args.serviceName ?? name);
@@ -105,7 +108,9 @@ export class SwarmMonitoring extends pulumi.ComponentResource {
                         commands: command,
                         configs: configRefs([main, ...ruleConfigs]),
                         mounts: [{ type: "volume", source: volume, target: "/prometheus", readOnly: false }],
-                        healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`]),
+                        healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${PROMETHEUS_PORT}/-/healthy`], {
+                            interval: args.healthInterval,
+                        }),
                         // Prometheus writes its head block and WAL on SIGTERM.
                         stopGracePeriod: "30s",
                     },

@@ -8,6 +8,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
+import { goDuration } from "../primitives/durations";
 import { image } from "../primitives/images";
 import { containerLogging } from "../primitives/logging";
 import { cidr, hostname, port } from "../primitives/network";
@@ -52,6 +53,8 @@ export interface SwarmProxyArgs extends Pick<
     update?: SwarmUpdateArgs;
     /** How long `pulumi up` waits for the service to converge, a Go duration. Default: 5m. */
     convergeTimeout?: pulumi.Input<string>;
+    /** How often the health check runs, a Go duration; a new task counts as running from its first healthy check. Default: 10s. */
+    healthInterval?: pulumi.Input<string>;
 }
 
 export class SwarmProxy extends pulumi.ComponentResource {
@@ -72,6 +75,7 @@ export class SwarmProxy extends pulumi.ComponentResource {
             publishMode: z.enum(publishModes),
             replicas: z.number().int().min(1, { message: "1 or more" }),
             hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
+            healthInterval: goDuration,
         });
         const child = { parent: this };
         const serviceName = pulumi.output(args.serviceName ?? name);
@@ -116,7 +120,10 @@ export class SwarmProxy extends pulumi.ComponentResource {
                         image: args.image ?? "nginx:1.27",
                         configs: configRefs(configs),
                         secrets: secretRefs(secrets),
-                        healthcheck: serviceHealthcheck(["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], { startPeriodSeconds: 5 }),
+                        healthcheck: serviceHealthcheck(["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/healthz"], {
+                            startPeriodSeconds: 5,
+                            interval: args.healthInterval,
+                        }),
                         // nginx's image stops it with SIGQUIT: in-flight pushes and pulls finish first.
                         // The provider reads durations back without a trailing "0s" (`1m0s` → `1m`).
                         stopGracePeriod: "1m",

@@ -6,6 +6,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { goDuration } from "../primitives/durations";
 import { image } from "../primitives/images";
 import { containerLogging } from "../primitives/logging";
 import { ContainerLoggingArgs } from "./docker-common";
@@ -35,6 +36,8 @@ export interface SwarmRedisArgs {
     placement?: Pick<SwarmPlacementArgs, "constraints">;
     /** Log driver and options of its task. Default: json-file rotated at 10m × 3. */
     logging?: ContainerLoggingArgs;
+    /** How often the health check runs, a Go duration; a new task counts as running from its first healthy check. Default: 10s. */
+    healthInterval?: pulumi.Input<string>;
 }
 
 const CONF_PATH = "/run/secrets/redis.conf";
@@ -49,7 +52,7 @@ export class SwarmRedis extends pulumi.ComponentResource {
 
     constructor(name: string, args: SwarmRedisArgs, opts?: pulumi.ComponentResourceOptions) {
         super("registry-kit:swarm:SwarmRedis", name, {}, opts);
-        validateArgs("SwarmRedis", name, args, { logging: containerLogging, image });
+        validateArgs("SwarmRedis", name, args, { logging: containerLogging, image, healthInterval: goDuration });
         const child = { parent: this };
         const serviceName = pulumi.output(args.serviceName ?? name);
         const password = new random.RandomPassword(`${name}-password`, { length: 40, special: false }, child);
@@ -67,7 +70,7 @@ export class SwarmRedis extends pulumi.ComponentResource {
                         commands: ["redis-server", CONF_PATH],
                         secrets: secretRefs([file]),
                         // redis-cli pings without the password: an unauthenticated PING is refused with NOAUTH, which still exits 0.
-                        healthcheck: serviceHealthcheck(["redis-cli", "ping"], { startPeriodSeconds: 5 }),
+                        healthcheck: serviceHealthcheck(["redis-cli", "ping"], { startPeriodSeconds: 5, interval: args.healthInterval }),
                         stopGracePeriod: "10s",
                     },
                     networksAdvanceds: [{ id: args.networkName, aliases: [serviceName] }],

@@ -9,6 +9,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
+import { goDuration } from "../primitives/durations";
 import { image as imageRef } from "../primitives/images";
 import { containerLogging } from "../primitives/logging";
 import { dialects, inferDialect, logLevels, RegistryDialect } from "../primitives/registry";
@@ -85,6 +86,8 @@ export interface SwarmRegistryArgs extends Pick<
     update?: SwarmUpdateArgs;
     /** How long `pulumi up` waits for the service to converge, a Go duration. Default: 5m. */
     convergeTimeout?: pulumi.Input<string>;
+    /** How often the health check runs, a Go duration; a new task counts as running from its first healthy check. Default: 10s. */
+    healthInterval?: pulumi.Input<string>;
 }
 
 export class SwarmRegistry extends pulumi.ComponentResource {
@@ -109,6 +112,7 @@ export class SwarmRegistry extends pulumi.ComponentResource {
             dialect: z.enum(dialects),
             logLevel: z.enum(logLevels),
             replicas: z.number().int().min(1, { message: "1 to 16" }).max(16, { message: "1 to 16" }),
+            healthInterval: goDuration,
         });
         const constraints = args.placement?.constraints;
         if (Array.isArray(constraints)) {
@@ -212,7 +216,9 @@ export class SwarmRegistry extends pulumi.ComponentResource {
                         configs: configRefs(configs),
                         secrets: secretRefs(secrets),
                         mounts: this.volumeName ? [{ type: "volume", source: this.volumeName, target: "/var/lib/registry", readOnly: false }] : [],
-                        healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`]),
+                        healthcheck: serviceHealthcheck(["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${REGISTRY_DEBUG_PORT}/debug/health`], {
+                            interval: args.healthInterval,
+                        }),
                         // The registry drains in-flight requests for up to 60s (http.draintimeout).
                         stopGracePeriod: "1m5s",
                     },

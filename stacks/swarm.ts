@@ -54,7 +54,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
         : reg.replicas > 1
           ? new SwarmRedis(
                 `${prefix}-redis`,
-                { networkName: network.id, image: reg.redis.image, placement: sw.redis, logging: settings.docker.logging },
+                { networkName: network.id, image: reg.redis.image, placement: sw.redis, logging: settings.docker.logging, healthInterval: sw.healthInterval },
                 childOpts,
             )
           : undefined;
@@ -77,6 +77,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
             placement: { constraints: sw.registry.constraints, spread: [sw.registry.spread], maxReplicasPerNode: sw.registry.maxReplicasPerNode },
             update: sw.registry.update,
             convergeTimeout: sw.convergeTimeout,
+            healthInterval: sw.healthInterval,
             logging: settings.docker.logging,
         },
         childOpts,
@@ -100,6 +101,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
             placement: sw.proxy,
             update: sw.proxy.update,
             convergeTimeout: sw.convergeTimeout,
+            healthInterval: sw.healthInterval,
             logging: settings.docker.logging,
         },
         pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
@@ -125,6 +127,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
                   retentionTime: mon.retentionTime,
                   placement: sw.prometheus,
                   convergeTimeout: sw.convergeTimeout,
+                  healthInterval: sw.healthInterval,
                   logging: settings.docker.logging,
               },
               childOpts,

@@ -5,7 +5,7 @@
  * other sections.
  */
 import { z } from "zod";
-import { goDuration } from "../../primitives/durations";
+import { goDuration, parseGoDuration } from "../../primitives/durations";
 import { placementConstraint, publishModes, rollbackFailureActions, spreadDescriptor, updateFailureActions, updateOrders } from "../../primitives/swarm";
 
 /** A rolling update (Swarm's `--update-*` flags); `order` has a per-service default. */
@@ -66,6 +66,21 @@ export const swarmSchema = z
             .prefault({}),
         prometheus: z.strictObject({ ...placementFields }).prefault({}),
         redis: z.strictObject({ ...placementFields }).prefault({}),
+        /**
+         * How often every service's health check runs, a Go duration from 1s to 5m. A new task counts as running
+         * (for rolling updates, scaling and replacements) from its first healthy check, one interval after it
+         * starts; three failed checks in a row mark it unhealthy and Swarm replaces it. Default: 10s.
+         */
+        healthInterval: z
+            .string()
+            .refine(
+                (v) => {
+                    const ns = parseGoDuration(v);
+                    return ns !== undefined && ns >= 1_000_000_000n && ns <= 300_000_000_000n;
+                },
+                { message: "a Go duration from 1s to 5m, such as 2s, 30s or 1m" },
+            )
+            .default("10s"),
         /** How long each service update or rollback waits before it gives up (converge timeout), a Go duration. Default: 5m. */
         convergeTimeout: goDuration.default("5m"),
         /** Rollback of a failed update: pause or continue on a failed rollback. Default: pause. */

@@ -804,8 +804,8 @@ export async function applySwarm(rendered: Rendered, socket: string, o: { planOn
         api("POST", `/services/${found.ID}/update?version=${found.Version.Index}`, serviceSpec(desired));
     }
     if (o.planOnly) return plan;
-    // convergeConfig's delay: the orchestrator marks an update as started a moment after it is accepted.
-    if (Object.values(plan.actions).some((a) => a !== "same")) await new Promise((r) => setTimeout(r, 7000));
+    // No fixed pause (the provider's convergeConfig waits 7s for the orchestrator to mark an update as
+    // started): convergeService counts only tasks made from the service's current spec.
     for (const s of services) await convergeService(socket, s.inputs.name, o.convergeMs ?? 300_000);
     // Replaced files go last, once no service mounts them.
     for (const [type, kind] of [
@@ -819,7 +819,11 @@ export async function applySwarm(rendered: Rendered, socket: string, o: { planOn
     return plan;
 }
 
-/** The service converged: as many running tasks of its current spec as replicas, and no update or rollback in progress. */
+/**
+ * The service converged: as many running tasks as replicas, each made from the service's current task
+ * template (a task keeps a copy of the template it was made from), none left from an earlier one, and
+ * no update or rollback in progress.
+ */
 export async function convergeService(socket: string, name: string, timeoutMs: number): Promise<void> {
     await eventually(
         `service ${name} to converge`,
@@ -834,13 +838,14 @@ export async function convergeService(socket: string, name: string, timeoutMs: n
                 "GET",
                 `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [name], "desired-state": ["running"] }))}`,
             );
-            const running = tasks.filter(
-                (t) => t.Status.State === "running" && t.Spec.ContainerSpec.Image === svc.Spec.TaskTemplate.ContainerSpec.Image,
-            ).length;
+            // The service's template carries `Runtime: "container"`, its tasks' copies do not.
+            const spec = ({ Runtime: _runtime, ...rest }: Record<string, unknown>) => JSON.stringify(rest);
+            if (tasks.some((t) => spec(t.Spec) !== spec(svc.Spec.TaskTemplate))) return undefined;
+            const running = tasks.filter((t) => t.Status.State === "running").length;
             return running === (svc.Spec.Mode.Replicated?.Replicas ?? running) ? true : undefined;
         },
         timeoutMs,
-        2000,
+        500,
     );
 }
 

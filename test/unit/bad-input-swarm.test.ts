@@ -28,6 +28,21 @@ describe("swarm settings", () => {
         expect(parseSettings({ hostname: "r.example.com" }).docker.mode).toBe("standalone");
     });
 
+    it("refuses a health-check interval outside 1s to 5m, or not a Go duration, in one line", () => {
+        expect(parseSettings({ ...base, docker: swarm() }, ["registry"]).docker.swarm.healthInterval).toBe("10s");
+        expect(parseSettings({ ...base, docker: swarm({ healthInterval: "1s" }) }, ["registry"]).docker.swarm.healthInterval).toBe("1s");
+        expect(parseSettings({ ...base, docker: swarm({ healthInterval: "5m" }) }, ["registry"]).docker.swarm.healthInterval).toBe("5m");
+        expect(lines({ ...base, docker: swarm({ healthInterval: "500ms" }) })).toEqual([
+            'registry-kit:docker.swarm.healthInterval: got "500ms"; allowed: a Go duration from 1s to 5m, such as 2s, 30s or 1m',
+        ]);
+        expect(lines({ ...base, docker: swarm({ healthInterval: "1h" }) })).toEqual([
+            'registry-kit:docker.swarm.healthInterval: got "1h"; allowed: a Go duration from 1s to 5m, such as 2s, 30s or 1m',
+        ]);
+        expect(lines({ ...base, docker: swarm({ healthInterval: "10 s" }) })).toEqual([
+            'registry-kit:docker.swarm.healthInterval: got "10 s"; allowed: a Go duration from 1s to 5m, such as 2s, 30s or 1m',
+        ]);
+    });
+
     it("refuses other topologies in one line", () => {
         expect(
             lines({ topology: "gitlab", hostname: "registry.example.com", gitlab: { externalUrl: "https://gitlab.example.com" }, docker: swarm() }),

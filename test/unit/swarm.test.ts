@@ -97,6 +97,22 @@ describe("swarm mode", () => {
         expect(registry.taskSpec.containerSpec.commands).toEqual(swarmRegistryEntrypoint("/etc/distribution/config.yml"));
     });
 
+    it("runs every service's health check every 10s by default, and every docker.swarm.healthInterval when set", () => {
+        const intervals = (rs: Resource[]) =>
+            Object.fromEntries(ofType(rs, "service:Service").map((s) => [s.name, s.inputs.taskSpec.containerSpec.healthcheck.interval]));
+        expect(intervals(first)).toEqual({
+            "rk-unit-swarm-prometheus": "10s",
+            "rk-unit-swarm-proxy": "10s",
+            "rk-unit-swarm-redis": "10s",
+            "rk-unit-swarm-registry": "10s",
+        });
+        // Written as Go writes it (the provider reads it back so): 90s is 1m30s.
+        const faster = render("e", "state.json", "--set", "docker.swarm.healthInterval=90s");
+        expect(new Set(Object.values(intervals(faster)))).toEqual(new Set(["1m30s"]));
+        const registry = byName(faster, "rk-unit-swarm-registry").inputs.taskSpec.containerSpec.healthcheck;
+        expect(registry).toMatchObject({ retries: 3, timeout: "5s", startPeriod: "10s" });
+    });
+
     it("names each config by its content's hash and each secret by an HMAC, so the name shows no guessable hash", () => {
         const conf = byName(first, "rk-unit-swarm-registry-config");
         expect(conf.inputs.name).toBe(`rk-unit-swarm-registry-config-${configVersion(Buffer.from(conf.inputs.data, "base64").toString())}`);
