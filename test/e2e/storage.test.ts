@@ -112,23 +112,21 @@ function getFromReplica(container: string, pathname: string): Buffer {
     // Straight to a replica, past the proxy's check: the admin's own password is under its verification
     // name there (the plain name has the login the proxy derives; README, "Users, permissions").
     const auth = Buffer.from(`admin@registry-kit-verify:${password}`).toString("base64");
-    // Bytes, not text: blobs are binary.
+    // Bytes, not text: blobs are binary. The header goes in on stdin, so a failure's message (which quotes
+    // the command line) shows no credential.
     return execFileSync(
         "docker",
         [
             "exec",
+            "-i",
             container,
-            "wget",
-            "-q",
-            "-O",
-            "-",
-            "--header",
-            `Authorization: Basic ${auth}`,
-            "--header",
-            "Accept: application/vnd.docker.distribution.manifest.v2+json",
+            "sh",
+            "-c",
+            'read -r auth && exec wget -q -O - --header "Authorization: Basic $auth" --header "Accept: application/vnd.docker.distribution.manifest.v2+json" "$0"',
             `http://127.0.0.1:5000${pathname}`,
         ],
         {
+            input: `${auth}\n`,
             maxBuffer: 64 * 1024 * 1024,
             timeout: 60_000,
         },
