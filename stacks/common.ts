@@ -12,7 +12,8 @@ import { Redis } from "../components/redis";
 import { Storage, StorageArgs } from "../components/storage";
 import { Monitoring, MonitoringArgs } from "../components/monitoring";
 import { Registry, RegistryArgs, RegistryNotificationArgs } from "../components/registry";
-import { TlsProxy, TlsProxyAppArgs, TlsProxyArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
+import { TlsProxy, TlsProxyAppArgs, TlsProxyArgs, TlsProxyBasicAuthArgs, TlsProxyMirrorArgs } from "../components/tls-proxy";
+import { AccessRule } from "../renderers/nginx-auth";
 import { ScrapeJob, volumeScrapeJob } from "../renderers/prometheus-config";
 import { Maintenance } from "../components/maintenance";
 import { renderMaintenanceAlertRules } from "../renderers/maintenance-config";
@@ -20,6 +21,7 @@ import { PROXY_METRICS_PORT, renderRegistryAlertRules, renderVolumeAlertRules } 
 import { VolumeExporter } from "../components/volume-exporter";
 import { Alertmanager } from "../components/alertmanager";
 import { ageSeconds } from "./settings/maintenance";
+import { FULL_ACCESS } from "./settings/auth";
 import { ACME_DIRECTORIES, Settings, volumeExporterEnabled } from "./schema";
 
 /** `host` or `host:port` as clients write it (the port is left out when it is 443). */
@@ -529,6 +531,23 @@ export function htpasswdFromSettings(settings: Settings, prefix: string, opts: p
         },
         opts,
     );
+}
+
+/** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
+export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
+    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS };
+    for (const u of auth.users) access[u.name] = u.access ?? FULL_ACCESS;
+    return access;
+}
+
+/** The proxy's credential check (`auth.*`) for a `proxied` htpasswd: its secrets, verdict lifetime and each user's permissions. */
+export function proxyBasicAuth(settings: Settings, htpasswd: Htpasswd): TlsProxyBasicAuthArgs {
+    return {
+        proxySecret: htpasswd.proxySecret!,
+        verdictKey: htpasswd.verdictKey!,
+        verdictCacheSeconds: settings.auth.verdictCacheSeconds,
+        access: userAccess(settings.auth),
+    };
 }
 
 /** Copy-paste steps for a Docker client to trust the CA and log in. */

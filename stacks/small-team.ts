@@ -12,6 +12,7 @@ import {
     clientOutputs,
     clientSetupText,
     htpasswdFromSettings,
+    proxyBasicAuth,
     maintenanceControlVolume,
     maintenanceFromSettings,
     registryMonitoring,
@@ -24,8 +25,6 @@ import {
 } from "./common";
 import { mirrorOutputs, mirrorsFromSettings } from "./mirrors";
 import { Settings } from "./schema";
-import { FULL_ACCESS } from "./settings/auth";
-import { AccessRule } from "../renderers/nginx-auth";
 import { smallTeamSwarm } from "./swarm";
 
 export interface SmallTeamOutputs {
@@ -58,13 +57,6 @@ export interface SmallTeamOutputs {
 
 export { clientSetupText, registryHost };
 
-/** Each htpasswd user's permissions at the proxy: the admin everything, others their `access` (default everything). */
-export function userAccess(auth: Settings["auth"]): Record<string, AccessRule[]> {
-    const access: Record<string, AccessRule[]> = { [auth.adminUser]: FULL_ACCESS };
-    for (const u of auth.users) access[u.name] = u.access ?? FULL_ACCESS;
-    return access;
-}
-
 export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOptions = {}): SmallTeamOutputs {
     if (settings.docker.mode === "swarm") return smallTeamSwarm(settings, opts);
     const target = stackTarget(settings, opts);
@@ -77,7 +69,6 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
     ];
     const certs = certificatesFromSettings(settings, prefix, opts, [...settings.tls.extraSans, ...ownNames.filter((n) => !settings.tls.extraSans.includes(n))]);
 
-    const auth = settings.auth;
     const htpasswd = htpasswdFromSettings(settings, prefix, opts, true);
 
     const control = maintenanceControlVolume(settings, target);
@@ -86,14 +77,7 @@ export function smallTeam(settings: Settings, opts: pulumi.ComponentResourceOpti
 
     // Mirrors get the users' own entries: their sites pass the client's credentials through.
     const mirrors = mirrorsFromSettings(settings, target, deployment, htpasswd.userContent);
-    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors, {
-        basicAuth: {
-            proxySecret: htpasswd.proxySecret!,
-            verdictKey: htpasswd.verdictKey!,
-            verdictCacheSeconds: auth.verdictCacheSeconds,
-            access: userAccess(auth),
-        },
-    });
+    const proxy = proxyFromSettings(settings, target, registry, certs, undefined, control, mirrors, { basicAuth: proxyBasicAuth(settings, htpasswd) });
 
     const certbot = acmeCertbot(settings, target, proxy, [...new Set([settings.hostname, ...settings.tls.extraSans, ...ownNames])]);
 
