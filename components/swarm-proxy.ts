@@ -15,6 +15,7 @@ import { cidr, hostname, port } from "../primitives/network";
 import { publishModes } from "../primitives/swarm";
 import { NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../renderers/nginx-conf";
 import { proxyMetricsText } from "../renderers/registry-alerts";
+import { NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH, renderAuthJs, renderAuthSecrets } from "../renderers/nginx-auth";
 import { TlsProxyArgs } from "./tls-proxy";
 import {
     configRefs,
@@ -35,7 +36,18 @@ import { validateArgs } from "./validate";
 /** The proxy's settings as TlsProxy names them (same defaults), plus the service's own. */
 export interface SwarmProxyArgs extends Pick<
     TlsProxyArgs,
-    "networkName" | "hostname" | "upstream" | "certificatePem" | "privateKeyPem" | "image" | "httpsPort" | "httpPort" | "allowCidrs" | "hstsMaxAge" | "logging"
+    | "networkName"
+    | "hostname"
+    | "upstream"
+    | "certificatePem"
+    | "privateKeyPem"
+    | "image"
+    | "httpsPort"
+    | "httpPort"
+    | "allowCidrs"
+    | "hstsMaxAge"
+    | "logging"
+    | "basicAuth"
 > {
     /** Id of the overlay network shared with the registry (the provider reads a service's networks back by id). Required. */
     networkName: pulumi.Input<string>;
@@ -77,6 +89,9 @@ export class SwarmProxy extends pulumi.ComponentResource {
             hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
             healthInterval: goDuration,
         });
+        if (args.basicAuth) {
+            validateArgs("SwarmProxy", name, args.basicAuth, { verdictCacheSeconds: z.number().int().min(0, { message: "a number of seconds, 0 or more" }) });
+        }
         const child = { parent: this };
         const serviceName = pulumi.output(args.serviceName ?? name);
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
@@ -94,6 +109,7 @@ export class SwarmProxy extends pulumi.ComponentResource {
                     // A task stopped by an update or a failure leaves an address nothing answers at until
                     // nginx's 10 s DNS cache forgets it: 60 s of waiting would fail a client's pull.
                     upstreamConnectTimeoutSeconds: 2,
+                    basicAuth: args.basicAuth && { verdictCacheSeconds: args.basicAuth.verdictCacheSeconds ?? 60 },
                 }),
             );
         const versionKey = new random.RandomPassword(`${name}-version-key`, { length: 32, special: false }, child).result;
@@ -104,6 +120,26 @@ export class SwarmProxy extends pulumi.ComponentResource {
         const secrets = [
             versionedSecret(`${name}-private-key`, pulumi.interpolate`${serviceName}-private-key`, args.privateKeyPem, versionKey, NGINX_KEY_PATH, child),
         ];
+        const basicAuth = args.basicAuth;
+        if (basicAuth) {
+            // The credential check as TlsProxy has it: the njs module a config, its keys a secret. Each task
+            // keeps its own verdict cache.
+            const authJs = pulumi.output(basicAuth.access).apply((access) => renderAuthJs(access));
+            configs.push(versionedConfig(`${name}-auth-js`, pulumi.interpolate`${serviceName}-auth-js`, authJs, NGINX_AUTH_JS_PATH, child));
+            const authSecrets = pulumi
+                .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
+                .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
+            secrets.push(
+                versionedSecret(
+                    `${name}-auth-secrets`,
+                    pulumi.interpolate`${serviceName}-auth-secrets`,
+                    authSecrets,
+                    versionKey,
+                    NGINX_AUTH_SECRETS_PATH,
+                    child,
+                ),
+            );
+        }
         const ports = pulumi.all([httpsPort, args.httpPort ?? 80, mode]).apply(([https, http, publishMode]) => [
             { targetPort: 443, publishedPort: https, publishMode, protocol: "tcp" },
             { targetPort: 80, publishedPort: http, publishMode, protocol: "tcp" },

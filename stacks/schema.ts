@@ -478,15 +478,6 @@ function checkSwarm(settings: Settings, ctx: z.core.$RefinementCtx): void {
             "false in swarm mode (the exporter would share the registry's volume on one host)",
         ],
         [
-            ["auth", "users"],
-            settings.auth.users.some((u) => u.access !== undefined),
-            settings.auth.users
-                .filter((u) => u.access !== undefined)
-                .map((u) => u.name)
-                .join(", "),
-            "no access rules in swarm mode (the swarm proxy does not check permissions: every user may do everything)",
-        ],
-        [
             ["notifications", "endpoints"],
             settings.notifications.endpoints.length > 0,
             `${settings.notifications.endpoints.length} endpoints`,

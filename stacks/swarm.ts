@@ -15,7 +15,7 @@ import { firstHostAddress } from "../primitives/network";
 import { swarmTasksScrapeJob } from "../renderers/prometheus-config";
 import { REGISTRY_DEBUG_PORT } from "../renderers/registry-config";
 import { PROXY_METRICS_PORT, renderGrafanaDashboard, renderRegistryAlertRules } from "../renderers/registry-alerts";
-import { certificateNote, certificatesFromSettings, htpasswdFromSettings, clientOutputs, storageArgs } from "./common";
+import { certificateNote, certificatesFromSettings, htpasswdFromSettings, clientOutputs, proxyBasicAuth, storageArgs } from "./common";
 import { Settings } from "./schema";
 
 /** The same outputs as SmallTeamOutputs (stacks/small-team.ts checks it), those of single-host features undefined or empty. */
@@ -38,7 +38,8 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
         pulumi.mergeOptions(opts, provider ? { provider } : {}),
     );
     const certs = certificatesFromSettings(settings, prefix, opts);
-    const htpasswd = htpasswdFromSettings(settings, prefix, opts);
+    // The proxy checks the users (as small-team's does): the registry knows each by a derived login too.
+    const htpasswd = htpasswdFromSettings(settings, prefix, opts, true);
 
     // S3 (created or yours) is reached by every node; filesystem storage is one pinned node's volume.
     const storage =
@@ -103,6 +104,7 @@ export function smallTeamSwarm(settings: Settings, opts: pulumi.ComponentResourc
             convergeTimeout: sw.convergeTimeout,
             healthInterval: sw.healthInterval,
             logging: settings.docker.logging,
+            basicAuth: proxyBasicAuth(settings, htpasswd),
         },
         pulumi.mergeOptions(childOpts, { dependsOn: [registry] }),
     );

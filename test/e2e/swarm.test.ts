@@ -50,6 +50,7 @@ const ENGINE_ENV = { ...process.env, DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: "1" };
 const WORKER_GW_SUBNET = "10.233.53.0/24";
 const S3_KEY = "rk-swarm-access";
 const S3_SECRET = "rk-swarm-secret-key-7f3a9c";
+const READER_PASSWORD = "rk-swarm-reader-password-4c1e";
 const IMAGES = [
     "registry-kit-test/registry:2",
     "registry-kit-test/nginx:1-njs",
@@ -93,6 +94,11 @@ function stackFile(o: { replicas?: number; logLevel?: string } = {}): string {
       proxy: { constraints: [node.role==manager] }
       prometheus: { constraints: [node.role==manager] }
       redis: { constraints: [node.role==manager] }
+  registry-kit:auth:
+    users:
+      - name: reader
+        password: ${READER_PASSWORD}
+        access: [{ repositories: ["team/*"], actions: [pull] }]
   registry-kit:proxy:
     image: registry-kit-test/nginx:1-njs
     httpsPort: ${HTTPS}
@@ -326,7 +332,7 @@ describe("small-team on Docker Swarm", () => {
         const token = sw("swarm", "join-token", "-q", "worker").stdout.trim();
         wk("swarm", "join", "--token", token, "--advertise-addr", WORKER_IP, "--listen-addr", `${WORKER_IP}:2377`, `${BRIDGE_IP}:2377`);
         workerId = engineApi(WORKER_SOCKET, "GET", "/info").Swarm.NodeID;
-        rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "swarm", ["registry"]);
+        rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "swarm", ["registry", "auth"]);
         await loads;
         // The test's S3 server, beside the swarm on the bridge address every node reaches.
         sw(
@@ -390,6 +396,14 @@ describe("small-team on Docker Swarm", () => {
         expect(client.pull("team/app:v1", 2)).toBe(digest);
     });
 
+    it("checks users at the proxy: a pull-only user pulls and gets 403 on push, a wrong password 401", () => {
+        const reader = new RegistryClient({ work, hostsFile, certDir, registry: `${HOST}:${HTTPS}`, user: "reader", password: READER_PASSWORD });
+        expect(reader.pull("team/app:v1", 2)).toBe(digest);
+        expect(() => reader.push(buildImageTar(work, `${PREFIX}-r`, [64 << 10]), "team/app:r1")).toThrow(/denied|403/i);
+        const wrong = new RegistryClient({ work, hostsFile, certDir, registry: `${HOST}:${HTTPS}`, user: "reader", password: "not-the-password" });
+        expect(() => wrong.pull("team/app:v1")).toThrow(/401|unauthorized|authentication required/i);
+    });
+
     it("serves blobs from the worker's replica: the proxy on the manager reaches it over the overlay, it reads them from S3", () => {
         const onWorker = tasks(`${PREFIX}-registry`).find((t) => t.NodeID === workerId);
         const log = wk("logs", onWorker.Status.ContainerStatus.ContainerID);
@@ -411,7 +425,7 @@ describe("small-team on Docker Swarm", () => {
     });
 
     it("plans no change on a second up, judged by what Docker reports", async () => {
-        const again = render(stackFile(), path.join(work, "render-again"), stateFile, "swarm", ["registry"]);
+        const again = render(stackFile(), path.join(work, "render-again"), stateFile, "swarm", ["registry", "auth"]);
         const plan = await applySwarm(again, SOCKET, { planOnly: true });
         expect(
             Object.entries(plan.actions).filter(([, a]) => a !== "same"),
@@ -430,11 +444,13 @@ describe("small-team on Docker Swarm", () => {
             .map((s) => sw("service", "logs", "--raw", s.Spec.Name).stdout + sw("service", "logs", "--raw", s.Spec.Name).stderr)
             .join("\n");
         const secrets = rendered.resources.filter((r) => r.type === "docker:index/secret:Secret").map((r) => Buffer.from(r.inputs.data, "base64").toString());
-        expect(secrets.length).toBe(6);
+        // htpasswd, http.secret, S3 key, Redis password, Redis config, the TLS key, the proxy's check's keys.
+        expect(secrets.length).toBe(7);
         for (const value of [
             ...secrets.flatMap((v) => v.split("\n")).filter((l) => l.length >= 16 && !l.startsWith("-----")),
             S3_SECRET,
             rendered.outputs.adminPassword,
+            READER_PASSWORD,
         ]) {
             expect(specs).not.toContain(value);
             expect(logs).not.toContain(value);
@@ -446,7 +462,7 @@ describe("small-team on Docker Swarm", () => {
     it("scales the registry from 2 to 3 replicas with a pull loop running and no failed pull", async () => {
         const loop = pullLoop("team/app:v1");
         await loop.more(1, "before the change");
-        rendered = render(stackFile({ replicas: 3 }), path.join(work, "render-3"), stateFile, "swarm", ["registry"]);
+        rendered = render(stackFile({ replicas: 3 }), path.join(work, "render-3"), stateFile, "swarm", ["registry", "auth"]);
         const plan = await applySwarm(rendered, SOCKET);
         expect(plan.actions[`${PREFIX}-registry`]).toBe("update");
         expect(plan.changed[`${PREFIX}-registry`]).toEqual(["mode.replicated.replicas"]);
@@ -461,7 +477,7 @@ describe("small-team on Docker Swarm", () => {
         const before = tasks(`${PREFIX}-registry`).map((t) => t.ID);
         const loop = pullLoop("team/app:v1");
         await loop.more(1, "before the change");
-        rendered = render(stackFile({ replicas: 3, logLevel: "debug" }), path.join(work, "render-debug"), stateFile, "swarm", ["registry"]);
+        rendered = render(stackFile({ replicas: 3, logLevel: "debug" }), path.join(work, "render-debug"), stateFile, "swarm", ["registry", "auth"]);
         const plan = await applySwarm(rendered, SOCKET);
         // A new config (its name carries the new hash), the service pointed at it, the old config removed.
         expect(plan.actions[`${PREFIX}-registry-config`]).toBe("create");

@@ -10,6 +10,7 @@ import { renderCli, ROOT } from "../render-cli";
 import { configVersion, secretVersion } from "../../components/swarm-common";
 import { swarmRegistryEntrypoint } from "../../components/swarm-registry";
 import { renderNginxConf } from "../../renderers/nginx-conf";
+import { NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH } from "../../renderers/nginx-auth";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "rk-swarm-unit-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -78,6 +79,7 @@ describe("swarm mode", () => {
     it("keeps every secret out of the services' specs: they are Swarm secrets mounted as files", () => {
         const secrets = ofType(first, "secret:Secret");
         expect(secrets.map((s) => s.name).sort()).toEqual([
+            "rk-unit-swarm-proxy-auth-secrets",
             "rk-unit-swarm-proxy-private-key",
             "rk-unit-swarm-redis-conf",
             "rk-unit-swarm-registry-htpasswd",
@@ -95,6 +97,29 @@ describe("swarm mode", () => {
         const registry = byName(first, "rk-unit-swarm-registry").inputs;
         expect(Object.keys(registry.taskSpec.containerSpec.env).sort()).toEqual(["OTEL_TRACES_EXPORTER", "REGISTRY_STORAGE_S3_ACCESSKEY"]);
         expect(registry.taskSpec.containerSpec.commands).toEqual(swarmRegistryEntrypoint("/etc/distribution/config.yml"));
+    });
+
+    it("checks users at the proxy as small-team does: the njs module a config, its keys a secret, derived logins at the registry", () => {
+        const nginx = Buffer.from(byName(first, "rk-unit-swarm-proxy-nginx-conf").inputs.data, "base64").toString();
+        expect(nginx).toContain("auth_request /_registry_kit_auth;");
+        // The check's own request to the registry gives up on a gone task's address after 2 s too (with
+        // nginx's default 60 s a client's pull timed out during every rolling update).
+        const verify = nginx.slice(nginx.indexOf("location = /_registry_kit_verify {"));
+        expect(verify.slice(0, verify.indexOf("}"))).toContain("proxy_connect_timeout 2s;");
+        expect(nginx).toContain(`include ${NGINX_AUTH_SECRETS_PATH};`);
+        const js = Buffer.from(byName(first, "rk-unit-swarm-proxy-auth-js").inputs.data, "base64").toString();
+        expect(js).toContain("function authorize");
+        const files = byName(first, "rk-unit-swarm-proxy").inputs.taskSpec.containerSpec;
+        expect(files.configs.map((c: any) => c.fileName)).toContain(NGINX_AUTH_JS_PATH);
+        expect(files.secrets.find((f: any) => f.fileName === NGINX_AUTH_SECRETS_PATH)).toMatchObject({ fileMode: 0o400, fileUid: "0" });
+        // The registry knows each user twice: the proxy's derived login and the user's own under the verification name.
+        const htpasswd = Buffer.from(byName(first, "rk-unit-swarm-registry-htpasswd").inputs.data, "base64").toString();
+        const names = htpasswd
+            .trim()
+            .split("\n")
+            .map((l) => l.split(":")[0]);
+        expect(names).toContain("admin");
+        expect(names).toContain("admin@registry-kit-verify");
     });
 
     it("runs every service's health check every 10s by default, and every docker.swarm.healthInterval when set", () => {
