@@ -15,8 +15,8 @@ import { cidr, hostname, port } from "../primitives/network";
 import { publishModes } from "../primitives/swarm";
 import { NGINX_CERT_PATH, NGINX_CONFIG_PATH, NGINX_KEY_PATH, renderNginxConf } from "../renderers/nginx-conf";
 import { proxyMetricsText } from "../renderers/registry-alerts";
-import { NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH, renderAuthJs, renderAuthSecrets } from "../renderers/nginx-auth";
-import { TlsProxyArgs } from "./tls-proxy";
+import { NGINX_AUTH_JS_PATH, NGINX_AUTH_SECRETS_PATH } from "../renderers/nginx-auth";
+import { basicAuthFiles, TlsProxyArgs, validateBasicAuth } from "./tls-proxy";
 import {
     configRefs,
     placementSpec,
@@ -89,9 +89,7 @@ export class SwarmProxy extends pulumi.ComponentResource {
             hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
             healthInterval: goDuration,
         });
-        if (args.basicAuth) {
-            validateArgs("SwarmProxy", name, args.basicAuth, { verdictCacheSeconds: z.number().int().min(0, { message: "a number of seconds, 0 or more" }) });
-        }
+        validateBasicAuth("SwarmProxy", name, args.basicAuth);
         const child = { parent: this };
         const serviceName = pulumi.output(args.serviceName ?? name);
         const httpsPort = pulumi.output(args.httpsPort ?? 443);
@@ -120,25 +118,13 @@ export class SwarmProxy extends pulumi.ComponentResource {
         const secrets = [
             versionedSecret(`${name}-private-key`, pulumi.interpolate`${serviceName}-private-key`, args.privateKeyPem, versionKey, NGINX_KEY_PATH, child),
         ];
-        const basicAuth = args.basicAuth;
-        if (basicAuth) {
+        if (args.basicAuth) {
             // The credential check as TlsProxy has it: the njs module a config, its keys a secret. Each task
             // keeps its own verdict cache.
-            const authJs = pulumi.output(basicAuth.access).apply((access) => renderAuthJs(access));
+            const { authJs, authSecrets } = basicAuthFiles(args.basicAuth);
             configs.push(versionedConfig(`${name}-auth-js`, pulumi.interpolate`${serviceName}-auth-js`, authJs, NGINX_AUTH_JS_PATH, child));
-            const authSecrets = pulumi
-                .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
-                .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
-            secrets.push(
-                versionedSecret(
-                    `${name}-auth-secrets`,
-                    pulumi.interpolate`${serviceName}-auth-secrets`,
-                    authSecrets,
-                    versionKey,
-                    NGINX_AUTH_SECRETS_PATH,
-                    child,
-                ),
-            );
+            const secretName = pulumi.interpolate`${serviceName}-auth-secrets`;
+            secrets.push(versionedSecret(`${name}-auth-secrets`, secretName, authSecrets, versionKey, NGINX_AUTH_SECRETS_PATH, child));
         }
         const ports = pulumi.all([httpsPort, args.httpPort ?? 80, mode]).apply(([https, http, publishMode]) => [
             { targetPort: 443, publishedPort: https, publishMode, protocol: "tcp" },

@@ -141,6 +141,19 @@ export interface TlsProxyBasicAuthArgs {
     access: pulumi.Input<Record<string, AccessRule[]>>;
 }
 
+/** Refuses a basicAuth whose plain arguments are out of range (TlsProxy's and SwarmProxy's). */
+export function validateBasicAuth(component: string, name: string, basicAuth: TlsProxyBasicAuthArgs | undefined): void {
+    if (basicAuth) validateArgs(component, name, basicAuth, { verdictCacheSeconds: z.number().int().min(0, { message: "a number of seconds, 0 or more" }) });
+}
+
+/** The credential check's files: the njs module (its users' rules, no secret) and the include with its keys (a secret). */
+export function basicAuthFiles(basicAuth: TlsProxyBasicAuthArgs): { authJs: pulumi.Output<string>; authSecrets: pulumi.Output<string> } {
+    const authSecrets = pulumi
+        .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
+        .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
+    return { authJs: pulumi.output(basicAuth.access).apply((access) => renderAuthJs(access)), authSecrets: pulumi.secret(authSecrets) };
+}
+
 export interface TlsProxyCatalogArgs {
     /** Path of the page, starting and ending with `/`. Default: /ui/. */
     path?: string;
@@ -216,9 +229,7 @@ export class TlsProxy extends pulumi.ComponentResource {
             allowCidrs: z.array(cidr),
             hstsMaxAge: z.number().int().min(0, { message: "a number of seconds, 0 or more" }),
         });
-        if (args.basicAuth) {
-            validateArgs("TlsProxy", name, args.basicAuth, { verdictCacheSeconds: z.number().int().min(0, { message: "a number of seconds, 0 or more" }) });
-        }
+        validateBasicAuth("TlsProxy", name, args.basicAuth);
         if (typeof args.httpsPort === "number" && args.httpsPort === args.httpPort) {
             throw new Error(`TlsProxy "${name}": invalid arguments:\nargs.httpPort: got ${args.httpPort}; allowed: a port other than args.httpsPort`);
         }
@@ -312,19 +323,10 @@ export class TlsProxy extends pulumi.ComponentResource {
         if (pageFiles) {
             uploads.push(...CATALOG_UPLOAD_PATHS.map((file, i) => ({ file, content: pageFiles.apply((f) => f[i].content), permissions: "0644" })));
         }
-        const basicAuth = args.basicAuth;
-        const authJs = basicAuth
-            ? pulumi.output(basicAuth.access).apply((access) => renderAuthJs(access))
-            : args.logTokenSubject
-              ? pulumi.output(renderTokenSubjectJs())
-              : undefined;
+        const authFiles = args.basicAuth && basicAuthFiles(args.basicAuth);
+        const authJs = authFiles ? authFiles.authJs : args.logTokenSubject ? pulumi.output(renderTokenSubjectJs()) : undefined;
         if (authJs) uploads.push({ file: NGINX_AUTH_JS_PATH, content: authJs, permissions: "0644" });
-        if (basicAuth) {
-            const secrets = pulumi
-                .all([pulumi.secret(basicAuth.proxySecret), pulumi.secret(basicAuth.verdictKey)])
-                .apply(([proxySecret, verdictKey]) => renderAuthSecrets({ proxySecret, verdictKey }));
-            uploads.push({ file: NGINX_AUTH_SECRETS_PATH, content: pulumi.secret(secrets), permissions: "0600" });
-        }
+        if (authFiles) uploads.push({ file: NGINX_AUTH_SECRETS_PATH, content: authFiles.authSecrets, permissions: "0600" });
         if (args.maintenance) {
             volumes.push({ volumeName: args.maintenance.controlVolumeName, containerPath: PROXY_MAINTENANCE_DIR, readOnly: true });
         }
