@@ -134,6 +134,13 @@ export function placementSpec(p: SwarmPlacementArgs | undefined) {
     };
 }
 
+/** A health-check interval in nanoseconds; an Output's value is checked here (validateArgs sees only plain values). */
+function healthIntervalNs(interval: string): bigint {
+    const ns = parseGoDuration(interval);
+    if (ns === undefined) throw new Error(`health check interval: got "${interval}"; allowed: a Go duration such as 10s`);
+    return ns;
+}
+
 /**
  * A service's health check, durations in Go's form as the provider reads them back. `interval` (a Go
  * duration) wins over `intervalSeconds`; default 10s.
@@ -141,7 +148,7 @@ export function placementSpec(p: SwarmPlacementArgs | undefined) {
 export function serviceHealthcheck(test: string[], t: HealthTimings & { interval?: pulumi.Input<string> } = {}) {
     return pulumi.all([t.startPeriodSeconds ?? 10, t.interval]).apply(([start, interval]) => ({
         tests: ["CMD", ...test],
-        interval: interval !== undefined ? formatGoDuration(parseGoDuration(interval) ?? 10_000_000_000n) : goDurationSeconds(t.intervalSeconds ?? 10),
+        interval: interval !== undefined ? formatGoDuration(healthIntervalNs(interval)) : goDurationSeconds(t.intervalSeconds ?? 10),
         timeout: goDurationSeconds(t.timeoutSeconds ?? 5),
         retries: t.retries ?? 3,
         startPeriod: goDurationSeconds(start),
