@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { REGISTRY_VERIFY_SUFFIX } from "../primitives/registry";
 import { renderNginxConf } from "../renderers/nginx-conf";
-import { deploy, docker, prepare, removeByPrefix, render, run, waitHealthy } from "../test/e2e/harness";
+import { deploy, docker, prepare, removeByPrefix, render, run, startClientContainer, waitHealthy } from "../test/e2e/harness";
 
 const PREFIX = "rk-authb";
 const HOST = "registry.authb.test";
@@ -145,22 +145,7 @@ async function main(): Promise<void> {
         variants.direct = { conf: confOf(rendered.dir), url: "http://registry:5000/v2/", auth: own };
 
         const proxyIp = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, PROXY);
-        docker(
-            "run",
-            "-d",
-            "--name",
-            CLIENT,
-            "--network",
-            NETWORK,
-            "--dns",
-            "127.0.0.1",
-            "--add-host",
-            `${HOST}:${proxyIp}`,
-            "--entrypoint",
-            "sleep",
-            "registry-kit-test/node:22",
-            "infinity",
-        );
+        startClientContainer({ name: CLIENT, network: NETWORK, image: "registry-kit-test/node:22", proxyHost: HOST, proxyIp });
         docker("exec", CLIENT, "mkdir", "-p", "/bench");
         const ca = path.join(work, "ca.crt");
         fs.writeFileSync(ca, rendered.outputs.caCertificate);

@@ -23,7 +23,7 @@ import { FreshImage, freshImage, tar } from "./image";
 import { compareSeconds, Comparison, median, medianByKey, rate, spread, Spread } from "./stats";
 import { proxiedPassword } from "../renderers/htpasswd";
 import { NGINX_AUTH_SECRETS_PATH } from "../renderers/nginx-auth";
-import { deploy, docker, removeByPrefix, render, Rendered, ROOT, run, startSideService, waitHealthy } from "../test/e2e/harness";
+import { deploy, docker, removeByPrefix, render, Rendered, ROOT, run, startClientContainer, startSideService, waitHealthy } from "../test/e2e/harness";
 
 let opts: BenchOptions;
 try {
@@ -344,25 +344,14 @@ class Stack {
             opts.scenarios.includes("concurrency") ? (opts.clients + 1) * opts.concurrencyLayers * (opts.concurrencyLayerBytes + 64 * KB) : 0,
         );
         const tmpfsBytes = 3 * need + 256 * MB;
-        docker(
-            "run",
-            "-d",
-            "--name",
-            CLIENT,
-            "--network",
-            NETWORK,
-            "--dns",
-            "127.0.0.1",
-            "--add-host",
-            `${HOST}:${this.proxyIp}`,
-            "--mount",
-            `type=tmpfs,destination=/bench,tmpfs-size=${tmpfsBytes}`,
-            "--label",
-            "registry-kit.role=bench-client",
-            CLIENT_IMAGE,
-            "sleep",
-            "infinity",
-        );
+        startClientContainer({
+            name: CLIENT,
+            network: NETWORK,
+            image: CLIENT_IMAGE,
+            proxyHost: HOST,
+            proxyIp: this.proxyIp,
+            args: ["--mount", `type=tmpfs,destination=/bench,tmpfs-size=${tmpfsBytes}`, "--label", "registry-kit.role=bench-client"],
+        });
         const auth = Buffer.from(`${user}:${password}`).toString("base64");
         // The registry behind the proxy knows the user by a password the proxy derives (bcrypt cost 4) and
         // sends on; direct trials log in with that same one, so both paths pay the same bcrypt at the

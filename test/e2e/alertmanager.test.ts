@@ -24,7 +24,7 @@ import {
     render,
     Rendered,
     run,
-    startSideService,
+    startWebhookReceiver,
     volumeDf,
     waitHealthy,
 } from "./harness";
@@ -100,13 +100,7 @@ const amtool = (file: string) =>
 describe("alertmanager on a real Docker engine", () => {
     beforeAll(async () => {
         prepare(PREFIX, ["registry3", "nginx", "prometheus", "node", "alertmanager"]);
-        startSideService(`${PREFIX}-net`, {
-            name: HOOK,
-            alias: HOOK,
-            image: "registry-kit-test/node:22",
-            args: ["node", "/receiver.js"],
-            files: [{ path: "receiver.js", content: fs.readFileSync(path.join(__dirname, "receiver.js"), "utf8") }],
-        });
+        startWebhookReceiver(`${PREFIX}-net`, HOOK);
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "am", ["monitoring"]);
         await deploy(rendered);
         await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`, `${PREFIX}-prometheus`, `${PREFIX}-alertmanager`, `${PREFIX}-volume-exporter`]);

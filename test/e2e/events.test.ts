@@ -24,6 +24,7 @@ import {
     Rendered,
     run,
     startSideService,
+    startWebhookReceiver,
     waitHealthy,
 } from "./harness";
 
@@ -111,13 +112,7 @@ describe("webhooks and shipped logs on a real Docker engine", () => {
             image: "registry-kit-test/rsyslog:8",
             publish: [`127.0.0.1:${SYSLOG_PORT}:514/udp`, `127.0.0.1:${SYSLOG_PORT}:514/tcp`],
         });
-        startSideService(`${PREFIX}-net`, {
-            name: HOOK,
-            alias: HOOK,
-            image: "registry-kit-test/node:22",
-            args: ["node", "/receiver.js"],
-            files: [{ path: "receiver.js", content: fs.readFileSync(path.join(__dirname, "receiver.js"), "utf8") }],
-        });
+        startWebhookReceiver(`${PREFIX}-net`, HOOK);
         rendered = render(stackFile(), path.join(work, "render-1"), stateFile, "events", ["notifications"]);
         await deploy(rendered);
         await waitHealthy([`${PREFIX}-registry`, `${PREFIX}-proxy`]);

@@ -582,6 +582,41 @@ export function prepare(prefix: string, roles: string[]): void {
     removeByPrefix(`${prefix}-`);
 }
 
+/** test/e2e/receiver.js as a side service `name` on `network`: an HTTP receiver of webhooks that records what it gets. */
+export function startWebhookReceiver(network: string, name: string): void {
+    startSideService(network, {
+        name,
+        alias: name,
+        image: "registry-kit-test/node:22",
+        args: ["node", "/receiver.js"],
+        files: [{ path: "receiver.js", content: fs.readFileSync(path.join(__dirname, "receiver.js"), "utf8") }],
+    });
+}
+
+/**
+ * A client container idling on a stack's network for `docker exec` (`sleep infinity`): its lookups stay
+ * on this machine (`--dns 127.0.0.1`) and `proxyHost` resolves to the proxy's address there.
+ */
+export function startClientContainer(o: { name: string; network: string; image: string; proxyHost: string; proxyIp: string; args?: string[] }): void {
+    docker(
+        "run",
+        "-d",
+        "--name",
+        o.name,
+        "--network",
+        o.network,
+        "--dns",
+        "127.0.0.1",
+        "--add-host",
+        `${o.proxyHost}:${o.proxyIp}`,
+        ...(o.args ?? []),
+        "--entrypoint",
+        "sleep",
+        o.image,
+        "infinity",
+    );
+}
+
 /**
  * A service the test brings (an ACME server, an S3 server) on the stack's network, which it creates
  * first; the deploy then reuses the network. Its lookups stay on this machine (`--dns 127.0.0.1`).

@@ -14,6 +14,7 @@ import {
     buildImageTar,
     deploy,
     prepare,
+    startClientContainer,
     startSideService,
     destroy,
     docker,
@@ -325,25 +326,12 @@ describe("S3 storage with two registry replicas", () => {
         // (no redirect following), skopeo for a real pull. The proxy's name points at its address there.
         const network = `${PREFIX}-net`;
         const proxyIp = docker("inspect", "-f", `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, `${PREFIX}-proxy`);
-        const onNetwork = (name: string, image: string) =>
-            docker(
-                "run",
-                "-d",
-                "--name",
-                name,
-                "--network",
-                network,
-                "--dns",
-                "127.0.0.1",
-                "--add-host",
-                `${HOST}:${proxyIp}`,
-                "--entrypoint",
-                "sleep",
-                image,
-                "infinity",
-            );
-        onNetwork(`${PREFIX}-node`, "registry-kit-test/node:22");
-        onNetwork(`${PREFIX}-client`, "registry-kit-test/client:1");
+        for (const [name, image] of [
+            [`${PREFIX}-node`, "registry-kit-test/node:22"],
+            [`${PREFIX}-client`, "registry-kit-test/client:1"],
+        ]) {
+            startClientContainer({ name, network, image, proxyHost: HOST, proxyIp });
+        }
         const caFile = path.join(work, "ca.crt");
         fs.writeFileSync(caFile, rendered.outputs.caCertificate);
         docker("exec", `${PREFIX}-client`, "mkdir", "-p", "/certs");
