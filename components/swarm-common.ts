@@ -134,11 +134,14 @@ export function placementSpec(p: SwarmPlacementArgs | undefined) {
     };
 }
 
-/** A health-check interval in nanoseconds; an Output's value is checked here (validateArgs sees only plain values). */
-function healthIntervalNs(interval: string): bigint {
+/**
+ * A health-check interval in Go's form as the provider reads it back (`90s` → `1m30s`). An Output's value
+ * escapes validateArgs, so a value that is not a Go duration is refused here rather than replaced.
+ */
+export function healthIntervalText(interval: string): string {
     const ns = parseGoDuration(interval);
     if (ns === undefined) throw new Error(`health check interval: got "${interval}"; allowed: a Go duration such as 10s`);
-    return ns;
+    return formatGoDuration(ns);
 }
 
 /**
@@ -148,7 +151,7 @@ function healthIntervalNs(interval: string): bigint {
 export function serviceHealthcheck(test: string[], t: HealthTimings & { interval?: pulumi.Input<string> } = {}) {
     return pulumi.all([t.startPeriodSeconds ?? 10, t.interval]).apply(([start, interval]) => ({
         tests: ["CMD", ...test],
-        interval: interval !== undefined ? formatGoDuration(healthIntervalNs(interval)) : goDurationSeconds(t.intervalSeconds ?? 10),
+        interval: interval !== undefined ? healthIntervalText(interval) : goDurationSeconds(t.intervalSeconds ?? 10),
         timeout: goDurationSeconds(t.timeoutSeconds ?? 5),
         retries: t.retries ?? 3,
         startPeriod: goDurationSeconds(start),

@@ -176,3 +176,12 @@ describe("Monitoring", () => {
         );
     });
 });
+
+describe("Swarm services' health check", () => {
+    it("takes an interval in Go's form, and refuses one that is not a Go duration instead of using another", async () => {
+        const { healthIntervalText, serviceHealthcheck } = await import("../../components/swarm-common");
+        expect((await read(serviceHealthcheck(["true"], { interval: pulumi.output("90s") }))).interval).toBe("1m30s");
+        expect(healthIntervalText("2s")).toBe("2s");
+        expect(() => healthIntervalText("ten")).toThrow('health check interval: got "ten"; allowed: a Go duration such as 10s');
+    });
+});
